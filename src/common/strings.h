@@ -1,0 +1,27 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gatehouse {
+
+inline char asciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+
+std::string toLower(std::string_view s);
+bool iequals(std::string_view a, std::string_view b);
+bool startsWith(std::string_view s, std::string_view prefix);
+bool endsWith(std::string_view s, std::string_view suffix);
+std::string_view trim(std::string_view s);
+// Splits on `sep`, trimming each part and dropping empty ones.
+std::vector<std::string> splitList(std::string_view s, char sep = ',');
+std::optional<uint64_t> parseUint(std::string_view s);
+// Escapes a string for inclusion in a JSON string literal (without quotes).
+void appendJsonEscaped(std::string& out, std::string_view s);
+std::string jsonQuote(std::string_view s);
+// Escapes text for HTML element content and attribute values.
+std::string htmlEscape(std::string_view s);
+
+}  // namespace gatehouse

@@ -1,0 +1,167 @@
+#pragma once
+
+// The typed, validated configuration. Each component reads only its own
+// section; server/ composes them. Everything here is produced by
+// config::Loader and is immutable once inside a Snapshot.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/duration.h"
+
+namespace gatehouse::config {
+
+struct HeaderValue {
+  std::string name;
+  std::string value;
+};
+
+struct CertificatePair {
+  std::string cert_pem;
+  std::string key_pem;
+  std::string origin;  // where it came from, for messages: "certificates[0]", "certificate_file"
+};
+
+// Listeners and TLS termination (`address`, `insecure_server`, certificates...).
+struct ListenerOptions {
+  std::string address = ":443";
+  bool insecure_server = false;
+  std::string http_redirect_addr;  // empty = off
+  std::vector<CertificatePair> certificates;
+  int workers = 0;  // 0 = one per core (GATEHOUSE_WORKERS / `workers`, a Gatehouse key)
+};
+
+// Edge behaviour of the HTTP connection manager.
+struct HttpOptions {
+  Duration timeout_read = std::chrono::seconds(30);
+  Duration timeout_write = Duration::zero();  // 0 = unlimited
+  Duration timeout_idle = std::chrono::minutes(5);
+  Duration default_upstream_timeout = std::chrono::seconds(30);
+  uint32_t xff_num_trusted_hops = 0;
+  bool skip_xff_append = false;
+  bool normalize_path = true;
+  bool merge_slashes = true;
+  // "reject" (400, default), "keep_unchanged", "unescape_and_forward", "unescape_and_redirect"
+  std::string path_with_escaped_slashes_action = "reject";
+  // "reject" (400, default), "drop_header", "allow"
+  std::string headers_with_underscores_action = "reject";
+  uint32_t max_request_headers_kb = 64;
+  uint32_t max_request_headers_count = 100;
+  // Response headers added to every response Gatehouse sends, local replies
+  // included; already merged with Pomerium's defaults (and `disable`).
+  std::vector<HeaderValue> set_response_headers;
+};
+
+struct SecretOptions {
+  std::string shared_secret;  // 32 raw bytes
+  bool shared_secret_generated = false;
+  std::string cookie_secret;  // 32 raw bytes
+  bool cookie_secret_generated = false;
+};
+
+struct UpstreamUrl {
+  std::string scheme;  // http, https, h2c
+  std::string host;    // lower-case host name or IP literal (no brackets)
+  uint16_t port = 0;   // explicit or the scheme's default
+  std::string path;    // "" when the URL has none
+  uint32_t weight = 1;
+  std::string text;    // as written, for logs
+};
+
+struct RedirectAction {
+  bool https_redirect = false;
+  std::string scheme_redirect;
+  std::string host_redirect;
+  uint32_t port_redirect = 0;  // 0 = keep
+  std::string path_redirect;
+  std::string prefix_rewrite;
+  bool has_prefix_rewrite = false;
+  int response_code = 301;  // Envoy's default for a redirect action
+  bool strip_query = false;
+};
+
+struct DirectResponse {
+  int status = 200;
+  std::string body;
+};
+
+struct RewriteResponseHeader {
+  std::string header;
+  std::string prefix;
+  std::string value;
+};
+
+struct Route {
+  size_t index = 0;      // position in `routes`
+  std::string id;        // stable hex hash of from/prefix/path/regex/to/redirect/response
+  std::string name;
+  std::string description;
+
+  std::string from;      // as written
+  std::string from_scheme;  // "https" or "http"
+  std::string from_host;    // lower-case, no port; "*.example.com" for wildcards
+
+  // Exactly one of to / redirect / response is set.
+  std::vector<UpstreamUrl> to;
+  std::optional<RedirectAction> redirect;
+  std::optional<DirectResponse> response;
+
+  // Match (at most one of path / regex; prefix defaults to "/").
+  std::string prefix;
+  std::string path;
+  std::string regex;
+
+  // Rewrites.
+  std::string prefix_rewrite;  // set from `to`'s path when no rewrite is given
+  bool has_prefix_rewrite = false;
+  std::string regex_rewrite_pattern;
+  std::string regex_rewrite_substitution;
+  std::string host_rewrite;
+  std::string host_rewrite_header;
+  bool preserve_host_header = false;
+
+  std::vector<HeaderValue> set_request_headers;
+  std::vector<std::string> remove_request_headers;
+  std::vector<HeaderValue> set_response_headers;
+  std::vector<RewriteResponseHeader> rewrite_response_headers;
+
+  std::optional<Duration> timeout;       // unset = default_upstream_timeout (0 for websockets)
+  std::optional<Duration> idle_timeout;  // unset = 5m (0 for websockets)
+  bool allow_websockets = false;
+
+  // Upstream TLS.
+  bool tls_skip_verify = false;
+  std::string tls_server_name;
+  std::string tls_custom_ca_pem;
+  std::string tls_client_cert_pem;
+  std::string tls_client_key_pem;
+
+  // Policy keys (compiled by the authorize engine; only public access is
+  // honoured by the proxy until then).
+  bool allow_public_unauthenticated_access = false;
+  bool allow_any_authenticated_user = false;
+  bool cors_allow_preflight = false;
+  std::vector<std::string> allowed_users;
+  std::vector<std::string> allowed_domains;
+  std::map<std::string, std::vector<std::string>> allowed_idp_claims;
+  std::string policy_json;  // the `policy` PPL as JSON text, "" if absent
+  std::optional<bool> pass_identity_headers;
+  bool show_error_details = false;
+};
+
+struct Options {
+  std::vector<std::string> services = {"all"};
+  std::string log_level = "info";
+  ListenerOptions listener;
+  HttpOptions http;
+  SecretOptions secrets;
+  std::vector<Route> routes;
+  // Files the config names (certificates, CAs, secrets); a change to any of
+  // them triggers a reload, as a change to the config file does.
+  std::vector<std::string> watched_files;
+};
+
+}  // namespace gatehouse::config
