@@ -1,0 +1,416 @@
+// HTTP/1.x message reading. This is the only translation unit that
+// instantiates Beast's parser.
+
+#include "http/http1_reader.h"
+
+#include <boost/beast/http/basic_parser.hpp>
+#include <boost/beast/http/error.hpp>
+#include <cstring>
+
+#include "common/strings.h"
+#include "http/head_validator.h"
+
+namespace gatehouse::http {
+
+namespace beast = boost::beast;
+using boost::system::error_code;
+
+namespace {
+
+Error protocolError(std::string message) {
+  return Error{ErrorCode::kProtocol, ErrorSource::kDownstream, std::move(message), false};
+}
+
+Error upstreamError(std::string message) {
+  return Error{ErrorCode::kProtocol, ErrorSource::kUpstream, std::move(message), false};
+}
+
+}  // namespace
+
+// Adapts Beast's callback parser: the head goes into a RequestHead or
+// ResponseHead, body pieces become views into the reader's buffer.
+namespace detail {
+class MessageParser {
+ public:
+  virtual ~MessageParser() = default;
+  virtual size_t put(const char* data, size_t size, error_code& ec) = 0;
+  virtual void putEof(error_code& ec) = 0;
+  virtual bool isDone() const = 0;
+  virtual bool isChunked() const = 0;
+  virtual bool needEof() const = 0;
+  virtual bool keepAlive() const = 0;
+  virtual std::optional<uint64_t> contentLength() const = 0;
+
+  std::vector<std::string_view> pending;
+  size_t pending_index = 0;
+  RequestHead* request = nullptr;
+  ResponseHead* response = nullptr;
+  std::string_view method;
+  std::string_view target;
+  int version = 11;
+  int status = 0;
+  bool saw_transfer_encoding = false;
+  bool saw_underscore = false;
+};
+}  // namespace detail
+
+namespace {
+
+template <bool isRequest>
+class BeastParser final : public detail::MessageParser, public beast::http::basic_parser<isRequest> {
+ public:
+  BeastParser() {
+    this->header_limit(std::numeric_limits<std::uint32_t>::max());
+    this->body_limit(boost::none);
+    this->eager(true);
+  }
+
+  size_t put(const char* data, size_t size, error_code& ec) override {
+    return beast::http::basic_parser<isRequest>::put(asio::const_buffer(data, size), ec);
+  }
+  void putEof(error_code& ec) override { beast::http::basic_parser<isRequest>::put_eof(ec); }
+  bool isDone() const override { return this->is_done(); }
+  bool isChunked() const override { return this->chunked(); }
+  bool needEof() const override { return this->need_eof(); }
+  bool keepAlive() const override { return this->keep_alive(); }
+  std::optional<uint64_t> contentLength() const override {
+    auto v = this->content_length();
+    if (!v) return std::nullopt;
+    return *v;
+  }
+
+ private:
+  void on_request_impl(beast::http::verb, beast::string_view method_str,
+                       beast::string_view target_str, int v, error_code&) override {
+    method = std::string_view(method_str.data(), method_str.size());
+    target = std::string_view(target_str.data(), target_str.size());
+    version = v;
+  }
+  void on_response_impl(int code, beast::string_view, int v, error_code&) override {
+    status = code;
+    version = v;
+  }
+  void on_field_impl(beast::http::field, beast::string_view name_text,
+                     beast::string_view value_text, error_code&) override {
+    std::string_view name(name_text.data(), name_text.size());
+    std::string_view value(value_text.data(), value_text.size());
+    if (iequals(name, "transfer-encoding")) saw_transfer_encoding = true;
+    if (name.find('_') != std::string_view::npos) saw_underscore = true;
+    Headers& headers = request ? request->headers : response->headers;
+    headers.add(name, value);
+  }
+  void on_header_impl(error_code&) override {}
+  void on_body_init_impl(const boost::optional<std::uint64_t>&, error_code&) override {}
+  size_t on_body_impl(beast::string_view body, error_code&) override {
+    pending.emplace_back(body.data(), body.size());
+    return body.size();
+  }
+  void on_chunk_header_impl(std::uint64_t, beast::string_view, error_code&) override {}
+  size_t on_chunk_body_impl(std::uint64_t, beast::string_view body, error_code&) override {
+    pending.emplace_back(body.data(), body.size());
+    return body.size();
+  }
+  void on_finish_impl(error_code&) override {}
+};
+
+// Fields that describe the connection or the framing of this hop; the
+// codec interprets them and never passes them on.
+void removeConnectionFields(Headers& headers) {
+  std::vector<std::string> listed;
+  for (const auto& f : headers.fields()) {
+    if (!iequals(f.name, "connection")) continue;
+    for (auto& token : splitList(f.value)) listed.push_back(std::move(token));
+  }
+  headers.removeIf([&](const Field& f) {
+    if (isHopByHop(f.name)) return true;
+    for (const auto& token : listed) {
+      if (iequals(f.name, token)) return true;
+    }
+    return false;
+  });
+}
+
+bool isTokenChar(char c) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  return std::strchr("!#$%&'*+-.^_`|~", c) != nullptr && c != '\0';
+}
+
+}  // namespace
+
+Http1Reader::Http1Reader(net::Stream& stream, size_t buffer_size)
+    : stream_(stream), buffer_(buffer_size) {}
+
+Http1Reader::~Http1Reader() = default;
+
+void Http1Reader::compact() {
+  if (start_ == 0) return;
+  if (start_ < end_) std::memmove(buffer_.data(), buffer_.data() + start_, end_ - start_);
+  end_ -= start_;
+  start_ = 0;
+}
+
+Task<Result<size_t>> Http1Reader::fill() {
+  if (end_ == buffer_.size()) compact();
+  if (end_ == buffer_.size()) buffer_.resize(buffer_.size() * 2);
+  auto n = co_await stream_.readSome(asio::buffer(buffer_.data() + end_, buffer_.size() - end_));
+  if (!n) co_return n.error();
+  if (*n == 0) at_eof_ = true;
+  end_ += *n;
+  co_return *n;
+}
+
+Task<Result<size_t>> Http1Reader::readHeadBytes(net::Clock::duration read_timeout) {
+  compact();
+  size_t scanned = 0;
+  bool started = end_ > start_;
+  if (started && read_timeout.count() > 0) stream_.setTimeout(read_timeout);
+  while (true) {
+    // Tolerate (and skip) empty lines before a request line, as RFC 9112
+    // section 2.2 allows.
+    while (start_ + 1 < end_ && buffer_[start_] == '\r' && buffer_[start_ + 1] == '\n') {
+      start_ += 2;
+    }
+    std::string_view data(buffer_.data() + start_, end_ - start_);
+    // The head ends at the first empty line. A bare "\n\n" also ends it so
+    // that the validator can refuse it instead of waiting for more bytes.
+    for (size_t i = scanned; i < data.size(); ++i) {
+      if (data[i] != '\n') continue;
+      if ((i + 1 < data.size() && data[i + 1] == '\n') ||
+          (i + 2 < data.size() && data[i + 1] == '\r' && data[i + 2] == '\n')) {
+        size_t len = data[i + 1] == '\n' ? i + 2 : i + 3;
+        co_return len;
+      }
+    }
+    scanned = data.size() >= 2 ? data.size() - 2 : 0;
+    if (data.size() > max_head_bytes_) {
+      co_return Error{ErrorCode::kTooLarge, ErrorSource::kDownstream, "header too large", false};
+    }
+    if (buffer_.size() - end_ < 4096 && buffer_.size() < max_head_bytes_ + 8192) {
+      compact();
+      if (buffer_.size() - end_ < 4096) buffer_.resize(buffer_.size() * 2);
+    }
+    size_t before = end_ - start_;
+    auto n = co_await fill();
+    if (!n) co_return n.error();
+    if (*n == 0) {
+      if (before == 0 && !started) co_return size_t{0};
+      co_return Error{ErrorCode::kClosed, ErrorSource::kDownstream, "connection closed in head",
+                      false};
+    }
+    if (!started) {
+      started = true;
+      if (read_timeout.count() > 0) stream_.setTimeout(read_timeout);
+    }
+  }
+}
+
+Task<Result<bool>> Http1Reader::readRequest(RequestHead& out, const Http1Limits& limits,
+                                            net::Clock::duration read_timeout) {
+  max_head_bytes_ = limits.max_head_bytes;
+  auto len = co_await readHeadBytes(read_timeout);
+  if (!len) co_return len.error();
+  if (*len == 0) co_return false;
+  std::string_view head(buffer_.data() + start_, *len);
+  if (auto r = parseRequestHead(head, out, limits); !r) co_return r.error();
+  start_ += *len;
+  co_return true;
+}
+
+Result<void> Http1Reader::parseRequestHead(std::string_view head, RequestHead& out,
+                                           const Http1Limits& limits) {
+  HeadCheck check = validateRequestHead(head, HeadLimits{limits.max_head_bytes, limits.max_headers});
+  if (check.verdict == HeadVerdict::kHeadersTooLarge) {
+    return Error{ErrorCode::kTooLarge, ErrorSource::kDownstream, check.reason, false};
+  }
+  if (check.verdict != HeadVerdict::kOk) return protocolError(check.reason);
+
+  out = RequestHead{};
+  auto parser = std::make_unique<BeastParser<true>>();
+  parser->request = &out;
+  error_code ec;
+  size_t used = parser->put(head.data(), head.size(), ec);
+  if (ec && ec != beast::http::error::need_more) return protocolError("parse: " + ec.message());
+  if (used != head.size()) return protocolError("parse: trailing bytes in head");
+  if (parser->version != 10 && parser->version != 11) {
+    return Error{ErrorCode::kProtocol, ErrorSource::kDownstream, "unsupported HTTP version", false};
+  }
+  out.method = std::string(parser->method);
+  out.version = parser->version;
+  out.target = std::string(parser->target);
+
+  // Framing. Beast already refuses Content-Length together with chunked
+  // and conflicting Content-Lengths; a Transfer-Encoding that does not end
+  // in chunked (or any on HTTP/1.0) leaves the length undecidable.
+  if (parser->saw_transfer_encoding && (!parser->isChunked() || out.version == 10)) {
+    return protocolError("unsupported transfer-encoding");
+  }
+  if (parser->isChunked()) {
+    framing_ = {BodyFraming::kChunked, 0};
+    out.has_body = true;
+  } else if (auto cl = parser->contentLength(); cl && *cl > 0) {
+    framing_ = {BodyFraming::kLength, *cl};
+    out.content_length = *cl;
+    out.has_body = true;
+  } else {
+    framing_ = {BodyFraming::kNone, 0};
+    if (parser->contentLength()) out.content_length = 0;
+  }
+  keep_alive_ = parser->keepAlive();
+
+  if (parser->saw_underscore) {
+    if (limits.reject_underscore_headers) return protocolError("header name with underscore");
+    if (!limits.allow_underscore_headers) {
+      out.headers.removeIf([](const Field& f) { return f.name.find('_') != std::string::npos; });
+    }
+  }
+
+  if (out.headers.hasToken("connection", "upgrade")) {
+    if (auto upgrade = out.headers.get("upgrade")) out.upgrade = toLower(trim(*upgrade));
+  }
+  if (auto expect = out.headers.get("expect")) {
+    if (!iequals(trim(*expect), "100-continue")) {
+      return Error{ErrorCode::kProtocol, ErrorSource::kDownstream, "unsupported expectation", false};
+    }
+    out.expect_continue = out.version == 11;
+    out.headers.remove("expect");
+  }
+  removeConnectionFields(out.headers);
+  out.headers.remove("content-length");
+
+  // The authority: an absolute-form target wins over Host (RFC 9112
+  // section 3.2.2), and Host is rewritten to match so that nothing
+  // downstream can see two different authorities.
+  size_t host_count = out.headers.count("host");
+  if (host_count > 1) return protocolError("more than one Host header");
+  if (!out.target.empty() && out.target.front() != '/' && out.target != "*") {
+    std::string_view t = out.target;
+    size_t scheme_end = t.find("://");
+    if (scheme_end == std::string_view::npos) {
+      if (out.method == "CONNECT") return protocolError("CONNECT is not supported");
+      return protocolError("invalid request target");
+    }
+    std::string scheme = toLower(t.substr(0, scheme_end));
+    if (scheme != "http" && scheme != "https") return protocolError("invalid request target scheme");
+    t.remove_prefix(scheme_end + 3);
+    size_t path_start = t.find_first_of("/?");
+    std::string_view authority = t.substr(0, path_start);
+    if (authority.empty() || authority.find('@') != std::string_view::npos) {
+      return protocolError("invalid request target authority");
+    }
+    out.authority = std::string(authority);
+    if (path_start == std::string_view::npos) {
+      out.target = "/";
+    } else if (t[path_start] == '?') {
+      out.target = "/" + std::string(t.substr(path_start));
+    } else {
+      out.target = std::string(t.substr(path_start));
+    }
+    out.headers.set("host", out.authority);
+  } else if (host_count == 1) {
+    out.authority = std::string(trim(*out.headers.get("host")));
+  } else if (out.version == 11) {
+    return protocolError("missing Host header");
+  }
+  for (char c : out.authority) {
+    if (!(isTokenChar(c) || c == ':' || c == '[' || c == ']') || c == '_' ) {
+      if (c == '_') continue;  // underscores occur in real host names
+      return protocolError("invalid Host header");
+    }
+  }
+  if (out.authority.find('@') != std::string::npos) return protocolError("invalid Host header");
+
+  parser_ = std::move(parser);
+  parser_->request = nullptr;
+  return {};
+}
+
+Task<Result<ResponseHead>> Http1Reader::readResponse(std::string_view request_method) {
+  max_head_bytes_ = 256 * 1024;
+  while (true) {
+    auto len = co_await readHeadBytes(net::Clock::duration::zero());
+    if (!len) co_return len.error();
+    if (*len == 0) co_return upstreamError("upstream closed the connection before responding");
+    std::string_view head(buffer_.data() + start_, *len);
+    ResponseHead out;
+    auto parser = std::make_unique<BeastParser<false>>();
+    parser->response = &out;
+    if (request_method == "HEAD") parser->skip(true);
+    error_code ec;
+    size_t used = parser->put(head.data(), head.size(), ec);
+    if ((ec && ec != beast::http::error::need_more) || used != head.size()) {
+      co_return upstreamError("invalid upstream response head: " + ec.message());
+    }
+    start_ += *len;
+    out.status = parser->status;
+    if (out.status >= 100 && out.status < 200 && out.status != 101) continue;  // interim
+
+    keep_alive_ = parser->keepAlive();
+    if (out.status == 101) {
+      framing_ = {BodyFraming::kNone, 0};
+    } else if (request_method == "HEAD" || out.status == 204 || out.status == 304) {
+      framing_ = {BodyFraming::kNone, 0};
+    } else if (parser->isChunked()) {
+      framing_ = {BodyFraming::kChunked, 0};
+    } else if (auto cl = parser->contentLength()) {
+      framing_ = {*cl > 0 ? BodyFraming::kLength : BodyFraming::kNone, *cl};
+    } else {
+      framing_ = {BodyFraming::kUntilClose, 0};
+      keep_alive_ = false;
+    }
+    // Keep the upstream's Content-Length for HEAD and 304 answers, which
+    // describe a body without sending one; framing fields go otherwise.
+    if (!(request_method == "HEAD" || out.status == 304)) out.headers.remove("content-length");
+    removeConnectionFields(out.headers);
+    parser_ = std::move(parser);
+    parser_->response = nullptr;
+    co_return out;
+  }
+}
+
+bool Http1Reader::bodyDone() const {
+  if (framing_.kind == BodyFraming::kNone) return true;
+  return parser_ && parser_->isDone() && parser_->pending_index >= parser_->pending.size();
+}
+
+Task<Result<std::string_view>> Http1Reader::readBody() {
+  if (framing_.kind == BodyFraming::kNone || !parser_) co_return std::string_view();
+  detail::MessageParser& p = *parser_;
+  while (true) {
+    if (p.pending_index < p.pending.size()) co_return p.pending[p.pending_index++];
+    p.pending.clear();
+    p.pending_index = 0;
+    if (p.isDone()) co_return std::string_view();
+    if (start_ < end_) {
+      error_code ec;
+      size_t used = p.put(buffer_.data() + start_, end_ - start_, ec);
+      if (ec && ec != beast::http::error::need_more) {
+        co_return Error{ErrorCode::kProtocol, ErrorSource::kDownstream, "body: " + ec.message(),
+                        false};
+      }
+      start_ += used;
+      if (used > 0 || !p.pending.empty() || p.isDone()) continue;
+    }
+    // Need more bytes: nothing handed out refers to the buffer any more.
+    compact();
+    if (buffer_.size() < 64 * 1024) buffer_.resize(64 * 1024);
+    auto n = co_await fill();
+    if (!n) co_return n.error();
+    if (*n == 0) {
+      if (p.needEof()) {
+        error_code ec;
+        p.putEof(ec);
+        continue;
+      }
+      co_return Error{ErrorCode::kClosed, ErrorSource::kDownstream, "connection closed in body",
+                      false};
+    }
+  }
+}
+
+std::string Http1Reader::takeBuffered() {
+  std::string out(buffer_.data() + start_, end_ - start_);
+  start_ = end_ = 0;
+  return out;
+}
+
+}  // namespace gatehouse::http

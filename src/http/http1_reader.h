@@ -1,0 +1,84 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "http/message.h"
+#include "net/stream.h"
+
+namespace gatehouse::http {
+
+namespace detail {
+class MessageParser;
+}
+
+struct Http1Limits {
+  size_t max_head_bytes = 64 * 1024;
+  size_t max_headers = 100;
+  bool reject_underscore_headers = true;  // else they are dropped (or kept, see allow)
+  bool allow_underscore_headers = false;
+};
+
+// How a message body is delimited on the wire.
+struct BodyFraming {
+  enum Kind { kNone, kLength, kChunked, kUntilClose } kind = kNone;
+  uint64_t length = 0;
+};
+
+// Reads HTTP/1.x messages from a stream: heads (strictly validated, parsed
+// with Beast) and bodies (Content-Length, chunked or until close) as views
+// into its own buffer, without copying. Not thread-safe. Used by the
+// server (requests) and the upstream client (responses).
+class Http1Reader {
+ public:
+  Http1Reader(net::Stream& stream, size_t buffer_size);
+  ~Http1Reader();
+  Http1Reader(const Http1Reader&) = delete;
+  Http1Reader& operator=(const Http1Reader&) = delete;
+
+  // Reads and parses a request head. Returns false on a clean close before
+  // any byte. When the first byte arrives the stream's deadline becomes
+  // now + `read_timeout` (the idle timeout covers the wait before it).
+  // Errors: kProtocol (400), kTooLarge (431), kTimeout, kClosed.
+  Task<Result<bool>> readRequest(RequestHead& out, const Http1Limits& limits,
+                                 net::Clock::duration read_timeout);
+
+  // Reads a response head, skipping interim 1xx responses other than 101.
+  // `request_method` decides whether a body can follow (HEAD).
+  Task<Result<ResponseHead>> readResponse(std::string_view request_method);
+
+  const BodyFraming& framing() const { return framing_; }
+  bool keepAlive() const { return keep_alive_; }
+
+  // The next piece of body; empty at the end. Valid until the next call.
+  Task<Result<std::string_view>> readBody();
+  bool bodyDone() const;
+  // Bytes already read past the current message (pipelined data or data
+  // after an upgrade), handed over and removed from the buffer.
+  std::string takeBuffered();
+
+ private:
+  // Reads until a complete head is buffered; returns its length (0 = clean
+  // close before any byte).
+  Task<Result<size_t>> readHeadBytes(net::Clock::duration read_timeout);
+  Result<void> parseRequestHead(std::string_view head, RequestHead& out, const Http1Limits& limits);
+  void compact();
+  Task<Result<size_t>> fill();
+
+  net::Stream& stream_;
+  std::vector<char> buffer_;
+  size_t start_ = 0;  // first unconsumed byte
+  size_t end_ = 0;    // one past the last byte read
+  size_t max_head_bytes_ = 64 * 1024;
+  std::unique_ptr<detail::MessageParser> parser_;
+  BodyFraming framing_;
+  bool keep_alive_ = true;
+  bool at_eof_ = false;
+};
+
+}  // namespace gatehouse::http

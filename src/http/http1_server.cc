@@ -1,0 +1,276 @@
+#include "http/http1_server.h"
+
+#include <charconv>
+
+#include "common/log.h"
+#include "common/strings.h"
+#include "http/http1_reader.h"
+
+namespace gatehouse::http {
+namespace {
+
+constexpr size_t kInitialBuffer = 8 * 1024;
+// Unread request body the server will still read and discard to keep a
+// connection alive after a handler did not consume it.
+constexpr size_t kMaxDrain = 256 * 1024;
+
+void appendHex(std::string& out, size_t value) {
+  char buf[20];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value, 16);
+  (void)ec;
+  out.append(buf, end);
+}
+
+class Http1Exchange final : public ServerExchange {
+ public:
+  Http1Exchange(net::Stream& stream, Http1Reader& reader, RequestHead& request,
+                ConnectionInfo& info, const ConnectionSettings& settings)
+      : stream_(stream), reader_(reader), request_(request), info_(info), settings_(settings) {
+    keep_alive_ = reader.keepAlive();
+    if (settings.write_timeout.count() > 0) {
+      // timeout_write bounds the whole exchange (Envoy's max stream duration).
+      exchange_deadline_ = net::Clock::now() + settings.write_timeout;
+    }
+    // Until the request body is read, timeout_read (armed when the first
+    // byte arrived) bounds the exchange; without a body it is read already.
+    if (reader.bodyDone()) bodyFinished();
+  }
+
+  RequestHead& request() override { return request_; }
+  const ConnectionInfo& connection() const override { return info_; }
+
+  Task<Result<std::string_view>> readBody() override {
+    if (request_.expect_continue && !continue_sent_) {
+      // Reading the body is consent to receive it.
+      if (auto r = co_await sendContinue(); !r) co_return r.error();
+    }
+    auto piece = co_await reader_.readBody();
+    if (!piece) {
+      body_broken_ = true;
+    } else if (piece->empty()) {
+      bodyFinished();
+    }
+    co_return piece;
+  }
+
+  Task<Result<void>> sendContinue() override {
+    if (!request_.expect_continue || continue_sent_ || started_) co_return Result<void>();
+    continue_sent_ = true;
+    co_return co_await stream_.write("HTTP/1.1 100 Continue\r\n\r\n");
+  }
+
+  Task<Result<void>> sendHead(const ResponseHead& head, std::optional<uint64_t> body_length,
+                              bool no_body) override {
+    if (started_) co_return Error::internal("response already started");
+    started_ = true;
+    // A client that asked for 100-continue and got a final answer without
+    // it may still send the body; the connection cannot be reused safely.
+    if (request_.expect_continue && !continue_sent_ && !reader_.bodyDone()) keep_alive_ = false;
+    if (head.status == 101) {
+      upgraded_ = true;
+      keep_alive_ = false;
+    }
+    std::string& out = pending_;
+    out.clear();
+    out.reserve(256);
+    out += request_.version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+    out += std::to_string(head.status);
+    out += ' ';
+    out += statusReason(head.status);
+    out += "\r\n";
+    for (const auto& f : head.headers.fields()) {
+      if (head.status != 101 && isHopByHop(f.name)) continue;
+      if (iequals(f.name, "content-length") && !no_body) continue;
+      out += f.name;
+      out += ": ";
+      out += f.value;
+      out += "\r\n";
+    }
+    bool bodyless_status = head.status == 204 || head.status == 304 || head.status < 200;
+    if (no_body || bodyless_status) {
+      no_body_ = true;
+    } else if (body_length) {
+      out += "Content-Length: ";
+      out += std::to_string(*body_length);
+      out += "\r\n";
+    } else if (request_.version == 11) {
+      chunked_ = true;
+      out += "Transfer-Encoding: chunked\r\n";
+    } else {
+      keep_alive_ = false;  // HTTP/1.0: the body ends when the connection does
+    }
+    if (head.status != 101) {
+      if (!keep_alive_) {
+        out += "Connection: close\r\n";
+      } else if (request_.version == 10) {
+        out += "Connection: keep-alive\r\n";
+      }
+    }
+    out += "\r\n";
+    co_return Result<void>();  // written together with the first body piece
+  }
+
+  Task<Result<void>> sendBody(std::string_view data) override {
+    if (!started_ || finished_) co_return Error::internal("body outside a response");
+    if (data.empty() || no_body_) co_return Result<void>();
+    armWrite();
+    if (chunked_) {
+      chunk_header_.clear();
+      appendHex(chunk_header_, data.size());
+      chunk_header_ += "\r\n";
+      asio::const_buffer buffers[] = {asio::buffer(pending_), asio::buffer(chunk_header_),
+                                      asio::buffer(data), asio::buffer("\r\n", 2)};
+      auto r = co_await stream_.write(std::span<const asio::const_buffer>(buffers));
+      pending_.clear();
+      if (!r) broken_ = true;
+      co_return r;
+    }
+    asio::const_buffer buffers[] = {asio::buffer(pending_), asio::buffer(data)};
+    auto r = co_await stream_.write(std::span<const asio::const_buffer>(buffers));
+    pending_.clear();
+    if (!r) broken_ = true;
+    co_return r;
+  }
+
+  Task<Result<void>> finish(const Headers*) override {
+    if (!started_ || finished_) co_return Error::internal("finish outside a response");
+    finished_ = true;
+    if (chunked_) pending_ += "0\r\n\r\n";
+    if (pending_.empty()) co_return Result<void>();
+    armWrite();
+    auto r = co_await stream_.write(pending_);
+    pending_.clear();
+    if (!r) broken_ = true;
+    co_return r;
+  }
+
+  bool responseStarted() const override { return started_; }
+
+  // Once the request is read, only the exchange deadline applies, plus the
+  // idle timeout on every write so that a client that stops reading cannot
+  // hold the worker's connection forever.
+  void bodyFinished() {
+    request_read_ = true;
+    stream_.setDeadline(exchange_deadline_);
+  }
+  void armWrite() {
+    if (!request_read_) return;
+    auto deadline = exchange_deadline_;
+    if (settings_.idle_timeout.count() > 0) {
+      deadline = std::min(deadline, net::Clock::now() + std::chrono::duration_cast<net::Clock::duration>(
+                                                            settings_.idle_timeout));
+    }
+    stream_.setDeadline(deadline);
+  }
+
+  net::Stream* takeOverStream(std::string& buffered) override {
+    if (!upgraded_) return nullptr;
+    buffered = reader_.takeBuffered();
+    return &stream_;
+  }
+
+  // Flushes a head that had no body call after it (a handler that
+  // returned right after sendHead).
+  bool complete() const { return started_ && finished_ && !broken_; }
+  bool keepAlive() const { return keep_alive_ && !body_broken_ && !upgraded_; }
+  bool upgraded() const { return upgraded_; }
+
+ private:
+  net::Stream& stream_;
+  Http1Reader& reader_;
+  RequestHead& request_;
+  ConnectionInfo& info_;
+  const ConnectionSettings& settings_;
+  net::Clock::time_point exchange_deadline_ = net::Clock::time_point::max();
+  bool request_read_ = false;
+  std::string pending_;
+  std::string chunk_header_;
+  bool keep_alive_ = true;
+  bool started_ = false;
+  bool finished_ = false;
+  bool chunked_ = false;
+  bool no_body_ = false;
+  bool continue_sent_ = false;
+  bool upgraded_ = false;
+  bool broken_ = false;
+  bool body_broken_ = false;
+};
+
+// Reads what is left of a request body that the handler did not consume,
+// up to kMaxDrain bytes, so that the next request on the connection
+// starts at the right byte. Returns false if the connection must close.
+Task<bool> drainBody(Http1Reader& reader) {
+  size_t drained = 0;
+  while (!reader.bodyDone()) {
+    auto piece = co_await reader.readBody();
+    if (!piece) co_return false;
+    if (piece->empty()) break;
+    drained += piece->size();
+    if (drained > kMaxDrain) co_return false;
+  }
+  co_return true;
+}
+
+// Closes the way RFC 9112 section 9.6 asks: send FIN, then read and
+// discard briefly so that a late client write does not turn into a RST
+// that destroys the response still in flight.
+Task<void> lingeringClose(net::Stream& stream) {
+  co_await stream.shutdownSend();
+  stream.setTimeout(std::chrono::seconds(2));
+  char sink[4096];
+  for (int i = 0; i < 64; ++i) {
+    auto n = co_await stream.readSome(asio::buffer(sink));
+    if (!n || *n == 0) break;
+  }
+  stream.close();
+}
+
+}  // namespace
+
+Task<void> serveHttp1(std::unique_ptr<net::Stream> stream, Handler& handler,
+                      const ConnectionSettings& settings) {
+  Http1Reader reader(*stream, kInitialBuffer);
+  ConnectionInfo info;
+  info.remote = stream->remoteEndpoint();
+  info.local = stream->localEndpoint();
+  info.tls = stream->isTls();
+  info.server_name = stream->serverName();
+  info.alpn = stream->alpn();
+
+  RequestHead request;
+  while (true) {
+    stream->setTimeout(settings.idle_timeout);
+    auto got = co_await reader.readRequest(request, settings.limits, settings.read_timeout);
+    if (!got) {
+      const Error& e = got.error();
+      if (e.code == ErrorCode::kProtocol || e.code == ErrorCode::kTooLarge) {
+        // Answer what we can, then close: the byte stream can no longer be
+        // trusted to frame the next request.
+        RequestHead& r = request;
+        if (r.version != 10) r.version = 11;
+        Http1Exchange exchange(*stream, reader, r, info, settings);
+        int status = e.code == ErrorCode::kTooLarge ? 431 : 400;
+        if (e.message == "unsupported HTTP version") status = 505;
+        if (e.message == "unsupported expectation") status = 417;
+        co_await handler.handleMalformed(exchange, status, e.message);
+        co_await lingeringClose(*stream);
+      }
+      break;
+    }
+    if (!*got) break;  // clean close between requests
+    Http1Exchange exchange(*stream, reader, request, info, settings);
+    co_await handler.handle(exchange);
+    if (exchange.upgraded() || !exchange.complete()) break;
+    if (!exchange.keepAlive()) {
+      co_await lingeringClose(*stream);
+      break;
+    }
+    if (!co_await drainBody(reader)) {
+      co_await lingeringClose(*stream);
+      break;
+    }
+  }
+  stream->close();
+}
+
+}  // namespace gatehouse::http

@@ -1,0 +1,194 @@
+#include "http/http1_upstream.h"
+
+#include <charconv>
+
+#include "common/strings.h"
+
+namespace gatehouse::http {
+namespace {
+
+Error upstreamFailure(const Error& e, std::string_view what) {
+  Error out = e;
+  out.source = ErrorSource::kUpstream;
+  out.message = std::string(what) + ": " + e.message;
+  return out;
+}
+
+class Http1UpstreamExchange final : public UpstreamExchange {
+ public:
+  Http1UpstreamExchange(std::unique_ptr<Http1UpstreamConnection> connection, ReturnToPool ret)
+      : connection_(std::move(connection)), return_(std::move(ret)) {
+    reused_ = connection_->requests > 0;
+    connection_->requests++;
+  }
+
+  ~Http1UpstreamExchange() override {
+    bool reusable = done_ && connection_->reader.keepAlive() && request_keep_alive_ &&
+                    connection_->reader.bodyDone() && connection_->stream->isOpen();
+    if (reusable && return_) {
+      connection_->stream->setDeadline(net::Clock::time_point::max());
+      connection_->idle_since = net::Clock::now();
+      return_(std::move(connection_));
+    } else {
+      connection_->stream->close();
+    }
+  }
+
+  void setTimeouts(net::Clock::duration response_timeout,
+                   net::Clock::duration idle_timeout) override {
+    response_timeout_ = response_timeout;
+    idle_timeout_ = idle_timeout;
+  }
+
+  Task<Result<void>> sendHead(const RequestHead& head, std::optional<uint64_t> body_length) override {
+    method_ = head.method;
+    std::string& out = buffer_;
+    out.clear();
+    out.reserve(512);
+    out += head.method;
+    out += ' ';
+    out += head.target;
+    out += " HTTP/1.1\r\nHost: ";
+    out += head.authority;
+    out += "\r\n";
+    for (const auto& f : head.headers.fields()) {
+      if (iequals(f.name, "host") || isHopByHop(f.name) || iequals(f.name, "content-length")) {
+        continue;
+      }
+      out += f.name;
+      out += ": ";
+      out += f.value;
+      out += "\r\n";
+    }
+    if (!head.upgrade.empty()) {
+      out += "Connection: Upgrade\r\nUpgrade: ";
+      out += head.upgrade;
+      out += "\r\n";
+      request_keep_alive_ = false;
+    }
+    if (head.has_body) {
+      if (body_length) {
+        out += "Content-Length: ";
+        out += std::to_string(*body_length);
+        out += "\r\n";
+      } else {
+        chunked_ = true;
+        out += "Transfer-Encoding: chunked\r\n";
+      }
+    } else if (head.content_length) {
+      out += "Content-Length: 0\r\n";
+    }
+    out += "\r\n";
+    // Buffered: sent with the first body piece or finishRequest.
+    armIdle();
+    co_return Result<void>();
+  }
+
+  Task<Result<void>> sendBody(std::string_view data) override {
+    if (data.empty()) co_return Result<void>();
+    armIdle();
+    if (chunked_) {
+      chunk_header_.clear();
+      char hex[20];
+      auto [end, ec] = std::to_chars(hex, hex + sizeof(hex), data.size(), 16);
+      (void)ec;
+      chunk_header_.append(hex, end);
+      chunk_header_ += "\r\n";
+      asio::const_buffer buffers[] = {asio::buffer(buffer_), asio::buffer(chunk_header_),
+                                      asio::buffer(data), asio::buffer("\r\n", 2)};
+      auto r = co_await connection_->stream->write(std::span<const asio::const_buffer>(buffers));
+      buffer_.clear();
+      if (!r) co_return upstreamFailure(r.error(), "upstream write");
+      body_sent_ = true;
+      co_return Result<void>();
+    }
+    asio::const_buffer buffers[] = {asio::buffer(buffer_), asio::buffer(data)};
+    auto r = co_await connection_->stream->write(std::span<const asio::const_buffer>(buffers));
+    buffer_.clear();
+    if (!r) co_return upstreamFailure(r.error(), "upstream write");
+    body_sent_ = true;
+    co_return Result<void>();
+  }
+
+  Task<Result<void>> finishRequest() override {
+    if (chunked_) buffer_ += "0\r\n\r\n";
+    if (!buffer_.empty()) {
+      armIdle();
+      auto r = co_await connection_->stream->write(buffer_);
+      buffer_.clear();
+      if (!r) co_return upstreamFailure(r.error(), "upstream write");
+    }
+    if (response_timeout_.count() > 0) {
+      response_deadline_ = net::Clock::now() + response_timeout_;
+    }
+    armIdle();
+    co_return Result<void>();
+  }
+
+  Task<Result<ResponseHead>> readResponse() override {
+    auto head = co_await connection_->reader.readResponse(method_);
+    if (!head) co_return upstreamFailure(head.error(), "upstream response");
+    response_started_ = true;
+    const BodyFraming& framing = connection_->reader.framing();
+    if (framing.kind == BodyFraming::kNone) done_ = true;
+    co_return head;
+  }
+
+  std::optional<uint64_t> responseLength() const override {
+    const BodyFraming& framing = connection_->reader.framing();
+    if (framing.kind == BodyFraming::kLength) return framing.length;
+    if (framing.kind == BodyFraming::kNone) return 0;
+    return std::nullopt;
+  }
+  bool responseHasBody() const override {
+    return connection_->reader.framing().kind != BodyFraming::kNone;
+  }
+
+  Task<Result<std::string_view>> readBody() override {
+    armIdle();
+    auto piece = co_await connection_->reader.readBody();
+    if (!piece) co_return upstreamFailure(piece.error(), "upstream body");
+    if (piece->empty()) done_ = true;
+    co_return piece;
+  }
+
+  net::Stream* takeOverStream(std::string& buffered) override {
+    buffered = connection_->reader.takeBuffered();
+    connection_->stream->setDeadline(net::Clock::time_point::max());
+    return connection_->stream.get();
+  }
+
+  bool reusedConnection() const override { return reused_; }
+  bool responseStarted() const override { return response_started_; }
+
+ private:
+  void armIdle() {
+    auto deadline = response_deadline_;
+    if (idle_timeout_.count() > 0) deadline = std::min(deadline, net::Clock::now() + idle_timeout_);
+    connection_->stream->setDeadline(deadline);
+  }
+
+  std::unique_ptr<Http1UpstreamConnection> connection_;
+  ReturnToPool return_;
+  std::string method_;
+  std::string buffer_;
+  std::string chunk_header_;
+  net::Clock::duration response_timeout_{};
+  net::Clock::duration idle_timeout_{};
+  net::Clock::time_point response_deadline_ = net::Clock::time_point::max();
+  bool chunked_ = false;
+  bool reused_ = false;
+  bool body_sent_ = false;
+  bool response_started_ = false;
+  bool done_ = false;
+  bool request_keep_alive_ = true;
+};
+
+}  // namespace
+
+std::unique_ptr<UpstreamExchange> makeHttp1UpstreamExchange(
+    std::unique_ptr<Http1UpstreamConnection> connection, ReturnToPool return_to_pool) {
+  return std::make_unique<Http1UpstreamExchange>(std::move(connection), std::move(return_to_pool));
+}
+
+}  // namespace gatehouse::http
