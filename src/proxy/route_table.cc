@@ -1,1 +1,142 @@
-// placeholder, replaced by the real implementation
+#include "proxy/route_table.h"
+
+#include <re2/re2.h>
+
+#include <algorithm>
+#include <limits>
+#include <string>
+#include <utility>
+
+namespace gatehouse::proxy {
+namespace {
+
+bool isWildcardHost(std::string_view host) { return host.size() > 1 && host.substr(0, 2) == "*."; }
+
+// Route regexes are written by administrators, not clients, but a bad one
+// must fail the config load with its key rather than log from inside RE2.
+Result<std::unique_ptr<re2::RE2>> compileRegex(const std::string& pattern, size_t route_index,
+                                               std::string_view key) {
+  re2::RE2::Options options;
+  options.set_log_errors(false);
+  auto regex = std::make_unique<re2::RE2>(pattern, options);
+  if (!regex->ok()) {
+    return Error::invalid("routes[" + std::to_string(route_index) + "]." + std::string(key) + ": " +
+                          regex->error());
+  }
+  return regex;
+}
+
+bool routeMatchesPath(const CompiledRoute& route, std::string_view path) {
+  // Precedence as in Pomerium's mkRouteMatch: regex, then path, then prefix.
+  if (route.match_regex != nullptr) {
+    // FullMatch anchors both ends, as Envoy's safe_regex route match does.
+    return re2::RE2::FullMatch(re2::StringPiece(path.data(), path.size()), *route.match_regex);
+  }
+  const config::Route& config = *route.config;
+  if (!config.path.empty()) return path == config.path;
+  const std::string_view prefix = config.prefix.empty() ? std::string_view("/") : config.prefix;
+  return path.substr(0, prefix.size()) == prefix;
+}
+
+// Appends to `out` the indexes in `add` that are not in it, then restores
+// config order. Lists here are short (the routes of one host).
+void mergeInConfigOrder(std::vector<uint32_t>& out, const std::vector<uint32_t>& add) {
+  out.insert(out.end(), add.begin(), add.end());
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+}
+
+}  // namespace
+
+template <typename Fn>
+void RouteTable::forEachWildcardSuffix(std::string_view host, Fn&& fn) const {
+  if (wildcard_.empty()) return;
+  // "a.b.example.com" -> "*.b.example.com", "*.example.com", "*.com": every
+  // '.' starts a suffix that a "*." pattern can cover ("*" matches one or
+  // more labels, like Pomerium's WildcardToRegex).
+  for (size_t dot = host.find('.'); dot != std::string_view::npos; dot = host.find('.', dot + 1)) {
+    const auto it = wildcard_.find(host.substr(dot));
+    if (it != wildcard_.end()) fn(it->second);
+  }
+}
+
+RouteTable::~RouteTable() = default;
+
+Result<std::unique_ptr<RouteTable>> RouteTable::create(const std::vector<config::Route>& routes) {
+  std::unique_ptr<RouteTable> table(new RouteTable());
+  table->routes_.reserve(routes.size());
+  for (size_t i = 0; i < routes.size(); ++i) {
+    const config::Route& route = routes[i];
+    CompiledRoute compiled;
+    compiled.config = &route;
+    if (!route.regex.empty()) {
+      auto regex = compileRegex(route.regex, i, "regex");
+      if (!regex.ok()) return regex.error();
+      compiled.match_regex = std::move(regex).value();
+    }
+    if (!route.regex_rewrite_pattern.empty()) {
+      auto regex = compileRegex(route.regex_rewrite_pattern, i, "regex_rewrite_pattern");
+      if (!regex.ok()) return regex.error();
+      compiled.rewrite_regex = std::move(regex).value();
+    }
+    uint64_t weight = 0;
+    for (const config::UpstreamUrl& upstream : route.to) weight += upstream.weight;
+    compiled.total_weight =
+        static_cast<uint32_t>(std::min<uint64_t>(weight, std::numeric_limits<uint32_t>::max()));
+    table->routes_.push_back(std::move(compiled));
+
+    const auto index = static_cast<uint32_t>(i);
+    if (route.from_host == "*") {
+      table->any_host_.push_back(index);
+    } else if (isWildcardHost(route.from_host)) {
+      table->wildcard_[route.from_host.substr(1)].push_back(index);
+    } else {
+      table->exact_[route.from_host].push_back(index);
+    }
+  }
+
+  // Each exact host also falls back to the wildcard routes that cover it,
+  // after its own routes: Pomerium puts an exact host in its own virtual
+  // host, which Envoy always prefers to the catch-all holding the wildcard
+  // routes, so a wildcard route must never take a request that one of the
+  // host's own routes matches, whatever their order in the config.
+  if (!table->wildcard_.empty() || !table->any_host_.empty()) {
+    for (auto& [host, candidates] : table->exact_) {
+      std::vector<uint32_t> covering;
+      table->forEachWildcardSuffix(host, [&](const std::vector<uint32_t>& list) {
+        mergeInConfigOrder(covering, list);
+      });
+      candidates.insert(candidates.end(), covering.begin(), covering.end());
+      candidates.insert(candidates.end(), table->any_host_.begin(), table->any_host_.end());
+    }
+  }
+  return table;
+}
+
+const CompiledRoute* RouteTable::firstMatch(const std::vector<uint32_t>& candidates,
+                                            std::string_view path) const {
+  for (const uint32_t index : candidates) {
+    if (routeMatchesPath(routes_[index], path)) return &routes_[index];
+  }
+  return nullptr;
+}
+
+const CompiledRoute* RouteTable::match(std::string_view host, std::string_view path) const {
+  if (const auto it = exact_.find(host); it != exact_.end()) {
+    return firstMatch(it->second, path);
+  }
+  // A host without routes of its own: every covering wildcard pattern is a
+  // candidate and the first match in config order wins, as in Pomerium's
+  // catch-all virtual host. Each list's first match is found separately and
+  // the lowest route index among them is kept, which is the same answer
+  // without building a merged list per request.
+  const CompiledRoute* best = nullptr;
+  forEachWildcardSuffix(host, [&](const std::vector<uint32_t>& list) {
+    const CompiledRoute* found = firstMatch(list, path);
+    if (found != nullptr && (best == nullptr || found < best)) best = found;
+  });
+  if (best != nullptr) return best;
+  return firstMatch(any_host_, path);
+}
+
+}  // namespace gatehouse::proxy

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -34,6 +36,12 @@ class RouteTable {
   // regular expression does not compile.
   static Result<std::unique_ptr<RouteTable>> create(const std::vector<config::Route>& routes);
 
+  // Out of line: destroying the compiled regexes needs re2::RE2 complete,
+  // which users of this header do not have to include.
+  ~RouteTable();
+  RouteTable(const RouteTable&) = delete;
+  RouteTable& operator=(const RouteTable&) = delete;
+
   // `host`: lower-case, without port. `path`: normalised, without query.
   // Returns null when no route matches.
   const CompiledRoute* match(std::string_view host, std::string_view path) const;
@@ -42,12 +50,33 @@ class RouteTable {
   const std::vector<CompiledRoute>& routes() const { return routes_; }
 
  private:
+  // Lets the maps be searched with a string_view, so that a lookup on the
+  // request path does not allocate.
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  using HostMap =
+      std::unordered_map<std::string, std::vector<uint32_t>, StringHash, std::equal_to<>>;
+
   RouteTable() = default;
+  // Calls `fn` with the candidate list of every wildcard suffix covering
+  // `host`, most specific first.
+  template <typename Fn>
+  void forEachWildcardSuffix(std::string_view host, Fn&& fn) const;
+  const CompiledRoute* firstMatch(const std::vector<uint32_t>& candidates,
+                                  std::string_view path) const;
+
   std::vector<CompiledRoute> routes_;
-  // Candidate route indexes per exact host (including the wildcard routes
-  // that cover it, merged in config order) and per wildcard suffix.
-  std::unordered_map<std::string, std::vector<uint32_t>> exact_;
-  std::unordered_map<std::string, std::vector<uint32_t>> wildcard_;
+  // Candidate route indexes per exact host: the host's own routes in config
+  // order, then the wildcard routes that cover it (in config order), then
+  // the "*" routes.
+  HostMap exact_;
+  // Per wildcard suffix, keyed without the '*': "*.example.com" is stored
+  // under ".example.com".
+  HostMap wildcard_;
+  // Routes whose from host is "*": any host, after everything else.
+  std::vector<uint32_t> any_host_;
 };
 
 }  // namespace gatehouse::proxy

@@ -1,0 +1,179 @@
+#include "proxy/rewrite.h"
+
+#include <re2/re2.h>
+
+#include <string>
+
+#include "common/strings.h"
+
+namespace gatehouse::proxy {
+namespace {
+
+void appendQuery(std::string& out, std::string_view query) {
+  if (query.empty()) return;
+  out.push_back('?');
+  out.append(query);
+}
+
+// A request line needs an origin-form target; a rewrite such as
+// prefix_rewrite "" on prefix "/app" with the path "/app" would otherwise
+// produce an empty one.
+void ensureLeadingSlash(std::string& path) {
+  if (path.empty() || path.front() != '/') path.insert(path.begin(), '/');
+}
+
+std::string_view defaultPort(std::string_view scheme) {
+  if (iequals(scheme, "https")) return "443";
+  if (iequals(scheme, "http")) return "80";
+  return {};
+}
+
+// Splits "host:port" / "[v6]:port" at the port's colon; npos if no port.
+size_t portColon(std::string_view host) {
+  if (!host.empty() && host.front() == '[') {
+    const size_t close = host.rfind("]:");
+    return close == std::string_view::npos ? close : close + 1;
+  }
+  return host.rfind(':');
+}
+
+}  // namespace
+
+size_t matchedLength(const CompiledRoute& route, std::string_view path) {
+  // Envoy replaces the matched part: the whole path for a path or regex
+  // match, the configured prefix for a prefix match (RouteEntryImplBase
+  // currentUrlPathAfterRewriteWithMatchedPath).
+  const config::Route& config = *route.config;
+  if (route.match_regex != nullptr || !config.path.empty()) return path.size();
+  const size_t prefix = config.prefix.empty() ? 1 : config.prefix.size();
+  return std::min(prefix, path.size());
+}
+
+std::string rewritePath(const CompiledRoute& route, std::string_view path, std::string_view query) {
+  const config::Route& config = *route.config;
+  std::string out;
+  // Pomerium's getRewriteOptions: a non-empty prefix_rewrite, else the regex
+  // rewrite, else the path of the first `to` URL used as a prefix rewrite.
+  std::string_view prefix_rewrite = config.prefix_rewrite;
+  if (prefix_rewrite.empty() && route.rewrite_regex == nullptr && !config.to.empty()) {
+    prefix_rewrite = config.to.front().path;
+  }
+  if (!prefix_rewrite.empty()) {
+    // A plain substitution of the matched prefix, so prefix "/" with
+    // rewrite "/app" turns "/x" into "/appx": that is what Envoy sends, and
+    // Pomerium users who want "/app/x" write "/app/".
+    const size_t matched = matchedLength(route, path);
+    out.reserve(prefix_rewrite.size() + path.size() - matched + query.size() + 1);
+    out.append(prefix_rewrite);
+    out.append(path.substr(matched));
+  } else if (route.rewrite_regex != nullptr) {
+    out.assign(path);
+    // Envoy's regex_rewrite is RE2::GlobalReplace on the path alone, with
+    // \1-style references in the substitution.
+    re2::RE2::GlobalReplace(&out, *route.rewrite_regex, config.regex_rewrite_substitution);
+  } else {
+    out.assign(path);
+  }
+  ensureLeadingSlash(out);
+  appendQuery(out, query);
+  return out;
+}
+
+std::string redirectLocation(const config::RedirectAction& redirect, std::string_view scheme,
+                             std::string_view host, std::string_view path, std::string_view query) {
+  // Without the route, the matched part is taken to be the default prefix.
+  return redirectLocationAfterMatch(redirect, scheme, host, path, query, path.empty() ? 0 : 1);
+}
+
+std::string redirectLocation(const CompiledRoute& route, std::string_view scheme,
+                             std::string_view host, std::string_view path, std::string_view query) {
+  static const config::RedirectAction kNoRedirect;
+  const config::RedirectAction& redirect =
+      route.config->redirect.has_value() ? *route.config->redirect : kNoRedirect;
+  return redirectLocationAfterMatch(redirect, scheme, host, path, query,
+                                    matchedLength(route, path));
+}
+
+std::string redirectLocationAfterMatch(const config::RedirectAction& redirect,
+                                       std::string_view scheme, std::string_view host,
+                                       std::string_view path, std::string_view query,
+                                       size_t matched_length) {
+  // Scheme: Pomerium sets only one of https_redirect and scheme_redirect,
+  // https_redirect first.
+  std::string_view final_scheme = scheme;
+  if (redirect.https_redirect) {
+    final_scheme = "https";
+  } else if (!redirect.scheme_redirect.empty()) {
+    final_scheme = redirect.scheme_redirect;
+  }
+
+  std::string port;
+  if (redirect.port_redirect != 0) port = ":" + std::to_string(redirect.port_redirect);
+
+  // Host: host_redirect replaces the whole authority. Otherwise the request
+  // host is kept, without its port when a new port is given or when the
+  // scheme changes and the port was the old scheme's default
+  // (Envoy's processRequestHost: http://h:80 -> https://h).
+  std::string_view final_host = host;
+  if (!redirect.host_redirect.empty()) {
+    final_host = redirect.host_redirect;
+  } else if (const size_t colon = portColon(host); colon != std::string_view::npos) {
+    const std::string_view request_port = host.substr(colon + 1);
+    bool remove_port = !port.empty();
+    if (!iequals(final_scheme, scheme)) {
+      const std::string_view old_default = defaultPort(scheme);
+      remove_port |= !old_default.empty() && request_port == old_default;
+    }
+    if (remove_port) final_host = host.substr(0, colon);
+  }
+
+  // Path: path_redirect replaces it (its own query, if it has one, replaces
+  // the request's and survives strip_query); prefix_rewrite replaces the
+  // part of the path the route matched.
+  std::string final_path;
+  std::string_view final_query = redirect.strip_query ? std::string_view() : query;
+  if (!redirect.path_redirect.empty()) {
+    const size_t question = redirect.path_redirect.find('?');
+    if (question != std::string::npos) {
+      final_path = redirect.path_redirect;
+      ensureLeadingSlash(final_path);
+      final_query = {};
+    } else {
+      final_path = redirect.path_redirect;
+    }
+  } else if (!redirect.prefix_rewrite.empty()) {
+    // As in Envoy, an empty prefix_rewrite is no rewrite at all.
+    const size_t matched = std::min(matched_length, path.size());
+    final_path = redirect.prefix_rewrite;
+    final_path.append(path.substr(matched));
+  } else {
+    final_path.assign(path);
+  }
+  ensureLeadingSlash(final_path);
+
+  std::string out;
+  out.reserve(final_scheme.size() + 3 + final_host.size() + port.size() + final_path.size() +
+              final_query.size() + 1);
+  out.append(final_scheme);
+  out.append("://");
+  out.append(final_host);
+  out.append(port);
+  out.append(final_path);
+  appendQuery(out, final_query);
+  return out;
+}
+
+bool rewriteResponseHeader(const config::Route& route, std::string_view name, std::string& value) {
+  // Pomerium's rewrite-headers.lua: the rules run in order, each on the
+  // value the previous one left, and only a prefix match rewrites.
+  bool changed = false;
+  for (const config::RewriteResponseHeader& rule : route.rewrite_response_headers) {
+    if (!iequals(rule.header, name)) continue;
+    if (!startsWith(value, rule.prefix)) continue;
+    value.replace(0, rule.prefix.size(), rule.value);
+    changed = true;
+  }
+  return changed;
+}
+
+}  // namespace gatehouse::proxy
