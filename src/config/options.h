@@ -126,11 +126,15 @@ struct Route {
   std::vector<HeaderValue> set_request_headers;
   std::vector<std::string> remove_request_headers;
   std::vector<HeaderValue> set_response_headers;
+  // The route's set_response_headers held the key `disable`: send none of the
+  // global or route response headers on this route (Pomerium's rule).
+  bool disable_response_headers = false;
   std::vector<RewriteResponseHeader> rewrite_response_headers;
 
   std::optional<Duration> timeout;       // unset = default_upstream_timeout (0 for websockets)
   std::optional<Duration> idle_timeout;  // unset = 5m (0 for websockets)
   bool allow_websockets = false;
+  bool allow_spdy = false;
 
   // Upstream TLS.
   bool tls_skip_verify = false;
@@ -150,6 +154,11 @@ struct Route {
   std::string policy_json;  // the `policy` PPL as JSON text, "" if absent
   std::optional<bool> pass_identity_headers;
   bool show_error_details = false;
+
+  // Pomerium route keys that are accepted but have no behaviour yet
+  // (`logo_url`, `depends_on`, `idp_client_id`, ...): scalars as written,
+  // lists comma-joined, maps as JSON text, file paths made absolute.
+  std::map<std::string, std::string> extra;
 };
 
 struct Options {
@@ -162,6 +171,11 @@ struct Options {
   // Files the config names (certificates, CAs, secrets); a change to any of
   // them triggers a reload, as a change to the config file does.
   std::vector<std::string> watched_files;
+  // Pomerium keys that are accepted but have no behaviour yet
+  // (`authenticate_service_url`, `idp_provider`, `cookie_expire`, ...), so
+  // that a real Pomerium config loads without warnings: scalars as written,
+  // lists comma-joined, maps as JSON text, file paths made absolute.
+  std::map<std::string, std::string> extra;
 };
 
 }  // namespace gatehouse::config

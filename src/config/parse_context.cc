@@ -1,0 +1,539 @@
+#include "config/parse_context.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "common/base64.h"
+#include "common/strings.h"
+
+namespace gatehouse::config {
+namespace {
+
+// Certificate chains and CA bundles are small; anything bigger is a mistake
+// (or /dev/zero) and must not be read into memory whole.
+constexpr size_t kMaxFileBytes = 16 * 1024 * 1024;
+// PPL nests and/or/not; real policies stay far below this.
+constexpr int kMaxJsonDepth = 100;
+
+std::string joinPath(std::string_view path, std::string_view key) {
+  if (path.empty()) return std::string(key);
+  std::string out(path);
+  out += '.';
+  out += key;
+  return out;
+}
+
+const char* typeName(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map: return "map";
+    case YAML::NodeType::Sequence: return "list";
+    case YAML::NodeType::Scalar: return "string";
+    case YAML::NodeType::Null: return "null";
+    case YAML::NodeType::Undefined: break;
+  }
+  return "undefined value";
+}
+
+}  // namespace
+
+std::string quote(std::string_view text) {
+  // Values are echoed in messages; keep them short and on one line.
+  constexpr size_t kMaxEcho = 80;
+  std::string out = "\"";
+  for (char c : text.substr(0, kMaxEcho)) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == '"' || c == '\\') {
+      out += (c == '"' || c == '\\') ? std::string{'\\', c} : std::string("?");
+    } else {
+      out += c;
+    }
+  }
+  if (text.size() > kMaxEcho) out += "...";
+  out += '"';
+  return out;
+}
+
+namespace {
+
+std::string stripWhitespace(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') out += c;
+  }
+  return out;
+}
+
+// RFC 9110 token characters, the only ones allowed in a header name.
+bool isHeaderName(std::string_view name) {
+  if (name.empty()) return false;
+  static constexpr std::string_view kExtra = "!#$%&'*+-.^_`|~";
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           kExtra.find(c) != std::string_view::npos;
+  });
+}
+
+// A value with CR, LF or NUL would let the config split a response.
+bool isHeaderValue(std::string_view value) {
+  return std::none_of(value.begin(), value.end(),
+                      [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
+}
+
+// Plain (unquoted) YAML scalars resolve to JSON types the way Go's yaml.v3
+// does for an untyped target; quoted scalars are always strings.
+nlohmann::json scalarToJson(const YAML::Node& node) {
+  const std::string& text = node.Scalar();
+  if (node.Tag() == "!") return text;
+  if (text == "true" || text == "True" || text == "TRUE") return true;
+  if (text == "false" || text == "False" || text == "FALSE") return false;
+  if (text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL") {
+    return nullptr;
+  }
+  std::string_view digits = text;
+  bool negative = false;
+  if (!digits.empty() && (digits[0] == '-' || digits[0] == '+')) {
+    negative = digits[0] == '-';
+    digits.remove_prefix(1);
+  }
+  if (auto value = parseUint(digits)) {
+    if (!negative && *value <= static_cast<uint64_t>(INT64_MAX)) {
+      return static_cast<int64_t>(*value);
+    }
+    if (negative && *value <= static_cast<uint64_t>(INT64_MAX)) {
+      return -static_cast<int64_t>(*value);
+    }
+  }
+  return text;
+}
+
+}  // namespace
+
+bool looksLikePem(std::string_view text) { return text.find("-----BEGIN ") != std::string_view::npos; }
+
+void ParseContext::error(std::string_view path, std::string_view message) {
+  std::string line(path);
+  if (!line.empty()) line += ": ";
+  line += message;
+  errors_.push_back(std::move(line));
+}
+
+void ParseContext::warn(std::string_view path, std::string_view message) {
+  std::string line(path);
+  if (!line.empty()) line += ": ";
+  line += message;
+  warnings_.push_back(std::move(line));
+}
+
+void ParseContext::unknownKey(std::string_view path) {
+  warnings_.push_back("unknown key \"" + std::string(path) + "\" ignored");
+}
+
+std::vector<std::pair<std::string, MapEntry>> ParseContext::mapEntries(const Value& value) {
+  std::vector<std::pair<std::string, MapEntry>> out;
+  if (!value.node.IsDefined() || value.node.IsNull()) return out;
+  if (!value.node.IsMap()) {
+    error(value.path, std::string("expected a map, got a ") + typeName(value.node));
+    return out;
+  }
+  std::set<std::string> seen;
+  for (const auto& item : value.node) {
+    if (!item.first.IsScalar()) {
+      error(value.path, "map keys must be strings");
+      continue;
+    }
+    std::string key = item.first.Scalar();
+    std::string lower = toLower(key);
+    if (!seen.insert(lower).second) {
+      error(joinPath(value.path, key), "key appears more than once");
+      continue;
+    }
+    out.emplace_back(std::move(lower), MapEntry{std::move(key), item.second});
+  }
+  return out;
+}
+
+std::optional<std::string> ParseContext::scalarText(const Value& value, std::string_view expected) {
+  if (!value.node.IsDefined() || value.node.IsNull()) return std::nullopt;
+  if (!value.node.IsScalar()) {
+    error(value.path, "expected " + std::string(expected) + ", got a " + typeName(value.node));
+    return std::nullopt;
+  }
+  return value.node.Scalar();
+}
+
+std::optional<std::string> ParseContext::readString(const Value& value) {
+  return scalarText(value, "a string");
+}
+
+std::optional<bool> ParseContext::readBool(const Value& value) {
+  auto text = scalarText(value, "true or false");
+  if (!text) return std::nullopt;
+  std::string lower = toLower(trim(*text));
+  if (lower == "true" || lower == "yes" || lower == "on" || lower == "1" || lower == "t" ||
+      lower == "y") {
+    return true;
+  }
+  if (lower == "false" || lower == "no" || lower == "off" || lower == "0" || lower == "f" ||
+      lower == "n") {
+    return false;
+  }
+  error(value.path, "invalid boolean " + quote(*text) + " (use true or false)");
+  return std::nullopt;
+}
+
+std::optional<uint64_t> ParseContext::readUint(const Value& value, uint64_t min, uint64_t max) {
+  auto text = scalarText(value, "an integer");
+  if (!text) return std::nullopt;
+  auto number = parseUint(trim(*text));
+  if (!number || *number < min || *number > max) {
+    error(value.path, "must be an integer from " + std::to_string(min) + " to " +
+                          std::to_string(max) + " (got " + quote(*text) + ")");
+    return std::nullopt;
+  }
+  return number;
+}
+
+std::optional<int64_t> ParseContext::readInt(const Value& value, int64_t min, int64_t max) {
+  auto text = scalarText(value, "an integer");
+  if (!text) return std::nullopt;
+  std::string_view digits = trim(*text);
+  bool negative = !digits.empty() && digits[0] == '-';
+  if (negative) digits.remove_prefix(1);
+  auto magnitude = parseUint(digits);
+  std::optional<int64_t> number;
+  if (magnitude && *magnitude <= static_cast<uint64_t>(INT64_MAX)) {
+    number = negative ? -static_cast<int64_t>(*magnitude) : static_cast<int64_t>(*magnitude);
+  }
+  if (!number || *number < min || *number > max) {
+    error(value.path, "must be an integer from " + std::to_string(min) + " to " +
+                          std::to_string(max) + " (got " + quote(*text) + ")");
+    return std::nullopt;
+  }
+  return number;
+}
+
+std::optional<Duration> ParseContext::readDuration(const Value& value) {
+  auto text = scalarText(value, "a duration");
+  if (!text) return std::nullopt;
+  std::string_view trimmed = trim(*text);
+  auto duration = parseGoDuration(trimmed);
+  if (!duration) {
+    // A bare number is the most common mistake: Go refuses it too, and
+    // guessing seconds would silently differ from Pomerium.
+    if (parseUint(trimmed)) {
+      error(value.path, "invalid duration " + quote(*text) + " (a unit is required, e.g. \"" +
+                            std::string(trimmed) + "s\")");
+    } else {
+      error(value.path, "invalid duration " + quote(*text));
+    }
+    return std::nullopt;
+  }
+  if (*duration < Duration::zero()) {
+    error(value.path, "duration must not be negative (got " + quote(*text) + ")");
+    return std::nullopt;
+  }
+  return duration;
+}
+
+std::optional<std::vector<std::string>> ParseContext::readStringList(const Value& value) {
+  if (!value.node.IsDefined() || value.node.IsNull()) return std::nullopt;
+  if (value.node.IsScalar()) return splitList(value.node.Scalar(), ',');
+  if (!value.node.IsSequence()) {
+    error(value.path, std::string("expected a list, got a ") + typeName(value.node));
+    return std::nullopt;
+  }
+  std::vector<std::string> out;
+  bool ok = true;
+  for (size_t i = 0; i < value.node.size(); ++i) {
+    const YAML::Node item = value.node[i];
+    if (item.IsNull()) continue;
+    if (!item.IsScalar()) {
+      error(value.path + "[" + std::to_string(i) + "]",
+            std::string("expected a string, got a ") + typeName(item));
+      ok = false;
+      continue;
+    }
+    out.push_back(item.Scalar());
+  }
+  if (!ok) return std::nullopt;
+  return out;
+}
+
+std::optional<std::vector<HeaderValue>> ParseContext::readHeaderMap(const Value& value) {
+  if (!value.node.IsDefined() || value.node.IsNull()) return std::nullopt;
+  std::vector<HeaderValue> out;
+  bool ok = true;
+  auto add = [&](std::string name, std::string header_value) {
+    std::string path = joinPath(value.path, name);
+    if (!isHeaderName(name)) {
+      error(value.path, "invalid header name " + quote(name));
+      ok = false;
+      return;
+    }
+    if (!isHeaderValue(header_value)) {
+      error(path, "header value must not contain CR, LF or NUL");
+      ok = false;
+      return;
+    }
+    for (auto& existing : out) {
+      if (iequals(existing.name, name)) {
+        existing.value = std::move(header_value);
+        return;
+      }
+    }
+    out.push_back({std::move(name), std::move(header_value)});
+  };
+
+  YAML::Node map = value.node;
+  if (map.IsScalar()) {
+    std::string_view text = trim(map.Scalar());
+    if (text.empty()) return out;
+    if (text.front() != '{') {
+      for (const std::string& pair : splitList(text, ',')) {
+        size_t colon = pair.find(':');
+        if (colon == std::string::npos) {
+          error(value.path, "invalid header " + quote(pair) + " (expected Name:Value)");
+          ok = false;
+          continue;
+        }
+        add(std::string(trim(std::string_view(pair).substr(0, colon))),
+            std::string(trim(std::string_view(pair).substr(colon + 1))));
+      }
+      if (!ok) return std::nullopt;
+      return out;
+    }
+    try {
+      map = YAML::Load(std::string(text));
+    } catch (const YAML::Exception& e) {
+      error(value.path, "invalid JSON object: " + e.msg);
+      return std::nullopt;
+    }
+  }
+  if (!map.IsMap()) {
+    error(value.path, std::string("expected a map of header names to values, got a ") +
+                          typeName(value.node));
+    return std::nullopt;
+  }
+  for (const auto& item : map) {
+    if (!item.first.IsScalar()) {
+      error(value.path, "header names must be strings");
+      ok = false;
+      continue;
+    }
+    const std::string& name = item.first.Scalar();
+    if (item.second.IsNull()) {
+      add(name, "");
+    } else if (item.second.IsScalar()) {
+      add(name, item.second.Scalar());
+    } else {
+      error(joinPath(value.path, name),
+            std::string("expected a string, got a ") + typeName(item.second));
+      ok = false;
+    }
+  }
+  if (!ok) return std::nullopt;
+  return out;
+}
+
+std::optional<std::string> ParseContext::readJson(const Value& value) {
+  if (!value.node.IsDefined()) return std::nullopt;
+  std::string problem;
+  std::function<nlohmann::json(const YAML::Node&, int)> convert =
+      [&](const YAML::Node& node, int depth) -> nlohmann::json {
+    if (!problem.empty()) return nullptr;
+    if (depth > kMaxJsonDepth) {
+      problem = "nested more than " + std::to_string(kMaxJsonDepth) + " levels deep";
+      return nullptr;
+    }
+    if (json_node_budget_ == 0) {
+      problem = "too large";
+      return nullptr;
+    }
+    --json_node_budget_;
+    switch (node.Type()) {
+      case YAML::NodeType::Scalar: return scalarToJson(node);
+      case YAML::NodeType::Sequence: {
+        nlohmann::json array = nlohmann::json::array();
+        for (const auto& item : node) array.push_back(convert(item, depth + 1));
+        return array;
+      }
+      case YAML::NodeType::Map: {
+        nlohmann::json object = nlohmann::json::object();
+        for (const auto& item : node) {
+          if (!item.first.IsScalar()) {
+            problem = "map keys must be strings";
+            return nullptr;
+          }
+          object[item.first.Scalar()] = convert(item.second, depth + 1);
+        }
+        return object;
+      }
+      case YAML::NodeType::Null:
+      case YAML::NodeType::Undefined: break;
+    }
+    return nullptr;
+  };
+  nlohmann::json json = convert(value.node, 0);
+  if (!problem.empty()) {
+    error(value.path, problem);
+    return std::nullopt;
+  }
+  // Replace invalid UTF-8 rather than throw: the text is only handed on.
+  return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::optional<std::string> ParseContext::readExtra(const Value& value, ExtraKind kind) {
+  switch (kind) {
+    case ExtraKind::kString: return readString(value);
+    case ExtraKind::kBool: {
+      auto flag = readBool(value);
+      if (!flag) return std::nullopt;
+      return std::string(*flag ? "true" : "false");
+    }
+    case ExtraKind::kInt: {
+      auto number = readInt(value, INT64_MIN, INT64_MAX);
+      if (!number) return std::nullopt;
+      return std::to_string(*number);
+    }
+    case ExtraKind::kDuration: {
+      if (!readDuration(value)) return std::nullopt;
+      return std::string(trim(value.node.Scalar()));
+    }
+    case ExtraKind::kList: {
+      auto list = readStringList(value);
+      if (!list) return std::nullopt;
+      std::string joined;
+      for (const auto& item : *list) {
+        if (!joined.empty()) joined += ',';
+        joined += item;
+      }
+      return joined;
+    }
+    case ExtraKind::kPath: {
+      auto path = readString(value);
+      if (!path || path->empty()) return std::nullopt;
+      std::string absolute = resolvePath(*path);
+      watchFile(absolute);
+      return absolute;
+    }
+    case ExtraKind::kAny:
+      if (!value.node.IsDefined() || value.node.IsNull()) return std::nullopt;
+      return readJson(value);
+  }
+  return std::nullopt;
+}
+
+std::string ParseContext::resolvePath(std::string_view path) const {
+  std::filesystem::path p{std::string(path)};
+  if (p.is_relative()) {
+    std::filesystem::path base{base_dir_};
+    if (base.empty() || base.is_relative()) {
+      std::error_code ec;
+      std::filesystem::path cwd = std::filesystem::current_path(ec);
+      base = ec ? base : cwd / base;
+    }
+    p = base / p;
+  }
+  return p.lexically_normal().string();
+}
+
+std::optional<std::string> ParseContext::readFile(std::string_view key_path, std::string_view path) {
+  if (path.empty()) {
+    error(key_path, "file path must not be empty");
+    return std::nullopt;
+  }
+  std::string absolute = resolvePath(path);
+  auto fail = [&](std::string_view why) {
+    error(key_path, "cannot read " + quote(absolute) + ": " + std::string(why));
+    return std::nullopt;
+  };
+  int fd = ::open(absolute.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return fail(std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return fail("not a regular file");
+  }
+  if (static_cast<uint64_t>(st.st_size) > kMaxFileBytes) {
+    ::close(fd);
+    return fail("larger than 16 MiB");
+  }
+  std::string content;
+  content.resize(static_cast<size_t>(st.st_size));
+  size_t done = 0;
+  while (done < content.size()) {
+    ssize_t n = ::read(fd, content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int saved = errno;
+      ::close(fd);
+      return fail(std::strerror(saved));
+    }
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  content.resize(done);
+  watchFile(absolute);
+  return content;
+}
+
+std::optional<std::string> ParseContext::readPemFileOrBase64(std::string_view key_path,
+                                                             std::string_view value) {
+  if (trim(value).empty()) {
+    error(key_path, "must not be empty");
+    return std::nullopt;
+  }
+  std::string absolute = resolvePath(value);
+  std::error_code ec;
+  if (std::filesystem::exists(absolute, ec)) {
+    auto content = readFile(key_path, value);
+    if (!content) return std::nullopt;
+    if (!looksLikePem(*content)) {
+      error(key_path, quote(absolute) + " does not contain PEM data");
+      return std::nullopt;
+    }
+    return content;
+  }
+  if (looksLikePem(value)) return std::string(value);
+  if (auto decoded = base64Decode(stripWhitespace(value))) {
+    if (looksLikePem(*decoded)) return decoded;
+    // Do not echo the value: it may be a private key.
+    error(key_path, "neither a readable file nor base64-encoded PEM");
+    return std::nullopt;
+  }
+  return readFile(key_path, value);  // reports the missing file
+}
+
+std::optional<std::string> ParseContext::decodeBase64Pem(std::string_view key_path,
+                                                         std::string_view value) {
+  if (looksLikePem(value)) return std::string(value);
+  auto decoded = base64Decode(stripWhitespace(value));
+  if (!decoded) {
+    error(key_path, "invalid base64");
+    return std::nullopt;
+  }
+  if (!looksLikePem(*decoded)) {
+    error(key_path, "does not decode to PEM data");
+    return std::nullopt;
+  }
+  return decoded;
+}
+
+void ParseContext::watchFile(const std::string& absolute_path) {
+  if (std::find(watched_files_.begin(), watched_files_.end(), absolute_path) ==
+      watched_files_.end()) {
+    watched_files_.push_back(absolute_path);
+  }
+}
+
+}  // namespace gatehouse::config
