@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -111,6 +113,34 @@ nlohmann::json scalarToJson(const YAML::Node& node) {
     if (negative && *value <= static_cast<uint64_t>(INT64_MAX)) {
       return -static_cast<int64_t>(*value);
     }
+  }
+  // YAML 1.2 core-schema floats: [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
+  bool digit_seen = false;
+  bool dot_seen = false;
+  size_t i = 0;
+  for (; i < digits.size(); ++i) {
+    char c = digits[i];
+    if (c >= '0' && c <= '9') {
+      digit_seen = true;
+    } else if (c == '.' && !dot_seen) {
+      dot_seen = true;
+    } else {
+      break;
+    }
+  }
+  bool is_float = digit_seen;
+  if (is_float && i < digits.size()) {
+    if (digits[i] != 'e' && digits[i] != 'E') {
+      is_float = false;
+    } else {
+      ++i;
+      if (i < digits.size() && (digits[i] == '-' || digits[i] == '+')) ++i;
+      is_float = i < digits.size() && parseUint(digits.substr(i)).has_value();
+    }
+  }
+  if (is_float) {
+    double number = std::strtod(text.c_str(), nullptr);
+    if (std::isfinite(number)) return number;
   }
   return text;
 }
