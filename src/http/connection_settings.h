@@ -1,10 +1,37 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <cstddef>
+#include <unordered_set>
 
 #include "http/http1_reader.h"
 
 namespace gatehouse::http {
+
+// A worker's view of its open connections, for a graceful drain: idle
+// keep-alive connections can be closed at once, busy ones close after the
+// response they are sending. Used only on the worker's thread, except
+// open(), which the main thread polls while draining.
+class ConnectionTracker {
+ public:
+  void opened() { ++open_; }
+  void closed() { --open_; }
+  void idle(net::Stream* stream) { idle_.insert(stream); }
+  void busy(net::Stream* stream) { idle_.erase(stream); }
+  bool draining() const { return draining_; }
+  void startDrain() {
+    draining_ = true;
+    for (net::Stream* s : idle_) s->close();
+    idle_.clear();
+  }
+  size_t open() const { return open_.load(std::memory_order_relaxed); }
+
+ private:
+  std::unordered_set<net::Stream*> idle_;
+  std::atomic<size_t> open_{0};
+  bool draining_ = false;
+};
 
 // Per-connection limits and timeouts, taken from the snapshot that was
 // current when the connection was accepted.
@@ -14,6 +41,7 @@ struct ConnectionSettings {
   std::chrono::nanoseconds read_timeout = std::chrono::seconds(30);   // whole request
   std::chrono::nanoseconds write_timeout = std::chrono::nanoseconds::zero();  // 0 = none
   std::chrono::nanoseconds tls_handshake_timeout = std::chrono::seconds(10);
+  ConnectionTracker* tracker = nullptr;  // the worker's, or null
 };
 
 }  // namespace gatehouse::http

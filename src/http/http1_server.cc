@@ -237,10 +237,16 @@ Task<void> serveHttp1(std::unique_ptr<net::Stream> stream, Handler& handler,
   info.server_name = stream->serverName();
   info.alpn = stream->alpn();
 
+  ConnectionTracker* tracker = settings.tracker;
   RequestHead request;
   while (true) {
+    if (tracker) {
+      if (tracker->draining()) break;
+      tracker->idle(stream.get());
+    }
     stream->setTimeout(settings.idle_timeout);
     auto got = co_await reader.readRequest(request, settings.limits, settings.read_timeout);
+    if (tracker) tracker->busy(stream.get());
     if (!got) {
       const Error& e = got.error();
       if (e.code == ErrorCode::kProtocol || e.code == ErrorCode::kTooLarge) {
@@ -261,7 +267,7 @@ Task<void> serveHttp1(std::unique_ptr<net::Stream> stream, Handler& handler,
     Http1Exchange exchange(*stream, reader, request, info, settings);
     co_await handler.handle(exchange);
     if (exchange.upgraded() || !exchange.complete()) break;
-    if (!exchange.keepAlive()) {
+    if (!exchange.keepAlive() || (tracker && tracker->draining())) {
       co_await lingeringClose(*stream);
       break;
     }
@@ -270,6 +276,7 @@ Task<void> serveHttp1(std::unique_ptr<net::Stream> stream, Handler& handler,
       break;
     }
   }
+  if (tracker) tracker->busy(stream.get());
   stream->close();
 }
 

@@ -1,1 +1,419 @@
-// placeholder, replaced by the real implementation
+#include "server/server.h"
+
+#include <signal.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "common/log.h"
+#include "crypto/random.h"
+#include "crypto/self_signed.h"
+#include "http/http1_server.h"
+#include "http/http2_server.h"
+#include "net/stream_factory.h"
+#include "proxy/proxy.h"
+#include "server/listener.h"
+#include "server/snapshot_store.h"
+
+namespace gatehouse::server {
+namespace {
+
+constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
+constexpr auto kDrainDeadline = std::chrono::seconds(15);
+constexpr auto kReloadDebounce = std::chrono::milliseconds(150);
+
+enum class ListenerKind { kTls, kPlain, kRedirect };
+
+const char* kindName(ListenerKind kind) {
+  switch (kind) {
+    case ListenerKind::kTls: return "https";
+    case ListenerKind::kPlain: return "http";
+    case ListenerKind::kRedirect: return "http-redirect";
+  }
+  return "";
+}
+
+std::string endpointText(const tcp::endpoint& e) {
+  if (e.address().is_v6()) return "[" + e.address().to_string() + "]:" + std::to_string(e.port());
+  return e.address().to_string() + ":" + std::to_string(e.port());
+}
+
+// Logs what escaped a connection coroutine instead of losing it.
+auto logFailure(const char* what) {
+  return [what](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      log::error(what).str("error", ex.what());
+    } catch (...) {
+      log::error(what).str("error", "unknown exception");
+    }
+  };
+}
+
+// One event-loop thread with its own listeners, upstream pools and
+// connections; nothing in it is shared with other workers.
+class Worker {
+ public:
+  Worker(const SnapshotStore& store, uint64_t seed)
+      : io_(1), snapshots_(store), proxy_(snapshots_, seed), redirector_(snapshots_) {}
+
+  asio::io_context& io() { return io_; }
+
+  void addAcceptor(tcp::acceptor acceptor, ListenerKind kind) {
+    acceptors_.push_back(std::make_unique<tcp::acceptor>(std::move(acceptor)));
+    asio::co_spawn(io_, acceptLoop(*acceptors_.back(), kind), logFailure("accept loop failed"));
+  }
+
+  void start() {
+    thread_ = std::thread([this] { io_.run(); });
+  }
+
+  // Stops accepting, closes idle connections, lets busy ones finish.
+  void drain() {
+    asio::post(io_, [this] {
+      for (auto& a : acceptors_) {
+        boost::system::error_code ec;
+        a->close(ec);
+      }
+      tracker_.startDrain();
+    });
+  }
+  size_t openConnections() const { return tracker_.open(); }
+
+  void stop() {
+    io_.stop();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  Task<void> acceptLoop(tcp::acceptor& acceptor, ListenerKind kind) {
+    while (acceptor.is_open()) {
+      auto [ec, socket] = co_await acceptor.async_accept(kAwait);
+      if (ec) {
+        if (!acceptor.is_open() || ec == asio::error::operation_aborted) break;
+        // Out of file descriptors or similar: back off instead of spinning.
+        log::warn("accept failed").str("error", ec.message());
+        asio::steady_timer pause(io_, std::chrono::milliseconds(100));
+        co_await pause.async_wait(kAwait);
+        continue;
+      }
+      asio::co_spawn(io_, serveConnection(std::move(socket), kind), logFailure("connection failed"));
+    }
+  }
+
+  Task<void> serveConnection(tcp::socket socket, ListenerKind kind) {
+    tracker_.opened();
+    auto snapshot = snapshots_.current();
+    http::ConnectionSettings settings = snapshot->connection_settings;
+    settings.tracker = &tracker_;
+    if (kind == ListenerKind::kTls) {
+      auto tls = snapshot->server_tls;
+      if (tls) {
+        auto stream = co_await net::acceptTls(std::move(socket), tls, settings.tls_handshake_timeout);
+        if (!stream) {
+          log::debug("tls handshake failed").str("error", stream.error().message);
+        } else if ((*stream)->alpn() == "h2") {
+          co_await http::serveHttp2(std::move(*stream), proxy_, settings);
+        } else {
+          co_await http::serveHttp1(std::move(*stream), proxy_, settings);
+        }
+      }
+    } else if (kind == ListenerKind::kPlain) {
+      co_await http::serveHttp1(net::makeTcpStream(std::move(socket)), proxy_, settings);
+    } else {
+      co_await http::serveHttp1(net::makeTcpStream(std::move(socket)), redirector_, settings);
+    }
+    tracker_.closed();
+  }
+
+  asio::io_context io_;
+  WorkerSnapshots snapshots_;
+  proxy::Proxy proxy_;
+  proxy::HttpsRedirector redirector_;
+  http::ConnectionTracker tracker_;
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors_;
+  std::thread thread_;
+};
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+uint64_t fnv1a(std::string_view data, uint64_t hash) {
+  for (unsigned char c : data) {
+    hash ^= c;
+    hash *= 1099511628211ULL;
+  }
+  return hash;
+}
+
+}  // namespace
+
+class Server::Impl {
+ public:
+  explicit Impl(ServerArgs args) : args_(std::move(args)) {}
+
+  Result<void> init() {
+    config::LoadResult loaded = config::loadFile(args_.config_path, args_.environment);
+    for (const auto& w : loaded.warnings) log::warn("config").str("warning", w);
+    if (!loaded.options) {
+      std::string message;
+      for (const auto& e : loaded.errors) message += (message.empty() ? "" : "\n") + e;
+      return Error::invalid(message);
+    }
+    config::Options options = std::move(*loaded.options);
+    if (auto level = log::parseLevel(options.log_level)) log::setLevel(*level);
+    if (std::find(options.services.begin(), options.services.end(), "all") == options.services.end()) {
+      return Error::invalid("services: only \"all\" can run in this version");
+    }
+
+    if (!options.listener.insecure_server && options.listener.certificates.empty()) {
+      std::vector<std::string> names = {"localhost", "*.localhost", "127.0.0.1", "::1"};
+      for (const auto& route : options.routes) {
+        if (!route.from_host.empty() && route.from_host != "*") names.push_back(route.from_host);
+      }
+      auto generated = crypto::generateSelfSigned(names);
+      if (!generated) return generated.error();
+      fallback_cert_ = net::CertificateKeyPair{generated->cert_pem, generated->key_pem,
+                                               "self-signed certificate"};
+      log::warn("no certificate configured: serving a self-signed certificate that browsers will not trust");
+    }
+    workers_count_ = options.listener.workers > 0
+                         ? static_cast<size_t>(options.listener.workers)
+                         : std::max(1u, std::thread::hardware_concurrency());
+    address_ = options.listener.address;
+    insecure_ = options.listener.insecure_server;
+    redirect_address_ = options.listener.http_redirect_addr;
+    watched_ = options.watched_files;
+    content_hash_ = hashInputs();
+
+    auto snapshot = proxy::Snapshot::create(std::move(options), ++generation_,
+                                            fallback_cert_ ? &*fallback_cert_ : nullptr);
+    if (!snapshot) return snapshot.error();
+    store_.publish(std::move(*snapshot));
+
+    for (size_t i = 0; i < workers_count_; ++i) {
+      uint64_t seed = 0;
+      std::string bytes = crypto::randomBytes(sizeof(seed));
+      std::memcpy(&seed, bytes.data(), sizeof(seed));
+      workers_.push_back(std::make_unique<Worker>(store_, seed));
+    }
+    if (auto r = bind(address_, insecure_ ? ListenerKind::kPlain : ListenerKind::kTls); !r) {
+      return Error::invalid("address: " + r.error().message);
+    }
+    if (!redirect_address_.empty()) {
+      if (auto r = bind(redirect_address_, ListenerKind::kRedirect); !r) {
+        return Error::invalid("http_redirect_addr: " + r.error().message);
+      }
+    }
+    return {};
+  }
+
+  int run() {
+    for (auto& w : workers_) w->start();
+    log::info("gatehouse started")
+        .num("workers", static_cast<int64_t>(workers_.size()))
+        .num("routes", static_cast<int64_t>(store_.get()->options.routes.size()));
+
+    asio::signal_set signals(control_, SIGINT, SIGTERM, SIGHUP);
+    std::function<void(const boost::system::error_code&, int)> on_signal;
+    on_signal = [&](const boost::system::error_code& ec, int signal) {
+      if (ec) return;
+      if (signal == SIGHUP) {
+        log::info("SIGHUP: reloading configuration");
+        reload(/*force=*/true);
+        signals.async_wait(on_signal);
+        return;
+      }
+      log::info("shutting down").str("signal", signal == SIGINT ? "SIGINT" : "SIGTERM");
+      signals.cancel();
+      if (watch_descriptor_) watch_descriptor_->close();
+      reload_timer_.cancel();
+      drain();
+    };
+    signals.async_wait(on_signal);
+    startWatching();
+    control_.run();
+
+    for (auto& w : workers_) w->stop();
+    log::info("stopped");
+    return 0;
+  }
+
+ private:
+  Result<void> bind(const std::string& address, ListenerKind kind) {
+    auto endpoints = resolveListenAddress(address);
+    if (!endpoints) return endpoints.error();
+    for (tcp::endpoint endpoint : *endpoints) {
+      // With port 0 the first worker's socket picks the port and every
+      // other worker joins it through SO_REUSEPORT.
+      for (auto& worker : workers_) {
+        auto acceptor = openAcceptor(worker->io(), endpoint);
+        if (!acceptor) return acceptor.error();
+        endpoint = acceptor->local_endpoint();
+        worker->addAcceptor(std::move(*acceptor), kind);
+      }
+      log::info("listening").str("address", endpointText(endpoint)).str("kind", kindName(kind));
+    }
+    return {};
+  }
+
+  void drain() {
+    for (auto& w : workers_) w->drain();
+    auto deadline = net::Clock::now() + kDrainDeadline;
+    auto timer = std::make_shared<asio::steady_timer>(control_);
+    drain_poll_ = [this, timer, deadline] {
+      size_t open = 0;
+      for (auto& w : workers_) open += w->openConnections();
+      if (open == 0 || net::Clock::now() >= deadline) {
+        if (open > 0) log::warn("drain deadline reached").num("open-connections", static_cast<int64_t>(open));
+        control_.stop();
+        return;
+      }
+      timer->expires_after(std::chrono::milliseconds(50));
+      timer->async_wait([this](const boost::system::error_code& ec) {
+        if (!ec) drain_poll_();
+      });
+    };
+    drain_poll_();
+  }
+
+  // Hash of the config file and every file it names: editors and
+  // Kubernetes ConfigMaps replace files in many ways, so any event in a
+  // watched directory leads here and only a change of content reloads.
+  uint64_t hashInputs() const {
+    uint64_t hash = 1469598103934665603ULL;
+    if (!args_.config_path.empty()) hash = fnv1a(readFile(args_.config_path), hash);
+    for (const auto& f : watched_) hash = fnv1a(f + "\n" + readFile(f), hash);
+    return hash;
+  }
+
+  void startWatching() {
+    int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (fd < 0) {
+      log::warn("file watching unavailable; reload with SIGHUP");
+      return;
+    }
+    watch_descriptor_ = std::make_unique<asio::posix::stream_descriptor>(control_, fd);
+    addWatches();
+    readEvents();
+  }
+
+  void addWatches() {
+    if (!watch_descriptor_) return;
+    std::set<std::string> dirs;
+    auto dirOf = [](const std::string& path) {
+      auto parent = std::filesystem::absolute(path).parent_path().string();
+      return parent.empty() ? std::string("/") : parent;
+    };
+    if (!args_.config_path.empty()) dirs.insert(dirOf(args_.config_path));
+    for (const auto& f : watched_) dirs.insert(dirOf(f));
+    for (const auto& d : dirs) {
+      if (watched_dirs_.count(d)) continue;
+      int wd = inotify_add_watch(watch_descriptor_->native_handle(), d.c_str(),
+                                 IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_MODIFY |
+                                     IN_ATTRIB);
+      if (wd >= 0) watched_dirs_.insert(d);
+    }
+  }
+
+  void readEvents() {
+    watch_descriptor_->async_read_some(
+        asio::buffer(event_buffer_), [this](const boost::system::error_code& ec, size_t) {
+          if (ec) return;
+          reload_timer_.expires_after(kReloadDebounce);
+          reload_timer_.async_wait([this](const boost::system::error_code& tec) {
+            if (!tec) reload(/*force=*/false);
+          });
+          readEvents();
+        });
+  }
+
+  void reload(bool force) {
+    uint64_t hash = hashInputs();
+    if (!force && hash == content_hash_) return;
+    config::LoadResult loaded = config::loadFile(args_.config_path, args_.environment);
+    for (const auto& w : loaded.warnings) log::warn("config").str("warning", w);
+    if (!loaded.options) {
+      for (const auto& e : loaded.errors) {
+        log::error("config reload failed, keeping the previous configuration").str("error", e);
+      }
+      content_hash_ = hash;
+      return;
+    }
+    config::Options options = std::move(*loaded.options);
+    if (options.listener.address != address_ || options.listener.insecure_server != insecure_ ||
+        options.listener.http_redirect_addr != redirect_address_) {
+      log::warn("listener settings changed; they take effect after a restart");
+    }
+    auto level = log::parseLevel(options.log_level);
+    auto watched = options.watched_files;
+    auto snapshot = proxy::Snapshot::create(std::move(options), generation_ + 1,
+                                            fallback_cert_ ? &*fallback_cert_ : nullptr);
+    if (!snapshot) {
+      std::istringstream lines(snapshot.error().message);
+      for (std::string line; std::getline(lines, line);) {
+        log::error("config reload failed, keeping the previous configuration").str("error", line);
+      }
+      content_hash_ = hash;
+      return;
+    }
+    ++generation_;
+    watched_ = std::move(watched);
+    content_hash_ = hashInputs();
+    if (level) log::setLevel(*level);
+    store_.publish(std::move(*snapshot));
+    addWatches();
+    log::info("config reloaded")
+        .num("generation", static_cast<int64_t>(generation_))
+        .num("routes", static_cast<int64_t>(store_.get()->options.routes.size()));
+  }
+
+  ServerArgs args_;
+  SnapshotStore store_;
+  uint64_t generation_ = 0;
+  std::optional<net::CertificateKeyPair> fallback_cert_;
+  size_t workers_count_ = 1;
+  std::string address_;
+  bool insecure_ = false;
+  std::string redirect_address_;
+  std::vector<std::string> watched_;
+  uint64_t content_hash_ = 0;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  asio::io_context control_{1};
+  asio::steady_timer reload_timer_{control_};
+  std::unique_ptr<asio::posix::stream_descriptor> watch_descriptor_;
+  std::set<std::string> watched_dirs_;
+  std::array<char, 8192> event_buffer_{};
+  std::function<void()> drain_poll_;
+};
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Server::~Server() = default;
+
+Result<std::unique_ptr<Server>> Server::create(ServerArgs args) {
+  auto impl = std::make_unique<Impl>(std::move(args));
+  if (auto r = impl->init(); !r) return r.error();
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+int Server::run() { return impl_->run(); }
+
+}  // namespace gatehouse::server

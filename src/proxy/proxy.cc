@@ -1,0 +1,635 @@
+#include "proxy/proxy.h"
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <charconv>
+
+#include "common/log.h"
+#include "common/strings.h"
+#include "http/path_normalizer.h"
+#include "proxy/error_page.h"
+#include "proxy/rewrite.h"
+
+namespace gatehouse::proxy {
+namespace {
+
+constexpr auto kConnectTimeout = std::chrono::seconds(10);
+// How long an endpoint that refused a connection is skipped.
+constexpr auto kDeadEndpointBackoff = std::chrono::seconds(5);
+constexpr auto kDefaultRouteIdleTimeout = std::chrono::minutes(5);
+
+using Duration = net::Clock::duration;
+
+// Splits "host:port" / "[v6]:port" into a lower-case host; "" if invalid.
+std::string hostOf(std::string_view authority) {
+  if (authority.empty()) return {};
+  if (authority.front() == '[') {
+    size_t close = authority.find(']');
+    if (close == std::string_view::npos) return {};
+    return toLower(authority.substr(1, close - 1));
+  }
+  size_t colon = authority.rfind(':');
+  std::string_view host = colon == std::string_view::npos ? authority : authority.substr(0, colon);
+  if (host.empty()) return {};
+  std::string out = toLower(host);
+  if (!out.empty() && out.back() == '.') out.pop_back();  // "example.com." is "example.com"
+  return out;
+}
+
+bool isIdentityHeader(std::string_view name) {
+  // Every x-pomerium-* header is Gatehouse's to set (the JWT assertion,
+  // claim headers, routing and re-proxy headers); a client's copy is never
+  // passed on, so an upstream can trust what it sees.
+  return name.size() >= 11 && iequals(name.substr(0, 11), "x-pomerium-");
+}
+
+bool isPomeriumAuthorization(std::string_view value) {
+  std::string_view v = trim(value);
+  return (v.size() >= 9 && iequals(v.substr(0, 9), "pomerium ")) ||
+         (v.size() >= 16 && iequals(v.substr(0, 16), "bearer pomerium-"));
+}
+
+// Removes the session cookie from a Cookie header value; returns "" when
+// nothing is left.
+std::string withoutCookie(std::string_view header, std::string_view cookie_name) {
+  std::string out;
+  while (!header.empty()) {
+    size_t semi = header.find(';');
+    std::string_view part = trim(header.substr(0, semi));
+    size_t eq = part.find('=');
+    std::string_view name = trim(part.substr(0, eq));
+    if (!part.empty() && name != cookie_name) {
+      if (!out.empty()) out += "; ";
+      out += part;
+    }
+    if (semi == std::string_view::npos) break;
+    header.remove_prefix(semi + 1);
+  }
+  return out;
+}
+
+std::string clientAddress(const http::RequestHead& request, const tcp::endpoint& remote,
+                          uint32_t trusted_hops) {
+  std::string peer = remote.address().to_string();
+  if (trusted_hops == 0) return peer;
+  std::vector<std::string> hops;
+  for (const auto& f : request.headers.fields()) {
+    if (!iequals(f.name, "x-forwarded-for")) continue;
+    for (auto& h : splitList(f.value)) hops.push_back(std::move(h));
+  }
+  if (hops.size() < trusted_hops) return peer;
+  return hops[hops.size() - trusted_hops];
+}
+
+bool isPreflight(const http::RequestHead& request) {
+  return request.method == "OPTIONS" && request.headers.has("origin") &&
+         request.headers.has("access-control-request-method");
+}
+
+std::string upstreamText(const config::UpstreamUrl& to) {
+  return to.scheme + "://" + (to.host.find(':') != std::string::npos ? "[" + to.host + "]" : to.host) +
+         ":" + std::to_string(to.port);
+}
+
+bool isDefaultPort(const config::UpstreamUrl& to) {
+  return (to.scheme == "https" && to.port == 443) || (to.scheme != "https" && to.port == 80);
+}
+
+}  // namespace
+
+// The state of one request, from accept to the access log line.
+struct Proxy::Request {
+  Request(http::ServerExchange& e, std::shared_ptr<const Snapshot> s)
+      : exchange(e), snapshot(std::move(s)), start(net::Clock::now()) {}
+
+  http::ServerExchange& exchange;
+  std::shared_ptr<const Snapshot> snapshot;
+  net::Clock::time_point start;
+  std::string id;
+  std::string host;   // lower-case, without port
+  std::string path;   // normalised; what routing, policy and the upstream see
+  std::string query;  // raw, without '?'
+  const CompiledRoute* route = nullptr;
+  std::string client_ip;
+  int status = 0;
+  uint64_t bytes_sent = 0;
+  std::string upstream;
+  std::string details;  // why Gatehouse answered itself, for logs and error pages
+
+  const http::RequestHead& head() const { return exchange.request(); }
+  const config::Route* routeConfig() const { return route ? route->config : nullptr; }
+};
+
+Proxy::Proxy(SnapshotSource& snapshots, uint64_t seed) : snapshots_(snapshots), random_(seed) {}
+Proxy::~Proxy() = default;
+
+std::string Proxy::newRequestId() {
+  // A UUID-shaped id from the worker's generator: unique enough to find a
+  // request in the logs, and not a secret.
+  static constexpr char kHex[] = "0123456789abcdef";
+  uint64_t a = random_();
+  uint64_t b = random_();
+  std::string id(36, '-');
+  int bit = 0;
+  for (size_t i = 0; i < id.size(); ++i) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) continue;
+    uint64_t& src = bit < 64 ? a : b;
+    id[i] = kHex[(src >> (bit % 64)) & 0xf];
+    bit += 4;
+  }
+  id[14] = '4';
+  return id;
+}
+
+Task<void> Proxy::handle(http::ServerExchange& exchange) {
+  Request r(exchange, snapshots_.current());
+  r.id = newRequestId();
+  r.client_ip = clientAddress(r.head(), exchange.connection().remote,
+                              r.snapshot->options.http.xff_num_trusted_hops);
+
+  if (co_await admit(r) == Outcome::kContinue) {
+    r.route = r.snapshot->routes->match(r.host, r.path);
+    if (!r.route) {
+      r.details = "no route matches this host and path";
+      co_await sendLocal(r, 404, r.details);
+    } else if (authorize(r) == Outcome::kContinue) {
+      co_await forward(r);
+    } else {
+      co_await sendLocal(r, 403, r.details);
+    }
+  }
+  logAccess(r);
+}
+
+// Phase 1: one authority and one path, decided once and used for routing,
+// policy and the upstream alike; then the endpoints every host serves.
+Task<Proxy::Outcome> Proxy::admit(Request& r) {
+  const http::RequestHead& head = r.head();
+  r.host = hostOf(head.authority);
+  if (r.host.empty()) {
+    r.details = "missing or invalid host";
+    co_await sendLocal(r, 400, r.details);
+    co_return Outcome::kDone;
+  }
+  const http::ConnectionInfo& conn = r.exchange.connection();
+  if (head.version == 20 && conn.tls && !conn.server_name.empty() && r.snapshot->server_tls &&
+      !iequals(conn.server_name, r.host) &&
+      r.snapshot->server_tls->selectIndex(conn.server_name) !=
+          r.snapshot->server_tls->selectIndex(r.host)) {
+    // A reused HTTP/2 connection whose certificate does not cover this
+    // host: the client must open a new connection (RFC 9110 15.5.20).
+    r.details = "this connection's certificate does not cover the requested host";
+    co_await sendLocal(r, 421, r.details);
+    co_return Outcome::kDone;
+  }
+
+  http::NormalizedTarget target = http::normalizeTarget(head.target, r.snapshot->path_options);
+  if (target.verdict == http::PathVerdict::kReject) {
+    r.details = target.reason.empty() ? "invalid request path" : target.reason;
+    co_await sendLocal(r, 400, r.details);
+    co_return Outcome::kDone;
+  }
+  r.path = std::move(target.path);
+  r.query = std::move(target.query);
+  if (target.verdict == http::PathVerdict::kRedirect) {
+    http::ResponseHead redirect;
+    redirect.status = 307;
+    redirect.headers.add("location", r.query.empty() ? r.path : r.path + "?" + r.query);
+    co_await sendSimple(r, std::move(redirect), "");
+    co_return Outcome::kDone;
+  }
+
+  std::string_view path = r.path;
+  bool get_or_head = head.method == "GET" || head.method == "HEAD";
+  if (path == "/ping" || path == "/healthz") {
+    if (!get_or_head) {
+      co_await sendLocal(r, 405, "");
+      co_return Outcome::kDone;
+    }
+    http::ResponseHead ok;
+    ok.headers.add("content-type", "text/plain; charset=utf-8");
+    co_await sendSimple(r, std::move(ok), "OK");
+    co_return Outcome::kDone;
+  }
+  if (path == "/.well-known/pomerium" || path == "/.well-known/pomerium/") {
+    std::string base = "https://" + r.host;
+    std::string body = "{\"issuer\":" + jsonQuote(base + "/") +
+                       ",\"authentication_callback_endpoint\":" +
+                       jsonQuote(r.snapshot->authenticate_url + "/oauth2/callback") +
+                       ",\"jwks_uri\":" + jsonQuote(base + "/.well-known/pomerium/jwks.json") +
+                       ",\"frontchannel_logout_uri\":" +
+                       jsonQuote(base + "/.pomerium/sign_out") + "}\n";
+    http::ResponseHead ok;
+    ok.headers.add("content-type", "application/json");
+    ok.headers.add("access-control-allow-origin", "*");
+    co_await sendSimple(r, std::move(ok), body);
+    co_return Outcome::kDone;
+  }
+  if (path == "/.well-known/pomerium/jwks.json") {
+    http::ResponseHead ok;
+    ok.headers.add("content-type", "application/json");
+    ok.headers.add("access-control-allow-origin", "*");
+    ok.headers.add("cache-control", "max-age=60");
+    co_await sendSimple(r, std::move(ok), "{\"keys\":[]}\n");
+    co_return Outcome::kDone;
+  }
+  if (path == "/.pomerium" || startsWith(path, "/.pomerium/") ||
+      startsWith(path, "/.well-known/pomerium/")) {
+    r.details = "this endpoint is not available";
+    co_await sendLocal(r, 404, r.details);
+    co_return Outcome::kDone;
+  }
+  co_return Outcome::kContinue;
+}
+
+// Phase 2: the decision. Until the policy engine is configured, only public
+// routes and allowed CORS preflights pass; everything else is refused
+// (fail closed).
+Proxy::Outcome Proxy::authorize(Request& r) {
+  const config::Route& route = *r.routeConfig();
+  if (route.allow_public_unauthenticated_access) return Outcome::kContinue;
+  if (route.cors_allow_preflight && isPreflight(r.head())) return Outcome::kContinue;
+  r.details = "access to this route requires a policy that allows it";
+  return Outcome::kDone;
+}
+
+const config::UpstreamUrl* Proxy::pickUpstream(Request& r, const config::UpstreamUrl* avoid) {
+  const config::Route& route = *r.routeConfig();
+  if (route.to.size() == 1) return avoid == &route.to[0] ? nullptr : &route.to[0];
+  auto now = net::Clock::now();
+  auto alive = [&](const config::UpstreamUrl& to) {
+    if (&to == avoid) return false;
+    auto it = dead_until_.find(upstreamText(to));
+    return it == dead_until_.end() || it->second <= now;
+  };
+  uint64_t total = 0;
+  for (const auto& to : route.to) {
+    if (alive(to)) total += to.weight;
+  }
+  if (total == 0) {
+    // Every endpoint is marked dead: try one anyway rather than refuse,
+    // it may have come back.
+    for (const auto& to : route.to) {
+      if (&to != avoid) return &to;
+    }
+    return nullptr;
+  }
+  uint64_t pick = random_() % total;
+  for (const auto& to : route.to) {
+    if (!alive(to)) continue;
+    if (pick < to.weight) return &to;
+    pick -= to.weight;
+  }
+  return nullptr;
+}
+
+void Proxy::prepareUpstreamHeaders(Request& r, http::RequestHead& out,
+                                   const config::UpstreamUrl& to) {
+  const http::RequestHead& in = r.head();
+  const config::Route& route = *r.routeConfig();
+  const Snapshot& snap = *r.snapshot;
+  out.method = in.method;
+  out.version = 11;
+  out.scheme = to.scheme == "https" ? "https" : "http";
+  out.has_body = in.has_body;
+  out.content_length = in.content_length;
+  out.target = rewritePath(*r.route, r.path, r.query);
+  out.upgrade = route.allow_websockets ? in.upgrade : std::string();
+
+  // Host: the upstream's own name unless the route says otherwise.
+  if (route.preserve_host_header) {
+    out.authority = in.authority;
+  } else if (!route.host_rewrite.empty()) {
+    out.authority = route.host_rewrite;
+  } else if (auto v = route.host_rewrite_header.empty()
+                          ? std::nullopt
+                          : in.headers.get(route.host_rewrite_header)) {
+    out.authority = std::string(*v);
+  } else {
+    bool v6 = to.host.find(':') != std::string::npos;
+    out.authority = v6 ? "[" + to.host + "]" : to.host;
+    if (!isDefaultPort(to)) out.authority += ":" + std::to_string(to.port);
+  }
+
+  out.headers.reserve(in.headers.size() + 6);
+  std::string forwarded_for;
+  for (const auto& f : in.headers.fields()) {
+    if (iequals(f.name, "host")) continue;
+    if (isIdentityHeader(f.name)) continue;
+    if (iequals(f.name, "authorization") && isPomeriumAuthorization(f.value)) continue;
+    if (iequals(f.name, "x-request-id")) continue;
+    if (iequals(f.name, "x-forwarded-for")) {
+      if (!forwarded_for.empty()) forwarded_for += ", ";
+      forwarded_for += f.value;
+      continue;
+    }
+    if (iequals(f.name, "cookie")) {
+      std::string rest = withoutCookie(f.value, snap.session_cookie_name);
+      if (!rest.empty()) out.headers.add("cookie", rest);
+      continue;
+    }
+    out.headers.fields().push_back(f);
+  }
+  for (const auto& name : route.remove_request_headers) out.headers.remove(name);
+
+  const http::ConnectionInfo& conn = r.exchange.connection();
+  uint32_t trusted = snap.options.http.xff_num_trusted_hops;
+  if (!snap.options.http.skip_xff_append) {
+    if (!forwarded_for.empty()) forwarded_for += ", ";
+    forwarded_for += conn.remote.address().to_string();
+  }
+  if (!forwarded_for.empty()) out.headers.set("x-forwarded-for", forwarded_for);
+  std::string proto = conn.tls ? "https" : "http";
+  if (trusted == 0 || !out.headers.has("x-forwarded-proto")) out.headers.set("x-forwarded-proto", proto);
+  bool remove_xfh = false;
+  for (const auto& name : route.remove_request_headers) remove_xfh |= iequals(name, "x-forwarded-host");
+  if (!remove_xfh && (trusted == 0 || !out.headers.has("x-forwarded-host"))) {
+    out.headers.set("x-forwarded-host", in.authority);
+  }
+  out.headers.set("x-request-id", r.id);
+  for (const auto& h : route.set_request_headers) out.headers.set(h.name, h.value);
+}
+
+void Proxy::addResponseHeaders(Request& r, http::Headers& headers) const {
+  const config::Route* route = r.routeConfig();
+  if (route && route->disable_response_headers) return;
+  for (const auto& h : r.snapshot->options.http.set_response_headers) {
+    bool overridden = false;
+    if (route) {
+      for (const auto& rh : route->set_response_headers) overridden |= iequals(rh.name, h.name);
+    }
+    if (!overridden) headers.set(h.name, h.value);
+  }
+  if (route) {
+    for (const auto& h : route->set_response_headers) headers.set(h.name, h.value);
+  }
+}
+
+Task<void> Proxy::sendSimple(Request& r, http::ResponseHead head, std::string_view body) {
+  addResponseHeaders(r, head.headers);
+  r.status = head.status;
+  auto result = co_await http::respond(r.exchange, std::move(head), body);
+  if (result) r.bytes_sent += r.head().method == "HEAD" ? 0 : body.size();
+}
+
+Task<void> Proxy::sendLocal(Request& r, int status, std::string_view details) {
+  const config::Route* route = r.routeConfig();
+  bool show = route && route->show_error_details;
+  ErrorPage page = renderErrorPage(r.head(), status, r.id, show ? details : std::string_view());
+  http::ResponseHead head;
+  head.status = status;
+  head.headers.add("content-type", page.content_type);
+  head.headers.add("cache-control", "no-store");
+  head.headers.add("x-request-id", r.id);
+  co_await sendSimple(r, std::move(head), page.body);
+}
+
+Task<void> Proxy::forward(Request& r) {
+  const config::Route& route = *r.routeConfig();
+  const http::RequestHead& in = r.head();
+
+  if (route.redirect) {
+    http::ResponseHead head;
+    head.status = route.redirect->response_code;
+    head.headers.add("location", redirectLocation(*route.redirect, r.exchange.connection().tls ? "https" : "http",
+                                                  in.authority, r.path, r.query));
+    co_await sendSimple(r, std::move(head), "");
+    co_return;
+  }
+  if (route.response) {
+    http::ResponseHead head;
+    head.status = route.response->status;
+    head.headers.add("content-type", "text/plain; charset=utf-8");
+    co_await sendSimple(r, std::move(head), route.response->body);
+    co_return;
+  }
+
+  bool websocket = route.allow_websockets && in.upgrade == "websocket";
+  Duration response_timeout = std::chrono::duration_cast<Duration>(
+      route.timeout.value_or(websocket ? Duration::zero()
+                                       : r.snapshot->options.http.default_upstream_timeout));
+  Duration idle_timeout = std::chrono::duration_cast<Duration>(route.idle_timeout.value_or(
+      websocket ? Duration::zero() : Duration(kDefaultRouteIdleTimeout)));
+
+  const config::UpstreamUrl* avoid = nullptr;
+  bool body_touched = false;
+  Error last_error = Error::internal("no upstream");
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    const config::UpstreamUrl* to = pickUpstream(r, avoid);
+    if (!to) break;
+    r.upstream = upstreamText(*to);
+    UpstreamTarget target;
+    target.scheme = to->scheme;
+    target.host = to->host;
+    target.port = to->port;
+    target.tls = r.snapshot->upstream_tls[route.index];
+    target.server_name = route.tls_server_name.empty() ? std::string_view(to->host)
+                                                       : std::string_view(route.tls_server_name);
+    auto opened = co_await pool_.open(target, kConnectTimeout, attempt > 0);
+    if (!opened) {
+      last_error = opened.error();
+      if (last_error.code == ErrorCode::kUnavailable) {
+        dead_until_[r.upstream] = net::Clock::now() + kDeadEndpointBackoff;
+        avoid = to;
+        continue;
+      }
+      break;
+    }
+    auto upstream = std::move(*opened);
+    upstream->setTimeouts(response_timeout, idle_timeout);
+
+    http::RequestHead out;
+    prepareUpstreamHeaders(r, out, *to);
+    bool known_length = in.content_length.has_value();
+    auto sent = co_await upstream->sendHead(out, in.content_length);
+    if (sent && in.has_body) {
+      body_touched = true;
+      while (true) {
+        auto piece = co_await r.exchange.readBody();
+        if (!piece) {
+          // The client broke off its own request: nobody to answer.
+          r.details = "client request body: " + piece.error().message;
+          r.status = 0;
+          co_return;
+        }
+        if (piece->empty()) break;
+        sent = co_await upstream->sendBody(*piece);
+        if (!sent) break;
+      }
+    }
+    (void)known_length;
+    if (sent) sent = co_await upstream->finishRequest();
+    Result<http::ResponseHead> response = Error::internal("not sent");
+    if (sent) response = co_await upstream->readResponse();
+    if (!sent || !response) {
+      last_error = sent ? response.error() : sent.error();
+      // A keep-alive connection the upstream closed while it sat idle:
+      // safe to repeat on a new connection if no body went out.
+      if (upstream->reusedConnection() && !upstream->responseStarted() && !body_touched &&
+          last_error.code != ErrorCode::kTimeout) {
+        continue;
+      }
+      break;
+    }
+
+    http::ResponseHead head = std::move(*response);
+    if (head.status == 101) {
+      if (!websocket) {
+        r.details = "upstream switched protocols without being asked";
+        co_await sendLocal(r, 502, r.details);
+        co_return;
+      }
+      head.headers.set("connection", "Upgrade");
+      head.headers.set("upgrade", "websocket");
+    }
+    for (auto& f : head.headers.fields()) rewriteResponseHeader(route, f.name, f.value);
+    head.headers.removeIf([](const http::Field& f) { return isIdentityHeader(f.name); });
+    addResponseHeaders(r, head.headers);
+    r.status = head.status;
+    bool no_body = in.method == "HEAD" || head.status == 204 || head.status == 304 ||
+                   head.status == 101;
+    if (!co_await r.exchange.sendHead(head, upstream->responseLength(), no_body)) co_return;
+    // From here on a failure can only cut the connection.
+    if (head.status == 101) {
+      co_await spliceUpgrade(r, *upstream);
+      co_return;
+    }
+    while (true) {
+      auto piece = co_await upstream->readBody();
+      if (!piece) {
+        // The response has started: all that is left is to cut the
+        // connection so the client sees an incomplete response.
+        r.details = piece.error().message;
+        co_return;
+      }
+      if (piece->empty()) break;
+      r.bytes_sent += piece->size();
+      if (!co_await r.exchange.sendBody(*piece)) co_return;
+    }
+    if (!co_await r.exchange.finish(upstream->trailers())) r.details = "client went away";
+    co_return;
+  }
+
+  r.details = last_error.message;
+  int status = last_error.code == ErrorCode::kTimeout ? 504 : 502;
+  log::warn("upstream request failed")
+      .str("request-id", r.id)
+      .str("upstream", r.upstream)
+      .str("error", last_error.message);
+  if (!r.exchange.responseStarted()) co_await sendLocal(r, status, r.details);
+}
+
+Task<void> Proxy::spliceUpgrade(Request& r, http::UpstreamExchange& upstream) {
+  using namespace asio::experimental::awaitable_operators;
+  std::string down_buffered;
+  std::string up_buffered;
+  net::Stream* down = r.exchange.takeOverStream(down_buffered);
+  net::Stream* up = upstream.takeOverStream(up_buffered);
+  if (!down || !up) co_return;
+  const config::Route& route = *r.routeConfig();
+  Duration idle = std::chrono::duration_cast<Duration>(route.idle_timeout.value_or(Duration::zero()));
+  auto touch = [&] {
+    if (idle.count() > 0) {
+      down->setTimeout(idle);
+      up->setTimeout(idle);
+    } else {
+      down->setDeadline(net::Clock::time_point::max());
+      up->setDeadline(net::Clock::time_point::max());
+    }
+  };
+  touch();
+  uint64_t& bytes = r.bytes_sent;
+  // Copies one direction until its end; activity either way keeps both
+  // directions alive (the idle timeout is for the connection as a whole).
+  auto pump = [&](net::Stream& from, net::Stream& to, std::string initial,
+                  bool count) -> Task<void> {
+    if (!initial.empty()) {
+      if (!co_await to.write(std::string_view(initial))) {
+        from.close();
+        co_return;
+      }
+    }
+    std::vector<char> buffer(16 * 1024);
+    while (true) {
+      auto n = co_await from.readSome(asio::buffer(buffer));
+      if (!n || *n == 0) break;
+      if (!co_await to.write(std::string_view(buffer.data(), *n))) break;
+      if (count) bytes += *n;
+      touch();
+    }
+    co_await to.shutdownSend();
+  };
+  co_await (pump(*down, *up, std::move(down_buffered), false) &&
+            pump(*up, *down, std::move(up_buffered), true));
+  down->close();
+  up->close();
+}
+
+void Proxy::logAccess(const Request& r) const {
+  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(net::Clock::now() - r.start);
+  const http::RequestHead& head = r.head();
+  auto line = log::info("http-request");
+  line.str("service", "proxy")
+      .str("method", head.method)
+      .str("authority", head.authority)
+      .str("path", r.path.empty() ? std::string_view(head.target) : std::string_view(r.path))
+      .num("response-code", static_cast<int64_t>(r.status))
+      .num("duration", static_cast<double>(micros.count()) / 1000.0)
+      .num("size", static_cast<int64_t>(r.bytes_sent))
+      .str("upstream-cluster", r.route ? r.route->config->id : std::string())
+      .str("upstream", r.upstream)
+      .str("request-id", r.id)
+      .str("forwarded-for", r.client_ip)
+      .str("user-agent", head.headers.get("user-agent").value_or(""));
+  if (auto referer = head.headers.get("referer")) line.str("referer", *referer);
+  if (!r.details.empty()) line.str("response-code-details", r.details);
+}
+
+Task<void> Proxy::handleMalformed(http::ServerExchange& exchange, int status,
+                                  std::string_view reason) {
+  Request r(exchange, snapshots_.current());
+  r.id = newRequestId();
+  r.details = std::string(reason);
+  // Nothing of this request can be trusted, not even to pick a route.
+  co_await sendLocal(r, status, "");
+  logAccess(r);
+}
+
+Task<void> HttpsRedirector::handle(http::ServerExchange& exchange) {
+  const http::RequestHead& head = exchange.request();
+  auto snapshot = snapshots_.current();
+  http::ResponseHead response;
+  std::string host = hostOf(head.authority);
+  if (host.empty()) {
+    response.status = 400;
+    (void)co_await http::respond(exchange, std::move(response), "");
+    co_return;
+  }
+  http::NormalizedTarget target = http::normalizeTarget(head.target, snapshot->path_options);
+  if (target.verdict == http::PathVerdict::kReject) {
+    response.status = 400;
+    (void)co_await http::respond(exchange, std::move(response), "");
+    co_return;
+  }
+  // Redirect to the HTTPS listener's port when it is not 443.
+  std::string address = snapshot->options.listener.address;
+  std::string port;
+  if (size_t colon = address.rfind(':'); colon != std::string::npos) port = address.substr(colon + 1);
+  std::string location = "https://";
+  location += host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  if (!port.empty() && port != "443") location += ":" + port;
+  location += target.path;
+  if (!target.query.empty()) location += "?" + target.query;
+  response.status = 301;
+  response.headers.add("location", location);
+  response.headers.add("content-type", "text/plain; charset=utf-8");
+  (void)co_await http::respond(exchange, std::move(response), "");
+}
+
+Task<void> HttpsRedirector::handleMalformed(http::ServerExchange& exchange, int status,
+                                            std::string_view) {
+  http::ResponseHead response;
+  response.status = status;
+  (void)co_await http::respond(exchange, std::move(response), "");
+}
+
+}  // namespace gatehouse::proxy

@@ -1,0 +1,103 @@
+#include "proxy/upstream_pool.h"
+
+#include "net/stream_factory.h"
+
+namespace gatehouse::proxy {
+namespace {
+
+constexpr size_t kMaxIdlePerTarget = 128;
+constexpr auto kMaxIdleTime = std::chrono::seconds(60);
+constexpr auto kTlsHandshakeTimeout = std::chrono::seconds(10);
+
+}  // namespace
+
+UpstreamPool::~UpstreamPool() {
+  *alive_ = false;
+  for (auto& [key, conn] : http2_) conn->close();
+}
+
+std::string UpstreamPool::keyFor(const UpstreamTarget& target) const {
+  std::string key;
+  key.reserve(64);
+  key += target.scheme;
+  key += '|';
+  key += target.host;
+  key += '|';
+  key += std::to_string(target.port);
+  key += '|';
+  key += std::to_string(reinterpret_cast<uintptr_t>(target.tls.get()));
+  key += '|';
+  key += target.server_name;
+  return key;
+}
+
+http::ReturnToPool UpstreamPool::returnTo(const std::string& key) {
+  // The exchange may outlive the pool at shutdown: `alive` says whether
+  // `this` is still there to take the connection back.
+  std::weak_ptr<bool> alive = alive_;
+  return [this, alive, key](std::unique_ptr<http::Http1UpstreamConnection> connection) {
+    auto still = alive.lock();
+    if (!still || !*still) return;
+    auto& idle = idle_[key].connections;
+    if (idle.size() >= kMaxIdlePerTarget) return;
+    idle.push_back(std::move(connection));
+  };
+}
+
+size_t UpstreamPool::idleCount() const {
+  size_t n = 0;
+  for (const auto& [key, idle] : idle_) n += idle.connections.size();
+  return n;
+}
+
+Task<Result<std::unique_ptr<http::UpstreamExchange>>> UpstreamPool::open(
+    const UpstreamTarget& target, net::Clock::duration connect_timeout, bool fresh) {
+  std::string key = keyFor(target);
+
+  if (auto it = http2_.find(key); it != http2_.end()) {
+    if (it->second->isAlive() && it->second->canOpenStream()) {
+      co_return it->second->newExchange();
+    }
+    if (!it->second->isAlive()) http2_.erase(it);
+  }
+
+  if (!fresh) {
+    if (auto it = idle_.find(key); it != idle_.end()) {
+      auto& idle = it->second.connections;
+      auto now = net::Clock::now();
+      // Most recently used first: it is the least likely to have been
+      // closed by the upstream's own idle timeout.
+      while (!idle.empty()) {
+        auto connection = std::move(idle.back());
+        idle.pop_back();
+        if (now - connection->idle_since > kMaxIdleTime) continue;
+        if (connection->stream->peerClosedOrDirty()) continue;
+        co_return http::makeHttp1UpstreamExchange(std::move(connection), returnTo(key));
+      }
+    }
+  }
+
+  auto socket = co_await net::connectTcp(std::string(target.host), target.port, connect_timeout);
+  if (!socket) co_return socket.error();
+  std::unique_ptr<net::Stream> stream;
+  if (target.scheme == "https") {
+    if (!target.tls) co_return Error::internal("https upstream without a TLS context");
+    auto tls = co_await net::connectTls(std::move(*socket), target.tls,
+                                        std::string(target.server_name), kTlsHandshakeTimeout);
+    if (!tls) co_return tls.error();
+    stream = std::move(*tls);
+  } else {
+    stream = net::makeTcpStream(std::move(*socket));
+  }
+
+  if (target.scheme == "h2c" || stream->alpn() == "h2") {
+    auto connection = co_await http::Http2ClientConnection::start(std::move(stream));
+    if (!connection) co_return connection.error();
+    http2_[key] = *connection;
+    co_return (*connection)->newExchange();
+  }
+  auto connection = std::make_unique<http::Http1UpstreamConnection>(std::move(stream));
+  co_return http::makeHttp1UpstreamExchange(std::move(connection), returnTo(key));
+}
+
+}  // namespace gatehouse::proxy

@@ -1,0 +1,60 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/result.h"
+#include "http/http1_upstream.h"
+#include "http/http2_client.h"
+#include "http/upstream.h"
+#include "net/tls.h"
+
+namespace gatehouse::proxy {
+
+// Where one forwarded request goes.
+struct UpstreamTarget {
+  std::string_view scheme;  // http, https, h2c
+  std::string_view host;
+  uint16_t port = 0;
+  std::shared_ptr<const net::ClientTlsContext> tls;  // for https
+  std::string_view server_name;                      // SNI and name to verify
+};
+
+// A worker's connections to upstreams: idle HTTP/1.1 keep-alive
+// connections per target, and one shared HTTP/2 connection per target.
+// Per worker, so nothing here is locked. The TLS context is part of the
+// key, so connections made under an older config are never handed to a
+// request of a newer one.
+class UpstreamPool {
+ public:
+  UpstreamPool() = default;
+  UpstreamPool(const UpstreamPool&) = delete;
+  UpstreamPool& operator=(const UpstreamPool&) = delete;
+  ~UpstreamPool();
+
+  // An exchange on an idle connection when one is usable (unless `fresh`),
+  // else on a new connection. Connect failures are kUnavailable/kTimeout
+  // errors with ErrorSource::kUpstream.
+  Task<Result<std::unique_ptr<http::UpstreamExchange>>> open(const UpstreamTarget& target,
+                                                             net::Clock::duration connect_timeout,
+                                                             bool fresh);
+
+  size_t idleCount() const;
+
+ private:
+  struct Idle {
+    std::vector<std::unique_ptr<http::Http1UpstreamConnection>> connections;
+  };
+  std::string keyFor(const UpstreamTarget& target) const;
+  http::ReturnToPool returnTo(const std::string& key);
+
+  std::unordered_map<std::string, Idle> idle_;
+  std::unordered_map<std::string, std::shared_ptr<http::Http2ClientConnection>> http2_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace gatehouse::proxy
