@@ -7,12 +7,12 @@ namespace gatehouse::http {
 
 enum class HeadVerdict {
   kOk,
-  kBadRequest,     // ambiguous or malformed framing: 400 and close
-  kHeadersTooLarge // over the byte or count limit: 431 and close
+  kBadRequest,      // ambiguous or malformed framing: 400 and close
+  kHeadersTooLarge  // over the byte or count limit: 431 and close
 };
 
 struct HeadLimits {
-  size_t max_bytes = 64 * 1024;
+  size_t max_bytes = size_t{64} * 1024;
   size_t max_headers = 100;
 };
 

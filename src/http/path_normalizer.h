@@ -13,7 +13,8 @@ enum class EscapedSlashAction {
 };
 
 struct PathNormalizerOptions {
-  bool normalize_path = true;  // RFC 3986 section 6: dot segments, %-case, unreserved decoding, '\\' -> '/'
+  // RFC 3986 section 6: dot segments, %-case, unreserved decoding, '\\' -> '/'
+  bool normalize_path = true;
   bool merge_slashes = true;
   EscapedSlashAction escaped_slashes = EscapedSlashAction::kReject;
 };
@@ -26,9 +27,9 @@ enum class PathVerdict {
 
 struct NormalizedTarget {
   PathVerdict verdict = PathVerdict::kOk;
-  std::string path;   // normalised, always starts with '/'
-  std::string query;  // raw query without the '?', "" if none; the fragment is dropped
-  std::string reason; // for kReject, a short explanation for logs
+  std::string path;    // normalised, always starts with '/'
+  std::string query;   // raw query without the '?', "" if none; the fragment is dropped
+  std::string reason;  // for kReject, a short explanation for logs
 };
 
 // Normalises an origin-form request target ("/a/b?x=1"). This is the single

@@ -19,14 +19,12 @@ std::string rewritePath(const CompiledRoute& route, std::string_view path, std::
 // overload has no route and assumes the default prefix "/" matched, so for
 // routes with `prefix`, `path` or `regex` use the overload taking the route.
 std::string redirectLocation(const config::RedirectAction& redirect, std::string_view scheme,
-                             std::string_view host, std::string_view path,
-                             std::string_view query);
+                             std::string_view host, std::string_view path, std::string_view query);
 
 // The same for the route `match` returned, whose `redirect` must be set;
 // prefix_rewrite replaces exactly what that route matched.
 std::string redirectLocation(const CompiledRoute& route, std::string_view scheme,
-                             std::string_view host, std::string_view path,
-                             std::string_view query);
+                             std::string_view host, std::string_view path, std::string_view query);
 
 // The same with the length of the matched part of `path` given explicitly.
 std::string redirectLocationAfterMatch(const config::RedirectAction& redirect,

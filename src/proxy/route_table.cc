@@ -103,9 +103,8 @@ Result<std::unique_ptr<RouteTable>> RouteTable::create(const std::vector<config:
   if (!table->wildcard_.empty() || !table->any_host_.empty()) {
     for (auto& [host, candidates] : table->exact_) {
       std::vector<uint32_t> covering;
-      table->forEachWildcardSuffix(host, [&](const std::vector<uint32_t>& list) {
-        mergeInConfigOrder(covering, list);
-      });
+      table->forEachWildcardSuffix(
+          host, [&](const std::vector<uint32_t>& list) { mergeInConfigOrder(covering, list); });
       candidates.insert(candidates.end(), covering.begin(), covering.end());
       candidates.insert(candidates.end(), table->any_host_.begin(), table->any_host_.end());
     }

@@ -19,10 +19,10 @@ namespace gatehouse::proxy {
 
 // A route with its regular expressions compiled once per snapshot.
 struct CompiledRoute {
-  const config::Route* config = nullptr;   // owned by the snapshot's Options
-  std::unique_ptr<re2::RE2> match_regex;   // `regex`, anchored; null if unset
-  std::unique_ptr<re2::RE2> rewrite_regex; // `regex_rewrite_pattern`; null if unset
-  uint32_t total_weight = 0;               // sum of `to` weights
+  const config::Route* config = nullptr;    // owned by the snapshot's Options
+  std::unique_ptr<re2::RE2> match_regex;    // `regex`, anchored; null if unset
+  std::unique_ptr<re2::RE2> rewrite_regex;  // `regex_rewrite_pattern`; null if unset
+  uint32_t total_weight = 0;                // sum of `to` weights
 };
 
 // Maps (host, path) to the first matching route. Hosts are looked up in a

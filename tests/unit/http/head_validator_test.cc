@@ -94,23 +94,23 @@ TEST(HeadValidatorTest, RejectsEmptyAndNonTokenNames) {
 
 TEST(HeadValidatorTest, RejectsMalformedRequestLines) {
   for (const char* head : {
-           "GET  / HTTP/1.1\r\n\r\n",       // double space
-           "GET /  HTTP/1.1\r\n\r\n",       // double space
-           "GET / HTTP/1.1 \r\n\r\n",       // trailing space
-           " GET / HTTP/1.1\r\n\r\n",       // leading space
-           "GET\t/ HTTP/1.1\r\n\r\n",       // tab separator
-           "GET / HTTP/1.1\t\r\n\r\n",      // tab after version
-           "GET /\tx HTTP/1.1\r\n\r\n",     // tab in target
-           "GET / HTTP/2.0\r\n\r\n",        // not HTTP/1.x
-           "GET / HTTP/1.10\r\n\r\n",       // not one digit
-           "GET / http/1.1\r\n\r\n",        // case matters
-           "GET / HTTP/1.\r\n\r\n",         // no minor version
-           "GET /\r\n\r\n",                 // HTTP/0.9
-           "GET\r\n\r\n",                   // method only
-           "G(T / HTTP/1.1\r\n\r\n",        // method not a token
-           "/ HTTP/1.1\r\n\r\n",            // no method
-           "GET  HTTP/1.1\r\n\r\n",         // empty target
-           "\r\n",                          // nothing but an empty line
+           "GET  / HTTP/1.1\r\n\r\n",    // double space
+           "GET /  HTTP/1.1\r\n\r\n",    // double space
+           "GET / HTTP/1.1 \r\n\r\n",    // trailing space
+           " GET / HTTP/1.1\r\n\r\n",    // leading space
+           "GET\t/ HTTP/1.1\r\n\r\n",    // tab separator
+           "GET / HTTP/1.1\t\r\n\r\n",   // tab after version
+           "GET /\tx HTTP/1.1\r\n\r\n",  // tab in target
+           "GET / HTTP/2.0\r\n\r\n",     // not HTTP/1.x
+           "GET / HTTP/1.10\r\n\r\n",    // not one digit
+           "GET / http/1.1\r\n\r\n",     // case matters
+           "GET / HTTP/1.\r\n\r\n",      // no minor version
+           "GET /\r\n\r\n",              // HTTP/0.9
+           "GET\r\n\r\n",                // method only
+           "G(T / HTTP/1.1\r\n\r\n",     // method not a token
+           "/ HTTP/1.1\r\n\r\n",         // no method
+           "GET  HTTP/1.1\r\n\r\n",      // empty target
+           "\r\n",                       // nothing but an empty line
        }) {
     EXPECT_EQ(check(head), HeadVerdict::kBadRequest) << head;
   }

@@ -102,7 +102,6 @@ TEST(PathNormalizerTest, BackslashIsASlash) {
   expectPath("/pub\\..\\admin", "/admin");
   expectPath("/\\evil", "/evil");
   expectReject("\\a");  // not origin-form: the target must start with '/'
-
 }
 
 TEST(PathNormalizerTest, RepeatedSlashesAreMerged) {

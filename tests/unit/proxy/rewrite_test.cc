@@ -219,11 +219,9 @@ TEST(RedirectLocationTest, PathRedirect) {
   // A query in path_redirect replaces the request's and survives
   // strip_query.
   redirect.path_redirect = "/new?from=redirect";
-  EXPECT_EQ(redirectLocation(redirect, "https", "h", "/old", "q=1"),
-            "https://h/new?from=redirect");
+  EXPECT_EQ(redirectLocation(redirect, "https", "h", "/old", "q=1"), "https://h/new?from=redirect");
   redirect.strip_query = false;
-  EXPECT_EQ(redirectLocation(redirect, "https", "h", "/old", "q=1"),
-            "https://h/new?from=redirect");
+  EXPECT_EQ(redirectLocation(redirect, "https", "h", "/old", "q=1"), "https://h/new?from=redirect");
   redirect.path_redirect = "relative";
   EXPECT_EQ(redirectLocation(redirect, "https", "h", "/old", ""), "https://h/relative");
 }
@@ -239,8 +237,7 @@ TEST(RedirectLocationTest, PrefixRewriteWithoutRouteAssumesDefaultPrefix) {
   redirect.prefix_rewrite = "/new/";
   redirect.has_prefix_rewrite = true;
   EXPECT_EQ(redirectLocation(redirect, "https", "h", "/x", "q"), "https://h/new/x?q");
-  EXPECT_EQ(redirectLocationAfterMatch(redirect, "https", "h", "/old/x", "", 5),
-            "https://h/new/x");
+  EXPECT_EQ(redirectLocationAfterMatch(redirect, "https", "h", "/old/x", "", 5), "https://h/new/x");
 }
 
 TEST_F(RewriteTest, RedirectPrefixRewriteReplacesWhatTheRouteMatched) {
@@ -251,8 +248,7 @@ TEST_F(RewriteTest, RedirectPrefixRewriteReplacesWhatTheRouteMatched) {
   redirect.prefix_rewrite = "/new/";
   redirect.has_prefix_rewrite = true;
   route.redirect = redirect;
-  EXPECT_EQ(redirectLocation(compile(route), "https", "h", "/old/x/y", "q"),
-            "https://h/new/x/y?q");
+  EXPECT_EQ(redirectLocation(compile(route), "https", "h", "/old/x/y", "q"), "https://h/new/x/y?q");
 
   route.prefix.clear();
   route.path = "/exact";

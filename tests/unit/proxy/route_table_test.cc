@@ -253,8 +253,8 @@ TEST_F(RouteTableTest, TenThousandHostsBuildAndMatchQuickly) {
   constexpr int kHosts = 10000;
   routes_.reserve(kHosts + 1);
   for (int i = 0; i < kHosts; ++i) {
-    routes_.push_back(makeRoute("app" + std::to_string(i) + ".example.com",
-                                "r" + std::to_string(i)));
+    routes_.push_back(
+        makeRoute("app" + std::to_string(i) + ".example.com", "r" + std::to_string(i)));
   }
   routes_.push_back(makeRoute("*.example.com", "wild"));
   const auto start = std::chrono::steady_clock::now();
