@@ -151,6 +151,7 @@ std::vector<Entry> effectiveEntries(ParseContext& ctx, const YAML::Node& root,
 void noteEnvironmentSources(std::vector<std::string>& errors,
                             const std::map<std::string, std::string>& sources) {
   for (std::string& error : errors) {
+    if (error.find("environment variable") != std::string::npos) continue;
     size_t end = error.find_first_of(":.[ ");
     if (end == std::string::npos) continue;
     auto it = sources.find(error.substr(0, end));

@@ -473,7 +473,9 @@ std::string ParseContext::resolvePath(std::string_view path) const {
     }
     p = base / p;
   }
-  return p.lexically_normal().string();
+  std::string normal = p.lexically_normal().string();
+  if (normal.size() > 1 && normal.back() == '/') normal.pop_back();  // "dir/." -> "dir"
+  return normal;
 }
 
 std::optional<std::string> ParseContext::readFile(std::string_view key_path, std::string_view path) {
