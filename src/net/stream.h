@@ -27,9 +27,10 @@ class Stream {
   virtual Task<Result<size_t>> readSome(asio::mutable_buffer buffer) = 0;
   // Writes every byte of `buffers`.
   virtual Task<Result<void>> write(std::span<const asio::const_buffer> buffers) = 0;
+  // A coroutine itself, so that the buffer outlives the lazy write.
   Task<Result<void>> write(std::string_view data) {
     asio::const_buffer b(data.data(), data.size());
-    return write(std::span<const asio::const_buffer>(&b, 1));
+    co_return co_await write(std::span<const asio::const_buffer>(&b, 1));
   }
   // Half-closes the sending side (TLS close_notify, then TCP FIN).
   virtual Task<void> shutdownSend() = 0;

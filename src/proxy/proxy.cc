@@ -390,8 +390,8 @@ Task<void> Proxy::forward(Request& r) {
   if (route.redirect) {
     http::ResponseHead head;
     head.status = route.redirect->response_code;
-    head.headers.add("location", redirectLocation(*route.redirect, r.exchange.connection().tls ? "https" : "http",
-                                                  in.authority, r.path, r.query));
+    std::string_view scheme = r.exchange.connection().tls ? "https" : "http";
+    head.headers.add("location", redirectLocation(*r.route, scheme, in.authority, r.path, r.query));
     co_await sendSimple(r, std::move(head), "");
     co_return;
   }
