@@ -1,0 +1,191 @@
+#include "http/http1_reader.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "support/fake_stream.h"
+
+namespace gatehouse::http {
+namespace {
+
+using testing::FakeStream;
+
+// Runs a coroutine to completion on a private io_context.
+template <typename T>
+T run(Task<T> task) {
+  asio::io_context io;
+  std::optional<T> out;
+  auto wrapper = [&]() -> Task<void> { out.emplace(co_await std::move(task)); };
+  asio::co_spawn(io, wrapper(), [](std::exception_ptr e) {
+    if (e) std::rethrow_exception(e);
+  });
+  io.run();
+  return std::move(*out);
+}
+
+struct Parsed {
+  Result<bool> status = false;
+  RequestHead head;
+  std::string body;
+  bool body_ok = true;
+};
+
+Parsed parse(std::deque<std::string> chunks, Http1Limits limits = {}) {
+  FakeStream stream(std::move(chunks));
+  Http1Reader reader(stream, 1024);
+  Parsed p;
+  p.status = run([&]() -> Task<Result<bool>> {
+    auto r = co_await reader.readRequest(p.head, limits, std::chrono::seconds(1));
+    if (!r || !*r) co_return r;
+    while (true) {
+      auto piece = co_await reader.readBody();
+      if (!piece) {
+        p.body_ok = false;
+        break;
+      }
+      if (piece->empty()) break;
+      p.body += *piece;
+    }
+    co_return r;
+  }());
+  return p;
+}
+
+TEST(Http1Reader, ParsesSimpleRequest) {
+  auto p = parse({"GET /a?b=1 HTTP/1.1\r\nHost: Example.com\r\nX-A: 1\r\n\r\n"});
+  ASSERT_TRUE(p.status.ok());
+  EXPECT_TRUE(*p.status);
+  EXPECT_EQ(p.head.method, "GET");
+  EXPECT_EQ(p.head.target, "/a?b=1");
+  EXPECT_EQ(p.head.authority, "Example.com");
+  EXPECT_EQ(p.head.headers.get("x-a"), "1");
+  EXPECT_FALSE(p.head.has_body);
+}
+
+TEST(Http1Reader, ReassemblesHeadSplitAcrossReads) {
+  auto p = parse({"GET / HT", "TP/1.1\r\nHo", "st: a\r", "\n\r\n"});
+  ASSERT_TRUE(p.status.ok());
+  EXPECT_EQ(p.head.authority, "a");
+}
+
+TEST(Http1Reader, ReadsContentLengthBody) {
+  auto p = parse({"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\nhello", " world"});
+  ASSERT_TRUE(p.status.ok());
+  EXPECT_EQ(p.head.content_length, 11u);
+  EXPECT_EQ(p.body, "hello world");
+  EXPECT_FALSE(p.head.headers.has("content-length"));
+}
+
+TEST(Http1Reader, DecodesChunkedBody) {
+  auto p = parse({"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel",
+                  "lo\r\n6\r\n world\r\n0\r\n\r\n"});
+  ASSERT_TRUE(p.status.ok());
+  EXPECT_TRUE(p.head.has_body);
+  EXPECT_FALSE(p.head.content_length);
+  EXPECT_EQ(p.body, "hello world");
+}
+
+TEST(Http1Reader, RefusesContentLengthWithTransferEncoding) {
+  auto p = parse({"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n"
+                  "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"});
+  ASSERT_FALSE(p.status.ok());
+  EXPECT_EQ(p.status.error().code, ErrorCode::kProtocol);
+}
+
+TEST(Http1Reader, RefusesTransferEncodingOtherThanChunked) {
+  auto p = parse({"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n"});
+  ASSERT_FALSE(p.status.ok());
+  p = parse({"POST / HTTP/1.0\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"});
+  ASSERT_FALSE(p.status.ok());
+}
+
+TEST(Http1Reader, RefusesConflictingContentLengths) {
+  auto p = parse({"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd"});
+  ASSERT_FALSE(p.status.ok());
+}
+
+TEST(Http1Reader, RefusesBadChunkSize) {
+  auto p = parse({"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n"});
+  ASSERT_TRUE(p.status.ok());
+  EXPECT_FALSE(p.body_ok);
+}
+
+TEST(Http1Reader, RefusesBareLineFeedAndObsFold) {
+  EXPECT_FALSE(parse({"GET / HTTP/1.1\nHost: a\n\n"}).status.ok());
+  EXPECT_FALSE(parse({"GET / HTTP/1.1\r\nHost: a\r\nX: 1\r\n 2\r\n\r\n"}).status.ok());
+  EXPECT_FALSE(parse({"GET / HTTP/1.1\r\nHost : a\r\n\r\n"}).status.ok());
+  EXPECT_FALSE(parse({std::string("GET / HTTP/1.1\r\nHost: a\0b\r\n\r\n", 27)}).status.ok());
+}
+
+TEST(Http1Reader, RequiresExactlyOneHostOnHttp11) {
+  EXPECT_FALSE(parse({"GET / HTTP/1.1\r\n\r\n"}).status.ok());
+  EXPECT_FALSE(parse({"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"}).status.ok());
+  EXPECT_TRUE(parse({"GET / HTTP/1.0\r\n\r\n"}).status.ok());
+}
+
+TEST(Http1Reader, AbsoluteFormTargetDecidesTheAuthority) {
+  auto p = parse({"GET http://real.example/x?y HTTP/1.1\r\nHost: other.example\r\n\r\n"});
+  ASSERT_TRUE(p.status.ok());
+  EXPECT_EQ(p.head.authority, "real.example");
+  EXPECT_EQ(p.head.target, "/x?y");
+  EXPECT_EQ(p.head.headers.get("host"), "real.example");
+}
+
+TEST(Http1Reader, UnderscoreHeadersRejectedOrDropped) {
+  EXPECT_FALSE(parse({"GET / HTTP/1.1\r\nHost: a\r\nX_Pomerium_Jwt_Assertion: x\r\n\r\n"}).status.ok());
+  Http1Limits drop;
+  drop.reject_underscore_headers = false;
+  auto p = parse({"GET / HTTP/1.1\r\nHost: a\r\nX_A: x\r\n\r\n"}, drop);
+  ASSERT_TRUE(p.status.ok());
+  EXPECT_FALSE(p.head.headers.has("x_a"));
+}
+
+TEST(Http1Reader, HeadersOverLimitAreTooLarge) {
+  Http1Limits limits;
+  limits.max_head_bytes = 2048;
+  auto p = parse({"GET / HTTP/1.1\r\nHost: a\r\nX: " + std::string(4000, 'a') + "\r\n\r\n"}, limits);
+  ASSERT_FALSE(p.status.ok());
+  EXPECT_EQ(p.status.error().code, ErrorCode::kTooLarge);
+}
+
+TEST(Http1Reader, CleanCloseBeforeRequestIsNotAnError) {
+  auto p = parse({});
+  ASSERT_TRUE(p.status.ok());
+  EXPECT_FALSE(*p.status);
+}
+
+TEST(Http1Reader, ConnectionHeadersAndUpgrade) {
+  auto p = parse({"GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, X-Secret\r\nUpgrade: websocket\r\n"
+                  "X-Secret: 1\r\nKeep-Alive: 5\r\n\r\n"});
+  ASSERT_TRUE(p.status.ok());
+  EXPECT_EQ(p.head.upgrade, "websocket");
+  EXPECT_FALSE(p.head.headers.has("connection"));
+  EXPECT_FALSE(p.head.headers.has("x-secret"));
+  EXPECT_FALSE(p.head.headers.has("keep-alive"));
+  EXPECT_FALSE(p.head.headers.has("upgrade"));
+}
+
+TEST(Http1Reader, ReadsResponseFramings) {
+  FakeStream stream({"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     "3\r\nabc\r\n0\r\n\r\n"});
+  Http1Reader reader(stream, 256);
+  auto [status, body] = run([&]() -> Task<std::pair<int, std::string>> {
+    auto head = co_await reader.readResponse("GET");
+    if (!head) co_return std::pair<int, std::string>{0, ""};
+    std::string body;
+    while (true) {
+      auto piece = co_await reader.readBody();
+      if (!piece || piece->empty()) break;
+      body += *piece;
+    }
+    co_return std::pair<int, std::string>{head->status, body};
+  }());
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(body, "abc");
+}
+
+}  // namespace
+}  // namespace gatehouse::http
