@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <sys/inotify.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <boost/asio/as_tuple.hpp>
@@ -133,11 +134,47 @@ class Worker {
         }
       }
     } else if (kind == ListenerKind::kPlain) {
-      co_await http::serveHttp1(net::makeTcpStream(std::move(socket)), proxy_, settings);
+      // Like Envoy's automatic codec: a client that opens with the HTTP/2
+      // preface (h2c prior knowledge, as gRPC clients do) speaks HTTP/2.
+      bool http2 = co_await startsWithHttp2Preface(socket);
+      auto stream = net::makeTcpStream(std::move(socket));
+      if (http2) {
+        co_await http::serveHttp2(std::move(stream), proxy_, settings);
+      } else {
+        co_await http::serveHttp1(std::move(stream), proxy_, settings);
+      }
     } else {
       co_await http::serveHttp1(net::makeTcpStream(std::move(socket)), redirector_, settings);
     }
     tracker_.closed();
+  }
+
+  // Peeks (without consuming) at the first bytes of a plain connection.
+  Task<bool> startsWithHttp2Preface(tcp::socket& socket) {
+    static constexpr std::string_view kPreface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    char buf[24];
+    asio::steady_timer deadline(io_, std::chrono::seconds(10));
+    deadline.async_wait([&socket](const boost::system::error_code& ec) {
+      if (!ec) socket.cancel();
+    });
+    bool result = false;
+    for (int attempt = 0; attempt < 8; ++attempt) {
+      auto [ec] = co_await socket.async_wait(tcp::socket::wait_read, kAwait);
+      if (ec) break;
+      ssize_t n = ::recv(socket.native_handle(), buf, sizeof(buf), MSG_PEEK);
+      if (n <= 0) break;
+      std::string_view seen(buf, static_cast<size_t>(n));
+      if (kPreface.substr(0, seen.size()) != seen) break;  // not HTTP/2
+      if (seen.size() == kPreface.size()) {
+        result = true;
+        break;
+      }
+      // A prefix of the preface so far: wait for the rest.
+      asio::steady_timer pause(io_, std::chrono::milliseconds(5));
+      co_await pause.async_wait(kAwait);
+    }
+    deadline.cancel();
+    co_return result;
   }
 
   asio::io_context io_;
