@@ -96,6 +96,9 @@ class BeastParser final : public detail::MessageParser, public beast::http::basi
     std::string_view value(value_text.data(), value_text.size());
     if (iequals(name, "transfer-encoding")) saw_transfer_encoding = true;
     if (name.find('_') != std::string_view::npos) saw_underscore = true;
+    // After the head, fields come from a chunked body's trailer section;
+    // they are read and dropped, never merged into the head.
+    if (!request && !response) return;
     Headers& headers = request ? request->headers : response->headers;
     headers.add(name, value);
   }
