@@ -20,7 +20,7 @@ extern char** environ;  // NOLINT: POSIX
 namespace gatehouse::config {
 namespace {
 
-constexpr size_t kMaxConfigBytes = 16 * 1024 * 1024;
+constexpr size_t kMaxConfigBytes = size_t{16} * 1024 * 1024;
 
 std::string toUpper(std::string_view s) {
   std::string out(s);
@@ -82,13 +82,13 @@ std::vector<Entry> effectiveEntries(ParseContext& ctx, const YAML::Node& root,
     return std::find_if(entries.begin(), entries.end(),
                         [&](const Entry& e) { return e.key == key; });
   };
-  auto put = [&](std::string_view key, YAML::Node node, const std::string& env_name) {
+  auto put = [&](std::string_view key, const YAML::Node& node, const std::string& env_name) {
     auto existing = find(key);
     if (existing != entries.end()) {
-      existing->value.node = std::move(node);
+      existing->value.node = node;
       existing->env_name = env_name;
     } else {
-      entries.push_back({std::string(key), Value{std::move(node), std::string(key)}, env_name});
+      entries.push_back({std::string(key), Value{node, std::string(key)}, env_name});
     }
   };
   auto lookup = [&](const std::string& name) -> const std::string* {
@@ -107,7 +107,7 @@ std::vector<Entry> effectiveEntries(ParseContext& ctx, const YAML::Node& root,
       const std::string* text = lookup(name);
       if (!text) continue;
       if (auto node = nodeFromEnvironment(ctx, info.name, info.shape, name, *text)) {
-        put(info.name, std::move(*node), name);
+        put(info.name, *node, name);
       }
     }
   }
@@ -136,12 +136,14 @@ std::vector<Entry> effectiveEntries(ParseContext& ctx, const YAML::Node& root,
   } else if (policy || routes) {
     std::string name = policy ? "POLICY" : "ROUTES";
     std::string key = policy ? "policy" : "routes";
-    if (auto node = nodeFromEnvironment(ctx, key, KeyShape::kRoutes, name, policy ? *policy : *routes)) {
+    if (auto node =
+            nodeFromEnvironment(ctx, key, KeyShape::kRoutes, name, policy ? *policy : *routes)) {
       builder.setRoutesFromEnvironment(Value{*node, key});
     }
-    entries.erase(std::remove_if(entries.begin(), entries.end(),
-                                 [](const Entry& e) { return e.key == "routes" || e.key == "policy"; }),
-                  entries.end());
+    entries.erase(
+        std::remove_if(entries.begin(), entries.end(),
+                       [](const Entry& e) { return e.key == "routes" || e.key == "policy"; }),
+        entries.end());
   }
   return entries;
 }
@@ -250,7 +252,8 @@ LoadResult loadFile(const std::string& path, const Environment& env) {
     if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
         static_cast<uint64_t>(st.st_size) > kMaxConfigBytes) {
       ::close(fd);
-      failed.errors.push_back(path + ": cannot read config file: not a regular file of at most 16 MiB");
+      failed.errors.push_back(path +
+                              ": cannot read config file: not a regular file of at most 16 MiB");
       return failed;
     }
     std::string text(static_cast<size_t>(st.st_size), '\0');

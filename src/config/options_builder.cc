@@ -196,9 +196,13 @@ constexpr ExtraKey kExtraKeys[] = {
     {"error_message_first_paragraph", ExtraKind::kString},
 };
 
-const std::vector<std::string_view> kDownstreamMtlsFields = {
-    "ca", "ca_file", "crl", "crl_file", "enforcement", "match_subject_alt_names",
-    "max_verify_depth"};
+constexpr std::string_view kDownstreamMtlsFields[] = {"ca",
+                                                      "ca_file",
+                                                      "crl",
+                                                      "crl_file",
+                                                      "enforcement",
+                                                      "match_subject_alt_names",
+                                                      "max_verify_depth"};
 
 // host:port as the listeners take it (":443", "0.0.0.0:8443", "[::]:443").
 // Port 0 asks the kernel for a free port, which tests use.
@@ -226,7 +230,8 @@ void setListenAddress(OptionsBuilder& b, const Value& v, std::string& out) {
     return;
   }
   if (!isListenAddress(address)) {
-    b.ctx().error(v.path, "invalid address " + quote(address) + " (expected host:port, e.g. \":443\")");
+    b.ctx().error(v.path,
+                  "invalid address " + quote(address) + " (expected host:port, e.g. \":443\")");
     return;
   }
   out = address;
@@ -318,7 +323,8 @@ void parseDownstreamMtls(OptionsBuilder& b, const Value& v) {
     } else if (key == "max_verify_depth") {
       if (auto depth = b.ctx().readUint(item, 0, UINT32_MAX)) settings[key] = *depth;
     } else if (key == "match_subject_alt_names") {
-      if (auto json = b.ctx().readJson(item)) settings[key] = nlohmann::json::parse(*json, nullptr, false);
+      if (auto json = b.ctx().readJson(item))
+        settings[key] = nlohmann::json::parse(*json, nullptr, false);
     } else {
       b.ctx().unknownKey(item.path);
     }
@@ -328,11 +334,15 @@ void parseDownstreamMtls(OptionsBuilder& b, const Value& v) {
 }
 
 // The table of global keys Gatehouse acts on: adding a key is one line here.
-const HandledKey kHandledKeys[] = {
+constexpr HandledKey kHandledKeys[] = {
     {"address", KeyShape::kScalar,
-     [](OptionsBuilder& b, const Value& v) { setListenAddress(b, v, b.options().listener.address); }},
+     [](OptionsBuilder& b, const Value& v) {
+       setListenAddress(b, v, b.options().listener.address);
+     }},
     {"insecure_server", KeyShape::kScalar,
-     [](OptionsBuilder& b, const Value& v) { setBool(b, v, b.options().listener.insecure_server); }},
+     [](OptionsBuilder& b, const Value& v) {
+       setBool(b, v, b.options().listener.insecure_server);
+     }},
     {"http_redirect_addr", KeyShape::kScalar,
      [](OptionsBuilder& b, const Value& v) {
        setListenAddress(b, v, b.options().listener.http_redirect_addr);
@@ -406,8 +416,10 @@ const HandledKey kHandledKeys[] = {
      [](OptionsBuilder& b, const Value& v) { keepString(b, v, b.pending().cookie_secret); }},
     {"cookie_secret_file", KeyShape::kScalar,
      [](OptionsBuilder& b, const Value& v) { keepString(b, v, b.pending().cookie_secret_file); }},
-    {"routes", KeyShape::kRoutes, [](OptionsBuilder& b, const Value& v) { b.pending().routes = v; }},
-    {"policy", KeyShape::kRoutes, [](OptionsBuilder& b, const Value& v) { b.pending().policy = v; }},
+    {"routes", KeyShape::kRoutes,
+     [](OptionsBuilder& b, const Value& v) { b.pending().routes = v; }},
+    {"policy", KeyShape::kRoutes,
+     [](OptionsBuilder& b, const Value& v) { b.pending().policy = v; }},
     {"workers", KeyShape::kScalar,
      [](OptionsBuilder& b, const Value& v) {
        if (auto workers = b.ctx().readUint(v, 0, 1024)) {
@@ -445,13 +457,17 @@ std::vector<GlobalKeyInfo> globalKeys() {
   std::vector<GlobalKeyInfo> keys;
   for (const auto& key : kHandledKeys) keys.push_back({key.name, key.shape});
   for (const auto& key : kExtraKeys) {
-    keys.push_back({key.name, key.kind == ExtraKind::kAny ? KeyShape::kStructured : KeyShape::kScalar});
+    keys.push_back(
+        {key.name, key.kind == ExtraKind::kAny ? KeyShape::kStructured : KeyShape::kScalar});
   }
-  keys.push_back({"policy_file", KeyShape::kScalar, true});
+  keys.push_back({"policy_file", KeyShape::kScalar});
   return keys;
 }
 
-std::vector<NestedKeyInfo> nestedGlobalKeys() { return {{"downstream_mtls", kDownstreamMtlsFields}}; }
+std::vector<NestedKeyInfo> nestedGlobalKeys() {
+  return {{"downstream_mtls", std::vector<std::string_view>(std::begin(kDownstreamMtlsFields),
+                                                            std::end(kDownstreamMtlsFields))}};
+}
 
 void OptionsBuilder::apply(std::string_view key, const Value& value) {
   for (const auto& handled : kHandledKeys) {
@@ -487,7 +503,8 @@ Options OptionsBuilder::finish() {
     std::string lower = toLower(level->second);
     if (lower == "warning") lower = "warn";
     if (lower != "debug" && lower != "info" && lower != "warn" && lower != "error") {
-      ctx_.error("proxy_log_level", quote(level->second) + " is not one of debug, info, warn, error");
+      ctx_.error("proxy_log_level",
+                 quote(level->second) + " is not one of debug, info, warn, error");
     }
   }
   finishRoutes();
@@ -566,8 +583,8 @@ void OptionsBuilder::finishCertificates() {
       auto key = ctx_.readFile("certificate_key_file", *pending_.certificate_key_file);
       bool ok = cert && key;
       if (cert && !looksLikePem(*cert)) {
-        ctx_.error("certificate_file",
-                   quote(ctx_.resolvePath(*pending_.certificate_file)) + " does not contain PEM data");
+        ctx_.error("certificate_file", quote(ctx_.resolvePath(*pending_.certificate_file)) +
+                                           " does not contain PEM data");
         ok = false;
       }
       if (key && !looksLikePem(*key)) {
@@ -606,8 +623,7 @@ void OptionsBuilder::finishResponseHeaders() {
 void OptionsBuilder::finishSecrets() {
   const auto& services = options_.services;
   bool all_in_one = services.size() == 1 && services.front() == "all";
-  bool authenticate =
-      std::find(services.begin(), services.end(), "authenticate") != services.end();
+  bool authenticate = std::find(services.begin(), services.end(), "authenticate") != services.end();
   // Split services must agree on the shared secret, so only the all-in-one
   // process may invent one; likewise the cookie secret for a standalone
   // authenticate service.

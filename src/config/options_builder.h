@@ -18,15 +18,13 @@ enum class KeyShape {
   kRoutes,      // routes: the environment value is base64-encoded YAML
 };
 
-// Every global key Gatehouse accepts (handled, kept for later, or removed
-// with an error), for the environment overlay: its upper-case name is the
-// environment variable.
+// A global key that can be set from the environment, as the variable named
+// by its upper-case name: the keys Gatehouse acts on, the Pomerium keys kept
+// for later, and policy_file, so that POLICY_FILE is refused as the file key
+// is (Pomerium binds that one; its other removed keys have no variable).
 struct GlobalKeyInfo {
   std::string_view name;
   KeyShape shape;
-  // Removed keys are listed so that POLICY_FILE in the environment is refused
-  // as the file key is; other removed keys in the environment are ignored.
-  bool removed = false;
 };
 std::vector<GlobalKeyInfo> globalKeys();
 

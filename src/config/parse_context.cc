@@ -5,9 +5,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
-#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <functional>
@@ -22,7 +22,7 @@ namespace {
 
 // Certificate chains and CA bundles are small; anything bigger is a mistake
 // (or /dev/zero) and must not be read into memory whole.
-constexpr size_t kMaxFileBytes = 16 * 1024 * 1024;
+constexpr size_t kMaxFileBytes = size_t{16} * 1024 * 1024;
 // PPL nests and/or/not; real policies stay far below this.
 constexpr int kMaxJsonDepth = 100;
 
@@ -36,11 +36,16 @@ std::string joinPath(std::string_view path, std::string_view key) {
 
 const char* typeName(const YAML::Node& node) {
   switch (node.Type()) {
-    case YAML::NodeType::Map: return "map";
-    case YAML::NodeType::Sequence: return "list";
-    case YAML::NodeType::Scalar: return "string";
-    case YAML::NodeType::Null: return "null";
-    case YAML::NodeType::Undefined: break;
+    case YAML::NodeType::Map:
+      return "map";
+    case YAML::NodeType::Sequence:
+      return "list";
+    case YAML::NodeType::Scalar:
+      return "string";
+    case YAML::NodeType::Null:
+      return "null";
+    case YAML::NodeType::Undefined:
+      break;
   }
   return "undefined value";
 }
@@ -147,7 +152,9 @@ nlohmann::json scalarToJson(const YAML::Node& node) {
 
 }  // namespace
 
-bool looksLikePem(std::string_view text) { return text.find("-----BEGIN ") != std::string_view::npos; }
+bool looksLikePem(std::string_view text) {
+  return text.find("-----BEGIN ") != std::string_view::npos;
+}
 
 void ParseContext::error(std::string_view path, std::string_view message) {
   std::string line(path);
@@ -349,8 +356,8 @@ std::optional<std::vector<HeaderValue>> ParseContext::readHeaderMap(const Value&
     }
   }
   if (!map.IsMap()) {
-    error(value.path, std::string("expected a map of header names to values, got a ") +
-                          typeName(value.node));
+    error(value.path,
+          std::string("expected a map of header names to values, got a ") + typeName(value.node));
     return std::nullopt;
   }
   for (const auto& item : map) {
@@ -377,8 +384,8 @@ std::optional<std::vector<HeaderValue>> ParseContext::readHeaderMap(const Value&
 std::optional<std::string> ParseContext::readJson(const Value& value) {
   if (!value.node.IsDefined()) return std::nullopt;
   std::string problem;
-  std::function<nlohmann::json(const YAML::Node&, int)> convert =
-      [&](const YAML::Node& node, int depth) -> nlohmann::json {
+  std::function<nlohmann::json(const YAML::Node&, int)> convert = [&](const YAML::Node& node,
+                                                                      int depth) -> nlohmann::json {
     if (!problem.empty()) return nullptr;
     if (depth > kMaxJsonDepth) {
       problem = "nested more than " + std::to_string(kMaxJsonDepth) + " levels deep";
@@ -390,7 +397,8 @@ std::optional<std::string> ParseContext::readJson(const Value& value) {
     }
     --json_node_budget_;
     switch (node.Type()) {
-      case YAML::NodeType::Scalar: return scalarToJson(node);
+      case YAML::NodeType::Scalar:
+        return scalarToJson(node);
       case YAML::NodeType::Sequence: {
         nlohmann::json array = nlohmann::json::array();
         for (const auto& item : node) array.push_back(convert(item, depth + 1));
@@ -408,7 +416,8 @@ std::optional<std::string> ParseContext::readJson(const Value& value) {
         return object;
       }
       case YAML::NodeType::Null:
-      case YAML::NodeType::Undefined: break;
+      case YAML::NodeType::Undefined:
+        break;
     }
     return nullptr;
   };
@@ -423,7 +432,8 @@ std::optional<std::string> ParseContext::readJson(const Value& value) {
 
 std::optional<std::string> ParseContext::readExtra(const Value& value, ExtraKind kind) {
   switch (kind) {
-    case ExtraKind::kString: return readString(value);
+    case ExtraKind::kString:
+      return readString(value);
     case ExtraKind::kBool: {
       auto flag = readBool(value);
       if (!flag) return std::nullopt;
@@ -478,7 +488,8 @@ std::string ParseContext::resolvePath(std::string_view path) const {
   return normal;
 }
 
-std::optional<std::string> ParseContext::readFile(std::string_view key_path, std::string_view path) {
+std::optional<std::string> ParseContext::readFile(std::string_view key_path,
+                                                  std::string_view path) {
   if (path.empty()) {
     error(key_path, "file path must not be empty");
     return std::nullopt;

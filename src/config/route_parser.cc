@@ -143,8 +143,9 @@ void parseFrom(RouteBuilder& b, std::string_view, const Value& v) {
     return;
   }
   if (!url->path.empty() && url->path != "/") {
-    b.ctx.error(v.path, quote(*text) + " must not have a path; match paths with prefix, path "
-                                       "or regex instead");
+    b.ctx.error(v.path, quote(*text) +
+                            " must not have a path; match paths with prefix, path "
+                            "or regex instead");
     return;
   }
   std::string_view host = url->host;
@@ -406,17 +407,21 @@ void keepRaw(RouteBuilder& b, std::string_view, const Value& v) {
 }
 
 // The table of route keys: adding a key is one line here.
-const RouteKey kRouteKeys[] = {
+constexpr RouteKey kRouteKeys[] = {
     {"from", parseFrom},
     {"to", parseTo},
     {"redirect", parseRedirect},
     {"response", parseResponse},
-    {"name", [](RouteBuilder& b, std::string_view, const Value& v) { setString(b, v, b.route.name); }},
-    {"description",
-     [](RouteBuilder& b, std::string_view, const Value& v) { setString(b, v, b.route.description); }},
-    {"prefix", [](RouteBuilder& b, std::string_view, const Value& v) { setString(b, v, b.route.prefix); }},
-    {"path", [](RouteBuilder& b, std::string_view, const Value& v) { setString(b, v, b.route.path); }},
-    {"regex", [](RouteBuilder& b, std::string_view, const Value& v) { setString(b, v, b.route.regex); }},
+    {"name",
+     [](RouteBuilder& b, std::string_view, const Value& v) { setString(b, v, b.route.name); }},
+    {"description", [](RouteBuilder& b, std::string_view,
+                       const Value& v) { setString(b, v, b.route.description); }},
+    {"prefix",
+     [](RouteBuilder& b, std::string_view, const Value& v) { setString(b, v, b.route.prefix); }},
+    {"path",
+     [](RouteBuilder& b, std::string_view, const Value& v) { setString(b, v, b.route.path); }},
+    {"regex",
+     [](RouteBuilder& b, std::string_view, const Value& v) { setString(b, v, b.route.regex); }},
     {"prefix_rewrite",
      [](RouteBuilder& b, std::string_view, const Value& v) {
        setString(b, v, b.route.prefix_rewrite);
@@ -434,20 +439,14 @@ const RouteKey kRouteKeys[] = {
          b.has_regex_rewrite_substitution = true;
        }
      }},
-    {"host_rewrite",
-     [](RouteBuilder& b, std::string_view, const Value& v) { setString(b, v, b.route.host_rewrite); }},
-    {"host_rewrite_header",
-     [](RouteBuilder& b, std::string_view, const Value& v) {
-       setString(b, v, b.route.host_rewrite_header);
-     }},
-    {"preserve_host_header",
-     [](RouteBuilder& b, std::string_view, const Value& v) {
-       setBool(b, v, b.route.preserve_host_header);
-     }},
-    {"set_request_headers",
-     [](RouteBuilder& b, std::string_view, const Value& v) {
-       setHeaders(b, v, b.route.set_request_headers);
-     }},
+    {"host_rewrite", [](RouteBuilder& b, std::string_view,
+                        const Value& v) { setString(b, v, b.route.host_rewrite); }},
+    {"host_rewrite_header", [](RouteBuilder& b, std::string_view,
+                               const Value& v) { setString(b, v, b.route.host_rewrite_header); }},
+    {"preserve_host_header", [](RouteBuilder& b, std::string_view,
+                                const Value& v) { setBool(b, v, b.route.preserve_host_header); }},
+    {"set_request_headers", [](RouteBuilder& b, std::string_view,
+                               const Value& v) { setHeaders(b, v, b.route.set_request_headers); }},
     {"remove_request_headers",
      [](RouteBuilder& b, std::string_view, const Value& v) {
        setList(b, v, b.route.remove_request_headers);
@@ -464,26 +463,18 @@ const RouteKey kRouteKeys[] = {
        }
      }},
     {"rewrite_response_headers", parseRewriteResponseHeaders},
-    {"timeout",
-     [](RouteBuilder& b, std::string_view, const Value& v) { parseTimeout(b, v, b.route.timeout); }},
-    {"idle_timeout",
-     [](RouteBuilder& b, std::string_view, const Value& v) {
-       parseTimeout(b, v, b.route.idle_timeout);
-     }},
-    {"allow_websockets",
-     [](RouteBuilder& b, std::string_view, const Value& v) {
-       setBool(b, v, b.route.allow_websockets);
-     }},
+    {"timeout", [](RouteBuilder& b, std::string_view,
+                   const Value& v) { parseTimeout(b, v, b.route.timeout); }},
+    {"idle_timeout", [](RouteBuilder& b, std::string_view,
+                        const Value& v) { parseTimeout(b, v, b.route.idle_timeout); }},
+    {"allow_websockets", [](RouteBuilder& b, std::string_view,
+                            const Value& v) { setBool(b, v, b.route.allow_websockets); }},
     {"allow_spdy",
      [](RouteBuilder& b, std::string_view, const Value& v) { setBool(b, v, b.route.allow_spdy); }},
-    {"tls_skip_verify",
-     [](RouteBuilder& b, std::string_view, const Value& v) {
-       setBool(b, v, b.route.tls_skip_verify);
-     }},
-    {"tls_server_name",
-     [](RouteBuilder& b, std::string_view, const Value& v) {
-       setString(b, v, b.route.tls_server_name);
-     }},
+    {"tls_skip_verify", [](RouteBuilder& b, std::string_view,
+                           const Value& v) { setBool(b, v, b.route.tls_skip_verify); }},
+    {"tls_server_name", [](RouteBuilder& b, std::string_view,
+                           const Value& v) { setString(b, v, b.route.tls_server_name); }},
     {"tls_upstream_server_name",
      [](RouteBuilder& b, std::string_view, const Value& v) {
        setString(b, v, b.tls_upstream_server_name);
@@ -504,26 +495,20 @@ const RouteKey kRouteKeys[] = {
      [](RouteBuilder& b, std::string_view, const Value& v) {
        setBool(b, v, b.route.allow_any_authenticated_user);
      }},
-    {"cors_allow_preflight",
-     [](RouteBuilder& b, std::string_view, const Value& v) {
-       setBool(b, v, b.route.cors_allow_preflight);
-     }},
-    {"allowed_users",
-     [](RouteBuilder& b, std::string_view, const Value& v) { setList(b, v, b.route.allowed_users); }},
-    {"allowed_domains",
-     [](RouteBuilder& b, std::string_view, const Value& v) {
-       setList(b, v, b.route.allowed_domains);
-     }},
+    {"cors_allow_preflight", [](RouteBuilder& b, std::string_view,
+                                const Value& v) { setBool(b, v, b.route.cors_allow_preflight); }},
+    {"allowed_users", [](RouteBuilder& b, std::string_view,
+                         const Value& v) { setList(b, v, b.route.allowed_users); }},
+    {"allowed_domains", [](RouteBuilder& b, std::string_view,
+                           const Value& v) { setList(b, v, b.route.allowed_domains); }},
     {"allowed_idp_claims", parseAllowedIdpClaims},
     {"policy", parsePolicy},
     {"pass_identity_headers",
      [](RouteBuilder& b, std::string_view, const Value& v) {
        if (auto flag = b.ctx.readBool(v)) b.route.pass_identity_headers = *flag;
      }},
-    {"show_error_details",
-     [](RouteBuilder& b, std::string_view, const Value& v) {
-       setBool(b, v, b.route.show_error_details);
-     }},
+    {"show_error_details", [](RouteBuilder& b, std::string_view,
+                              const Value& v) { setBool(b, v, b.route.show_error_details); }},
     {"depends_on", parseDependsOn},
 };
 

@@ -21,15 +21,17 @@ namespace {
 }
 
 void checkRoute(const gatehouse::config::Route& route) {
-  int actions = int{!route.to.empty()} + int{route.redirect.has_value()} +
-                int{route.response.has_value()};
+  int actions =
+      int{!route.to.empty()} + int{route.redirect.has_value()} + int{route.response.has_value()};
   if (actions != 1) fail("route without exactly one action", route.from);
   if (route.from_host.empty()) fail("route without a host", route.from);
-  if (route.from_scheme != "http" && route.from_scheme != "https") fail("bad from scheme", route.from);
+  if (route.from_scheme != "http" && route.from_scheme != "https")
+    fail("bad from scheme", route.from);
   if (route.id.size() != 16) fail("route id is not 16 hex digits", route.id);
   for (const auto& to : route.to) {
     if (to.port == 0 || to.host.empty() || to.weight == 0) fail("bad upstream", to.text);
-    if (to.scheme != "http" && to.scheme != "https" && to.scheme != "h2c") fail("bad scheme", to.text);
+    if (to.scheme != "http" && to.scheme != "https" && to.scheme != "h2c")
+      fail("bad scheme", to.text);
   }
   if (route.response && (route.response->status < 100 || route.response->status > 599)) {
     fail("bad response status", route.from);

@@ -28,9 +28,12 @@ TEST(EnvironmentTest, OverridesTheFile) {
 }
 
 TEST(EnvironmentTest, Booleans) {
-  for (auto [text, expected] : std::vector<std::pair<std::string, bool>>{
-           {"true", true}, {"TRUE", true}, {"1", true}, {"false", false}, {"0", false},
-           {"False", false}}) {
+  for (auto [text, expected] : std::vector<std::pair<std::string, bool>>{{"true", true},
+                                                                         {"TRUE", true},
+                                                                         {"1", true},
+                                                                         {"false", false},
+                                                                         {"0", false},
+                                                                         {"False", false}}) {
     EXPECT_EQ(loadOk("insecure_server: true", {{"INSECURE_SERVER", text}}).listener.insecure_server,
               expected)
         << text;
@@ -67,10 +70,10 @@ TEST(EnvironmentTest, PolicyIsBase64YamlAndReplacesFileRoutes) {
 TEST(EnvironmentTest, PolicyErrorsNameTheVariable) {
   EXPECT_THAT(load("", {{"POLICY", "not base64!"}}).errors,
               ElementsAre("policy: environment variable POLICY is not valid base64"));
-  EXPECT_THAT(load("", {{"POLICY", base64Encode("- {from: https://a.example.com, to: htp://b}")}})
-                  .errors,
-              ElementsAre("policy[0].to: scheme \"htp\" is not one of http, https, h2c (from "
-                          "environment variable POLICY)"));
+  EXPECT_THAT(
+      load("", {{"POLICY", base64Encode("- {from: https://a.example.com, to: htp://b}")}}).errors,
+      ElementsAre("policy[0].to: scheme \"htp\" is not one of http, https, h2c (from "
+                  "environment variable POLICY)"));
   EXPECT_THAT(load("", {{"POLICY", base64Encode("[")}}).errors,
               ElementsAre("policy: environment variable POLICY is not valid YAML or JSON: line 1: "
                           "end of sequence flow not found"));

@@ -28,7 +28,8 @@ TEST(ExamplesTest, Minimal) {
   EXPECT_EQ(o.routes[0].from_host, "verify.localhost.example.io");
   EXPECT_EQ(o.routes[0].to[0].port, 443);
   EXPECT_EQ(o.routes[0].pass_identity_headers, true);
-  EXPECT_EQ(o.routes[0].policy_json, R"([{"allow":{"or":[{"email":{"is":"someone@example.com"}}]}}])");
+  EXPECT_EQ(o.routes[0].policy_json,
+            R"([{"allow":{"or":[{"email":{"is":"someone@example.com"}}]}}])");
   // autocert is not a certificate: no HSTS by default.
   EXPECT_EQ(o.http.set_response_headers.size(), 2u);
 }
@@ -71,7 +72,8 @@ TEST(ExamplesTest, Json) {
 
 TEST(ExamplesTest, PolicyThroughTheEnvironment) {
   std::string policy = base64Encode(testing::readText(example("policy.example.yaml")));
-  LoadResult r = loadFile("", testing::secretsEnv({{"POLICY", policy}, {"INSECURE_SERVER", "true"}}));
+  LoadResult r =
+      loadFile("", testing::secretsEnv({{"POLICY", policy}, {"INSECURE_SERVER", "true"}}));
   ASSERT_THAT(r.errors, IsEmpty());
   const Options& o = *r.options;
   ASSERT_EQ(o.routes.size(), 4u);
@@ -84,11 +86,12 @@ TEST(ExamplesTest, RemovedKeysInTheOldPolicyExample) {
   std::string policy = base64Encode(testing::readText(example("policy.removed-keys.yaml")));
   LoadResult r = loadFile("", testing::secretsEnv({{"POLICY", policy}}));
   EXPECT_FALSE(r.options);
-  EXPECT_THAT(r.errors,
-              ElementsAre("policy[0].allowed_groups: config option was removed; use a policy with a "
-                          "groups criterion (from environment variable POLICY)",
-                          "policy[1].allowed_groups: config option was removed; use a policy with a "
-                          "groups criterion (from environment variable POLICY)"));
+  EXPECT_THAT(
+      r.errors,
+      ElementsAre("policy[0].allowed_groups: config option was removed; use a policy with a "
+                  "groups criterion (from environment variable POLICY)",
+                  "policy[1].allowed_groups: config option was removed; use a policy with a "
+                  "groups criterion (from environment variable POLICY)"));
 }
 
 }  // namespace

@@ -28,8 +28,9 @@ TEST(FilesTest, RelativePathsResolveAgainstTheConfigFile) {
   EXPECT_EQ(o.listener.certificates[0].key_pem, testing::kKeyPem);
   EXPECT_EQ(o.listener.certificates[0].origin, "certificate_file");
   EXPECT_EQ(o.routes[0].tls_custom_ca_pem, testing::kCertPem);
-  EXPECT_THAT(o.watched_files, ElementsAre(dir.str() + "/ca/upstream.pem",
-                                           dir.str() + "/tls/cert.pem", dir.str() + "/tls/key.pem"));
+  EXPECT_THAT(o.watched_files,
+              ElementsAre(dir.str() + "/ca/upstream.pem", dir.str() + "/tls/cert.pem",
+                          dir.str() + "/tls/key.pem"));
 }
 
 TEST(FilesTest, CertificatesListTakesFilesOrInlineBase64) {
@@ -38,12 +39,18 @@ TEST(FilesTest, CertificatesListTakesFilesOrInlineBase64) {
   dir.write("a-key.pem", testing::kKeyPem);
   std::string inline_cert = base64Encode(testing::kCertPem);
   std::string inline_key = base64Encode(testing::kKeyPem);
-  LoadResult r = loadText("certificates:\n"
-                          "  - cert: a.pem\n"
-                          "    key: " + dir.str() + "/a-key.pem\n"
-                          "  - cert: " + inline_cert + "\n"
-                          "    key: " + inline_key + "\n",
-                          dir.str(), testing::secretsEnv());
+  LoadResult r = loadText(
+      "certificates:\n"
+      "  - cert: a.pem\n"
+      "    key: " +
+          dir.str() +
+          "/a-key.pem\n"
+          "  - cert: " +
+          inline_cert +
+          "\n"
+          "    key: " +
+          inline_key + "\n",
+      dir.str(), testing::secretsEnv());
   ASSERT_THAT(r.errors, IsEmpty());
   const auto& certs = r.options->listener.certificates;
   ASSERT_EQ(certs.size(), 2u);
@@ -51,7 +58,8 @@ TEST(FilesTest, CertificatesListTakesFilesOrInlineBase64) {
   EXPECT_EQ(certs[0].origin, "certificates[0]");
   EXPECT_EQ(certs[1].key_pem, testing::kKeyPem);
   EXPECT_EQ(certs[1].origin, "certificates[1]");
-  EXPECT_THAT(r.options->watched_files, ElementsAre(dir.str() + "/a.pem", dir.str() + "/a-key.pem"));
+  EXPECT_THAT(r.options->watched_files,
+              ElementsAre(dir.str() + "/a.pem", dir.str() + "/a-key.pem"));
 }
 
 TEST(FilesTest, CertificateErrors) {
@@ -73,13 +81,14 @@ TEST(FilesTest, CertificateErrors) {
   EXPECT_THAT(errors("certificate_file: notpem.txt\n"),
               ElementsAre("certificate_key_file: certificate_file and certificate_key_file must be "
                           "set together"));
-  EXPECT_THAT(errors("certificate_file: gone.pem\ncertificate_key_file: notpem.txt\n"),
-              ElementsAre("certificate_file: cannot read \"" + dir.str() +
-                              "/gone.pem\": No such file or directory",
-                          "certificate_key_file: \"" + dir.str() +
-                              "/notpem.txt\" does not contain PEM data"));
-  EXPECT_THAT(errors("certificate: '%%'\ncertificate_key: " + base64Encode(testing::kKeyPem) + "\n"),
-              ElementsAre("certificate: invalid base64"));
+  EXPECT_THAT(
+      errors("certificate_file: gone.pem\ncertificate_key_file: notpem.txt\n"),
+      ElementsAre(
+          "certificate_file: cannot read \"" + dir.str() + "/gone.pem\": No such file or directory",
+          "certificate_key_file: \"" + dir.str() + "/notpem.txt\" does not contain PEM data"));
+  EXPECT_THAT(
+      errors("certificate: '%%'\ncertificate_key: " + base64Encode(testing::kKeyPem) + "\n"),
+      ElementsAre("certificate: invalid base64"));
   EXPECT_THAT(errors("certificate_file: .\ncertificate_key_file: notpem.txt\n"),
               ElementsAre("certificate_file: cannot read \"" + dir.str() + "\": not a regular file",
                           "certificate_key_file: \"" + dir.str() +
@@ -90,12 +99,13 @@ TEST(FilesTest, ClientCertificateFiles) {
   testing::TempDir dir;
   dir.write("client.pem", testing::kCertPem);
   dir.write("client-key.pem", testing::kKeyPem);
-  LoadResult r = loadText("routes:\n"
-                          "  - from: https://a.example.com\n"
-                          "    to: https://a.internal\n"
-                          "    tls_client_cert_file: client.pem\n"
-                          "    tls_client_key_file: client-key.pem\n",
-                          dir.str(), testing::secretsEnv());
+  LoadResult r = loadText(
+      "routes:\n"
+      "  - from: https://a.example.com\n"
+      "    to: https://a.internal\n"
+      "    tls_client_cert_file: client.pem\n"
+      "    tls_client_key_file: client-key.pem\n",
+      dir.str(), testing::secretsEnv());
   ASSERT_THAT(r.errors, IsEmpty());
   EXPECT_EQ(r.options->routes[0].tls_client_cert_pem, testing::kCertPem);
   EXPECT_EQ(r.options->routes[0].tls_client_key_pem, testing::kKeyPem);

@@ -7,9 +7,9 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
-using ::testing::UnorderedElementsAre;
 using testing::load;
 using testing::loadOk;
+using ::testing::UnorderedElementsAre;
 
 TEST(LoaderTest, EmptyConfigHasPomeriumDefaults) {
   Options o = loadOk("");
@@ -128,9 +128,11 @@ TEST(LoaderTest, TopLevelMustBeAMap) {
 }
 
 TEST(LoaderTest, InvalidDurations) {
-  EXPECT_THAT(load("timeout_read: abc").errors, ElementsAre("timeout_read: invalid duration \"abc\""));
-  EXPECT_THAT(load("timeout_idle: 30").errors,
-              ElementsAre("timeout_idle: invalid duration \"30\" (a unit is required, e.g. \"30s\")"));
+  EXPECT_THAT(load("timeout_read: abc").errors,
+              ElementsAre("timeout_read: invalid duration \"abc\""));
+  EXPECT_THAT(
+      load("timeout_idle: 30").errors,
+      ElementsAre("timeout_idle: invalid duration \"30\" (a unit is required, e.g. \"30s\")"));
   EXPECT_THAT(load("default_upstream_timeout: -5s").errors,
               ElementsAre("default_upstream_timeout: duration must not be negative (got \"-5s\")"));
   EXPECT_THAT(load("timeout_write: [1s]").errors,
@@ -152,17 +154,18 @@ routes:
     to: http://d
 )");
   EXPECT_FALSE(r.options);
-  EXPECT_THAT(r.errors,
-              ElementsAre("address: invalid address \"nonsense\" (expected host:port, e.g. \":443\")",
-                          "log_level: \"loud\" is not one of debug, info, warn, error",
-                          "timeout_read: invalid duration \"10\" (a unit is required, e.g. \"10s\")",
-                          "insecure_server: invalid boolean \"maybe\" (use true or false)",
-                          "xff_num_trusted_hops: must be an integer from 0 to 4294967295 (got \"-1\")",
-                          "services: \"gateway\" is not one of all, proxy, authorize, "
-                          "authenticate, databroker, cache",
-                          "routes[0].to: scheme \"htp\" is not one of http, https, h2c",
-                          "routes[1].from: \"https://c.example.com/path\" must not have a path; "
-                          "match paths with prefix, path or regex instead"));
+  EXPECT_THAT(
+      r.errors,
+      ElementsAre("address: invalid address \"nonsense\" (expected host:port, e.g. \":443\")",
+                  "log_level: \"loud\" is not one of debug, info, warn, error",
+                  "timeout_read: invalid duration \"10\" (a unit is required, e.g. \"10s\")",
+                  "insecure_server: invalid boolean \"maybe\" (use true or false)",
+                  "xff_num_trusted_hops: must be an integer from 0 to 4294967295 (got \"-1\")",
+                  "services: \"gateway\" is not one of all, proxy, authorize, "
+                  "authenticate, databroker, cache",
+                  "routes[0].to: scheme \"htp\" is not one of http, https, h2c",
+                  "routes[1].from: \"https://c.example.com/path\" must not have a path; "
+                  "match paths with prefix, path or regex instead"));
 }
 
 TEST(LoaderTest, EscapedSlashesAndUnderscoresActions) {
@@ -206,8 +209,9 @@ TEST(LoaderTest, LogLevels) {
 TEST(LoaderTest, Addresses) {
   EXPECT_EQ(loadOk("address: '[::]:443'").listener.address, "[::]:443");
   EXPECT_EQ(loadOk("address: 'localhost:0'").listener.address, "localhost:0");
-  EXPECT_THAT(load("address: ':99999'").errors,
-              ElementsAre("address: invalid address \":99999\" (expected host:port, e.g. \":443\")"));
+  EXPECT_THAT(
+      load("address: ':99999'").errors,
+      ElementsAre("address: invalid address \":99999\" (expected host:port, e.g. \":443\")"));
   EXPECT_THAT(load("workers: 5000").errors,
               ElementsAre("workers: must be an integer from 0 to 1024 (got \"5000\")"));
 }
@@ -252,7 +256,8 @@ TEST(LoaderTest, RemovedPomeriumKeysAreErrors) {
         "idp_qps", "cache_service_url", "authenticate_internal_url", "signing_key_algorithm"}) {
     LoadResult r = load(std::string(key) + ": x");
     ASSERT_EQ(r.errors.size(), 1u) << key;
-    EXPECT_THAT(r.errors[0], ::testing::StartsWith(std::string(key) + ": config option was removed"));
+    EXPECT_THAT(r.errors[0],
+                ::testing::StartsWith(std::string(key) + ": config option was removed"));
   }
   EXPECT_THAT(load(R"(
 routes:
@@ -327,8 +332,9 @@ downstream_mtls:
   EXPECT_EQ(extra.at("programmatic_redirect_domain_whitelist"), "localhost,example.com");
   EXPECT_EQ(extra.at("runtime_flags"), R"({"match_any_incoming_port":true})");
   EXPECT_EQ(extra.at("tracing_sample_rate"), "0.5");
-  EXPECT_EQ(extra.at("downstream_mtls"),
-            R"({"ca_file":"/nonexistent/ca.pem","enforcement":"reject_connection","max_verify_depth":2})");
+  EXPECT_EQ(
+      extra.at("downstream_mtls"),
+      R"({"ca_file":"/nonexistent/ca.pem","enforcement":"reject_connection","max_verify_depth":2})");
   EXPECT_THAT(r.options->watched_files,
               UnorderedElementsAre("/nonexistent/secrets/idp", "/nonexistent/ca.pem"));
 }
@@ -336,8 +342,9 @@ downstream_mtls:
 TEST(LoaderTest, KeptKeysAreTypeChecked) {
   EXPECT_THAT(load("grpc_insecure: sometimes").errors,
               ElementsAre("grpc_insecure: invalid boolean \"sometimes\" (use true or false)"));
-  EXPECT_THAT(load("cookie_expire: 14").errors,
-              ElementsAre("cookie_expire: invalid duration \"14\" (a unit is required, e.g. \"14s\")"));
+  EXPECT_THAT(
+      load("cookie_expire: 14").errors,
+      ElementsAre("cookie_expire: invalid duration \"14\" (a unit is required, e.g. \"14s\")"));
   EXPECT_THAT(load("downstream_mtls: {enforcement: maybe}").errors,
               ElementsAre("downstream_mtls.enforcement: \"maybe\" is not one of policy, "
                           "policy_with_default_deny, reject_connection"));

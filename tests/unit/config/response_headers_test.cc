@@ -24,11 +24,11 @@ TEST(ResponseHeadersTest, DefaultsWithoutCertificatesHaveNoHsts) {
 }
 
 TEST(ResponseHeadersTest, DefaultsWithCertificatesAddHsts) {
-  EXPECT_THAT(loadOk(certificateKeys()).http.set_response_headers,
-              ElementsAre(Header("X-Frame-Options", "SAMEORIGIN"),
-                          Header("X-XSS-Protection", "1; mode=block"),
-                          Header("Strict-Transport-Security",
-                                 "max-age=31536000; includeSubDomains; preload")));
+  EXPECT_THAT(
+      loadOk(certificateKeys()).http.set_response_headers,
+      ElementsAre(
+          Header("X-Frame-Options", "SAMEORIGIN"), Header("X-XSS-Protection", "1; mode=block"),
+          Header("Strict-Transport-Security", "max-age=31536000; includeSubDomains; preload")));
 }
 
 TEST(ResponseHeadersTest, NoHstsOnAnInsecureServer) {
@@ -83,12 +83,12 @@ TEST(ResponseHeadersTest, InvalidHeaders) {
 }
 
 TEST(ResponseHeadersTest, EnvironmentForms) {
-  EXPECT_THAT(loadOk("", {{"HEADERS", R"({"X-A":"1","X-B":"two words"})"}}).http.set_response_headers,
-              ElementsAre(Header("X-A", "1"), Header("X-B", "two words")));
+  EXPECT_THAT(
+      loadOk("", {{"HEADERS", R"({"X-A":"1","X-B":"two words"})"}}).http.set_response_headers,
+      ElementsAre(Header("X-A", "1"), Header("X-B", "two words")));
   EXPECT_THAT(loadOk("", {{"HEADERS", "X-A:1,X-B: b:c"}}).http.set_response_headers,
               ElementsAre(Header("X-A", "1"), Header("X-B", "b:c")));
-  EXPECT_THAT(loadOk("set_response_headers: {X-File: f}",
-                     {{"SET_RESPONSE_HEADERS", "X-Env:e"}})
+  EXPECT_THAT(loadOk("set_response_headers: {X-File: f}", {{"SET_RESPONSE_HEADERS", "X-Env:e"}})
                   .http.set_response_headers,
               ElementsAre(Header("X-Env", "e")));
   // HEADERS, Pomerium's variable, wins over the key's own name.

@@ -7,9 +7,9 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
-using ::testing::Pair;
 using testing::load;
 using testing::loadOk;
+using ::testing::Pair;
 
 MATCHER_P2(Header, name, value, "") { return arg.name == name && arg.value == value; }
 
@@ -80,9 +80,8 @@ TEST(RoutesTest, EveryRouteKey) {
   EXPECT_TRUE(a.cors_allow_preflight);
   EXPECT_THAT(a.allowed_users, ElementsAre("alice@example.com", "bob@example.com"));
   EXPECT_THAT(a.allowed_domains, ElementsAre("example.com"));
-  EXPECT_THAT(a.allowed_idp_claims,
-              ElementsAre(Pair("department", ElementsAre("engineering")),
-                          Pair("groups", ElementsAre("admins", "ops"))));
+  EXPECT_THAT(a.allowed_idp_claims, ElementsAre(Pair("department", ElementsAre("engineering")),
+                                                Pair("groups", ElementsAre("admins", "ops"))));
   EXPECT_EQ(a.policy_json,
             R"({"allow":{"and":[{"domain":{"is":"example.com"}},{"claim/groups":"admins"}]}})");
   EXPECT_EQ(a.pass_identity_headers, true);
@@ -142,16 +141,20 @@ TEST(RoutesTest, FromUrl) {
   auto errors = [](std::string_view from) {
     return load("routes:\n  - {from: '" + std::string(from) + "', to: 'http://b'}\n").errors;
   };
-  EXPECT_THAT(errors("app.example.com"),
-              ElementsAre("routes[0].from: \"app.example.com\" is not an absolute URL (scheme://host)"));
-  EXPECT_THAT(errors("tcp+https://db.example.com:5432"),
-              ElementsAre("routes[0].from: scheme \"tcp+https\" is not supported (use https or http)"));
-  EXPECT_THAT(errors("https://a.example.com/app"),
-              ElementsAre("routes[0].from: \"https://a.example.com/app\" must not have a path; match "
-                          "paths with prefix, path or regex instead"));
-  EXPECT_THAT(errors("https://a.example.com?x=1"),
-              ElementsAre("routes[0].from: \"https://a.example.com?x=1\" must not have user info, a "
-                          "query or a fragment"));
+  EXPECT_THAT(
+      errors("app.example.com"),
+      ElementsAre("routes[0].from: \"app.example.com\" is not an absolute URL (scheme://host)"));
+  EXPECT_THAT(
+      errors("tcp+https://db.example.com:5432"),
+      ElementsAre("routes[0].from: scheme \"tcp+https\" is not supported (use https or http)"));
+  EXPECT_THAT(
+      errors("https://a.example.com/app"),
+      ElementsAre("routes[0].from: \"https://a.example.com/app\" must not have a path; match "
+                  "paths with prefix, path or regex instead"));
+  EXPECT_THAT(
+      errors("https://a.example.com?x=1"),
+      ElementsAre("routes[0].from: \"https://a.example.com?x=1\" must not have user info, a "
+                  "query or a fragment"));
   EXPECT_THAT(errors("https://a.*.example.com"),
               ElementsAre("routes[0].from: a wildcard is only allowed as the whole first label "
                           "(*.example.com)"));
@@ -162,8 +165,9 @@ TEST(RoutesTest, FromUrl) {
 }
 
 TEST(RoutesTest, ToUrls) {
-  Options o = loadOk(route(
-      "    to: [http://a, 'https://b,5', 'h2c://c', 'http://10.0.0.1:8080', 'https://[fd00::1]']\n"));
+  Options o =
+      loadOk(route("    to: [http://a, 'https://b,5', 'h2c://c', 'http://10.0.0.1:8080', "
+                   "'https://[fd00::1]']\n"));
   const auto& to = o.routes[0].to;
   ASSERT_EQ(to.size(), 5u);
   EXPECT_EQ(to[0].port, 80);
@@ -233,8 +237,9 @@ TEST(RoutesTest, Rewrites) {
   EXPECT_THAT(routeErrors("    to: http://a\n    regex_rewrite_substitution: b\n"),
               ElementsAre("routes[0]: regex_rewrite_pattern and regex_rewrite_substitution must be "
                           "set together"));
-  Options o = loadOk(route("    to: http://a\n    regex_rewrite_pattern: '^/x'\n"
-                           "    regex_rewrite_substitution: ''\n"));
+  Options o =
+      loadOk(route("    to: http://a\n    regex_rewrite_pattern: '^/x'\n"
+                   "    regex_rewrite_substitution: ''\n"));
   EXPECT_EQ(o.routes[0].regex_rewrite_pattern, "^/x");
   EXPECT_EQ(o.routes[0].regex_rewrite_substitution, "");
 }
@@ -260,16 +265,19 @@ TEST(RoutesTest, RedirectAndResponse) {
   EXPECT_FALSE(o.routes[0].redirect->has_prefix_rewrite);
   EXPECT_EQ(loadOk(route("    response: {body: hi}\n")).routes[0].response->status, 200);
 
-  EXPECT_THAT(routeErrors("    redirect: {response_code: 300}\n"),
-              ElementsAre("routes[0].redirect.response_code: unsupported redirect response code 300 "
-                          "(use 301, 302, 303, 307 or 308)"));
-  EXPECT_THAT(routeErrors("    redirect: {https_redirect: true, scheme_redirect: http}\n"),
-              ElementsAre("routes[0].redirect: set only one of https_redirect and scheme_redirect"));
+  EXPECT_THAT(
+      routeErrors("    redirect: {response_code: 300}\n"),
+      ElementsAre("routes[0].redirect.response_code: unsupported redirect response code 300 "
+                  "(use 301, 302, 303, 307 or 308)"));
+  EXPECT_THAT(
+      routeErrors("    redirect: {https_redirect: true, scheme_redirect: http}\n"),
+      ElementsAre("routes[0].redirect: set only one of https_redirect and scheme_redirect"));
   EXPECT_THAT(routeErrors("    redirect: {path_redirect: /a, prefix_rewrite: /b}\n"),
               ElementsAre("routes[0].redirect: set only one of path_redirect and prefix_rewrite"));
-  EXPECT_THAT(routeErrors("    redirect: {port_redirect: 70000}\n"),
-              ElementsAre("routes[0].redirect.port_redirect: must be an integer from 1 to 65535 (got "
-                          "\"70000\")"));
+  EXPECT_THAT(
+      routeErrors("    redirect: {port_redirect: 70000}\n"),
+      ElementsAre("routes[0].redirect.port_redirect: must be an integer from 1 to 65535 (got "
+                  "\"70000\")"));
   EXPECT_THAT(routeErrors("    response: {status: 600}\n"),
               ElementsAre("routes[0].response.status: must be an integer from 100 to 599 (got "
                           "\"600\")"));
@@ -278,10 +286,11 @@ TEST(RoutesTest, RedirectAndResponse) {
 }
 
 TEST(RoutesTest, AccessRulesFromPolicyValidate) {
-  EXPECT_THAT(routeErrors("    to: http://a\n    allow_public_unauthenticated_access: true\n"
-                          "    allowed_users: [a@example.com]\n    allowed_domains: [example.com]\n"),
-              ElementsAre("routes[0]: allow_public_unauthenticated_access cannot be combined with "
-                          "allowed_users, allowed_domains"));
+  EXPECT_THAT(
+      routeErrors("    to: http://a\n    allow_public_unauthenticated_access: true\n"
+                  "    allowed_users: [a@example.com]\n    allowed_domains: [example.com]\n"),
+      ElementsAre("routes[0]: allow_public_unauthenticated_access cannot be combined with "
+                  "allowed_users, allowed_domains"));
   EXPECT_THAT(routeErrors("    to: http://a\n    allow_public_unauthenticated_access: true\n"
                           "    allow_any_authenticated_user: true\n"
                           "    allowed_idp_claims: {groups: [a]}\n    policy: {allow: {}}\n"),
@@ -291,8 +300,9 @@ TEST(RoutesTest, AccessRulesFromPolicyValidate) {
                           "    allowed_domains: [example.com]\n"),
               ElementsAre("routes[0]: allow_any_authenticated_user cannot be combined with "
                           "allowed_users or allowed_domains"));
-  Options o = loadOk(route("    to: http://a\n    allow_any_authenticated_user: true\n"
-                           "    policy: {deny: {not: {domain: {is: example.com}}}}\n"));
+  Options o =
+      loadOk(route("    to: http://a\n    allow_any_authenticated_user: true\n"
+                   "    policy: {deny: {not: {domain: {is: example.com}}}}\n"));
   EXPECT_TRUE(o.routes[0].allow_any_authenticated_user);
 }
 

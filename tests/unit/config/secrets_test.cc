@@ -13,7 +13,8 @@ LoadResult loadBare(std::string_view text, const std::string& base_dir = "/nonex
   return loadText(text, base_dir, env);
 }
 
-constexpr std::string_view kCookie = "cookie_secret: Q29va2llU2VjcmV0Rm9yVGhlRXhhbXBsZUNvbmZpZyE=\n";
+constexpr std::string_view kCookie =
+    "cookie_secret: Q29va2llU2VjcmV0Rm9yVGhlRXhhbXBsZUNvbmZpZyE=\n";
 
 TEST(SecretsTest, InlineSecrets) {
   LoadResult r = loadBare(
@@ -50,8 +51,8 @@ TEST(SecretsTest, FilesMayEndInANewline) {
   testing::TempDir dir;
   dir.write("secrets/shared", "U2hhcmVkU2VjcmV0Rm9yVGhlRXhhbXBsZUNvbmZpZyE=\n");
   dir.write("secrets/cookie", "Q29va2llU2VjcmV0Rm9yVGhlRXhhbXBsZUNvbmZpZyE=\r\n");
-  LoadResult r = loadBare("shared_secret_file: secrets/shared\ncookie_secret_file: secrets/cookie\n",
-                          dir.str());
+  LoadResult r = loadBare(
+      "shared_secret_file: secrets/shared\ncookie_secret_file: secrets/cookie\n", dir.str());
   ASSERT_THAT(r.errors, IsEmpty());
   EXPECT_EQ(r.options->secrets.shared_secret, "SharedSecretForTheExampleConfig!");
   EXPECT_EQ(r.options->secrets.cookie_secret, "CookieSecretForTheExampleConfig!");
@@ -88,8 +89,9 @@ TEST(SecretsTest, SplitServicesNeedTheSharedSecret) {
                        "shared_secret: U2hhcmVkU2VjcmV0Rm9yVGhlRXhhbXBsZUNvbmZpZyE=\n")
                   .errors,
               ElementsAre("cookie_secret: required when services is not \"all\""));
-  LoadResult r = loadBare("services: proxy\n"
-                          "shared_secret: U2hhcmVkU2VjcmV0Rm9yVGhlRXhhbXBsZUNvbmZpZyE=\n");
+  LoadResult r = loadBare(
+      "services: proxy\n"
+      "shared_secret: U2hhcmVkU2VjcmV0Rm9yVGhlRXhhbXBsZUNvbmZpZyE=\n");
   ASSERT_THAT(r.errors, IsEmpty());
   EXPECT_TRUE(r.options->secrets.cookie_secret_generated);
 }
