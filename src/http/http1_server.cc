@@ -66,6 +66,8 @@ class Http1Exchange final : public ServerExchange {
     // A client that asked for 100-continue and got a final answer without
     // it may still send the body; the connection cannot be reused safely.
     if (request_.expect_continue && !continue_sent_ && !reader_.bodyDone()) keep_alive_ = false;
+    // After a malformed body the byte stream cannot frame another request.
+    if (body_broken_) keep_alive_ = false;
     if (head.status == 101) {
       upgraded_ = true;
       keep_alive_ = false;

@@ -446,9 +446,13 @@ Task<void> Proxy::forward(Request& r) {
       while (true) {
         auto piece = co_await r.exchange.readBody();
         if (!piece) {
-          // The client broke off its own request: nobody to answer.
           r.details = "client request body: " + piece.error().message;
           r.status = 0;
+          // A malformed body (a bad chunk size) is answered with 400; a
+          // client that broke off its own request has nobody to answer.
+          if (piece.error().code == ErrorCode::kProtocol && !r.exchange.responseStarted()) {
+            co_await sendLocal(r, 400, r.details);
+          }
           co_return;
         }
         if (piece->empty()) break;
