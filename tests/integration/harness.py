@@ -1,0 +1,1068 @@
+"""Shared harness for the integration tests: the real gatehouse binary
+against real peers (curl, Python HTTP/TLS/WebSocket/HTTP/2 servers).
+
+Everything binds port 0 and reads the port back; nothing sleeps to wait for
+something that can be awaited (log lines, events, socket reads).
+"""
+
+import asyncio
+import hashlib
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_TIMEOUT = 15
+
+
+def gatehouse_bin():
+    path = os.environ.get("GATEHOUSE_BIN") or os.path.join(HERE, "..", "..", "build", "debug",
+                                                           "src", "gatehouse")
+    return os.path.abspath(path)
+
+
+def minimal_env(extra=None):
+    """The environment for a gatehouse process: every config key can be set
+    from an upper-case variable, so only what a test asks for is passed."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
+    if extra:
+        env.update(extra)
+    return env
+
+
+# ---------------------------------------------------------------------------
+# Configuration helpers. JSON is YAML, so a dict can be written as the config.
+
+def config(routes=(), tls=False, **options):
+    c = {"address": "127.0.0.1:0", "workers": 1, "routes": list(routes)}
+    if not tls:
+        c["insecure_server"] = True
+    c.update(options)
+    return c
+
+
+def route(from_, to=None, **keys):
+    """A public route (only public routes are forwarded without a policy)."""
+    r = {"from": from_, "allow_public_unauthenticated_access": True}
+    if to is not None:
+        r["to"] = to
+    r.update(keys)
+    return r
+
+
+def dead_port():
+    """A port that refuses connections: bound, never listening. The socket is
+    returned so that the port stays reserved while the test runs."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    return s, s.getsockname()[1]
+
+
+# ---------------------------------------------------------------------------
+# The gatehouse process.
+
+class Gatehouse:
+    """One gatehouse process with its config in a temp dir.
+
+    stdout (JSON lines) is collected into `lines` by a reader thread;
+    `wait_for` blocks on a condition until a matching line arrives.
+    """
+
+    def __init__(self, cfg=None, env=None, args=None, config_name="config.yaml", workdir=None):
+        self.dir = workdir or tempfile.mkdtemp(prefix="gatehouse-it-")
+        self._own_dir = workdir is None
+        self.config_path = os.path.join(self.dir, config_name)
+        if cfg is not None:
+            self.write_config(cfg)
+        self.env = minimal_env(env)
+        self.args = args
+        self.lines = []
+        self.stderr_lines = []
+        self._cond = threading.Condition()
+        self.proc = None
+        self.ports = {}
+        self.returncode = None
+
+    # -- config ------------------------------------------------------------
+    def write_config(self, cfg):
+        """Replaces the config file atomically (as editors and Kubernetes do)."""
+        text = cfg if isinstance(cfg, str) else json.dumps(cfg, indent=1)
+        tmp = self.config_path + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.replace(tmp, self.config_path)
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    # -- process -----------------------------------------------------------
+    def start(self, wait=True, timeout=DEFAULT_TIMEOUT):
+        args = self.args if self.args is not None else ["--config", self.config_path]
+        self.proc = subprocess.Popen([gatehouse_bin()] + list(args), stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, env=self.env, cwd=self.dir)
+        self._readers = [
+            threading.Thread(target=self._read, args=(self.proc.stdout, True), daemon=True),
+            threading.Thread(target=self._read, args=(self.proc.stderr, False), daemon=True),
+        ]
+        for t in self._readers:
+            t.start()
+        if wait:
+            self.wait_for("gatehouse started", timeout=timeout)
+            for line in self.find("listening"):
+                self.ports[line["kind"]] = int(line["address"].rsplit(":", 1)[1])
+        return self
+
+    def _read(self, pipe, is_stdout):
+        for raw in iter(pipe.readline, b""):
+            text = raw.decode("utf-8", "replace").rstrip("\n")
+            if is_stdout:
+                try:
+                    item = json.loads(text)
+                    if not isinstance(item, dict):
+                        item = {"message": None, "raw": text}
+                except ValueError:
+                    item = {"message": None, "raw": text}
+            with self._cond:
+                (self.lines if is_stdout else self.stderr_lines).append(item if is_stdout else text)
+                self._cond.notify_all()
+        pipe.close()
+        with self._cond:
+            self._cond.notify_all()
+
+    @property
+    def port(self):
+        return self.ports.get("https") or self.ports.get("http")
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def find(self, message=None, **fields):
+        with self._cond:
+            return [l for l in self.lines if _line_matches(l, message, fields)]
+
+    def wait_for(self, message=None, timeout=DEFAULT_TIMEOUT, after=0, **fields):
+        """The first line at index >= `after` with this message and fields.
+        Raises AssertionError (with the log) on timeout or process exit."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for line in self.lines[after:]:
+                    if _line_matches(line, message, fields):
+                        return line
+                exited = self.proc.poll() is not None and all(
+                    not t.is_alive() for t in self._readers)
+                left = deadline - time.monotonic()
+                if exited or left <= 0:
+                    raise AssertionError(
+                        "no log line %r %r (%s); log:\n%s" %
+                        (message, fields, "process exited" if exited else "timeout", self.log_text()))
+                self._cond.wait(min(left, 0.5))
+
+    def mark(self):
+        """The index of the next log line, for wait_for(after=...)."""
+        with self._cond:
+            return len(self.lines)
+
+    def access_log(self, request_id, timeout=DEFAULT_TIMEOUT):
+        return self.wait_for("http-request", timeout=timeout, **{"request-id": request_id})
+
+    def log_text(self, last=60):
+        with self._cond:
+            out = [json.dumps(l) if l.get("raw") is None else l["raw"] for l in self.lines[-last:]]
+            out += ["stderr: " + l for l in self.stderr_lines[-last:]]
+        return "\n".join(out)
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def reload_with_sighup(self, timeout=DEFAULT_TIMEOUT):
+        mark = self.mark()
+        self.signal(signal.SIGHUP)
+        return self.wait_for("config reloaded", after=mark, timeout=timeout)
+
+    def stop(self, timeout=20):
+        """SIGTERM, then the exit code (the process is killed after `timeout`)."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.returncode = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            self.returncode = "killed after %ss" % timeout
+        for t in self._readers:
+            t.join(5)
+        return self.returncode
+
+    def wait_exit(self, timeout=DEFAULT_TIMEOUT):
+        self.returncode = self.proc.wait(timeout=timeout)
+        for t in self._readers:
+            t.join(5)
+        return self.returncode
+
+    def vm_hwm_kb(self):
+        with open("/proc/%d/status" % self.proc.pid) as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+        raise AssertionError("no VmHWM in /proc/%d/status" % self.proc.pid)
+
+    def cleanup(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        if self._own_dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _line_matches(line, message, fields):
+    if message is not None and line.get("message") != message:
+        return False
+    for k, v in fields.items():
+        if callable(v):
+            if not v(line.get(k)):
+                return False
+        elif line.get(k) != v:
+            return False
+    return True
+
+
+# ---------------------------------------------------------------------------
+# Test base class.
+
+class GatehouseTestCase(unittest.TestCase):
+    """Starts gatehouse processes and upstreams that are stopped after the
+    test; every gatehouse must exit 0 on SIGTERM."""
+
+    maxDiff = 4000
+
+    def start_gatehouse(self, cfg=None, env=None, args=None, wait=True, **kw):
+        g = Gatehouse(cfg, env=env, args=args, **kw)
+        self.addCleanup(g.cleanup)
+        g.start(wait=wait)
+        if wait:
+            self.addCleanup(self._stop_and_check, g)
+        return g
+
+    def _stop_and_check(self, g):
+        if g.returncode is not None:
+            return
+        rc = g.stop()
+        self.assertEqual(rc, 0, "gatehouse did not exit 0 on SIGTERM; log:\n" + g.log_text())
+
+    def upstream(self, name="echo", **kw):
+        u = Upstream(name, **kw)
+        self.addCleanup(u.close)
+        return u
+
+    def assertStatus(self, response, status):
+        self.assertEqual(response.status, status, "body: %r" % (response.body[:2000],))
+
+
+class ClassGatehouse(GatehouseTestCase):
+    """One gatehouse and set of upstreams shared by the tests of a class:
+    subclasses define `make_config(cls)` after creating their upstreams in
+    `setUpUpstreams(cls)`."""
+
+    gatehouse = None
+
+    @classmethod
+    def setUpUpstreams(cls):
+        pass
+
+    @classmethod
+    def setUpClass(cls):
+        cls.setUpUpstreams()
+        cls.gatehouse = Gatehouse(cls.make_config())
+        cls.addClassCleanup(cls.gatehouse.cleanup)
+        cls.gatehouse.start()
+
+    @classmethod
+    def class_upstream(cls, name="echo", **kw):
+        u = Upstream(name, **kw)
+        cls.addClassCleanup(u.close)
+        return u
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.gatehouse.stop()
+        if rc != 0:
+            raise AssertionError("gatehouse did not exit 0 on SIGTERM: %r; log:\n%s" %
+                                 (rc, cls.gatehouse.log_text()))
+
+    @property
+    def port(self):
+        return self.gatehouse.port
+
+
+# ---------------------------------------------------------------------------
+# Upstreams.
+
+_BLOCK = hashlib.sha256(b"gatehouse").digest() * (1 << 15)  # 1 MiB, fixed
+
+
+def pattern_chunks(size, chunk=1 << 20):
+    """The bytes of a body of `size` bytes, in pieces (the same every time)."""
+    sent = 0
+    while sent < size:
+        n = min(chunk, size - sent)
+        yield _BLOCK[:n]
+        sent += n
+
+
+def pattern_sha256(size):
+    h = hashlib.sha256()
+    for piece in pattern_chunks(size):
+        h.update(piece)
+    return h.hexdigest()
+
+
+class _UpstreamHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "it-upstream"
+
+    def log_message(self, *args):
+        pass
+
+    def setup(self):
+        if isinstance(self.request, ssl.SSLSocket):
+            self.request.settimeout(10)
+            try:
+                self.request.do_handshake()
+            except (ssl.SSLError, OSError) as e:
+                self.server.owner.tls_failures.append(str(e))
+                raise
+            self.request.settimeout(None)
+        super().setup()
+
+    # Every method is handled the same way.
+    def do_GET(self):
+        self._handle()
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = do_GET
+
+    def _read_body(self, sink):
+        te = self.headers.get("Transfer-Encoding", "")
+        if "chunked" in te.lower():
+            while True:
+                size_line = self.rfile.readline(1024)
+                size = int(size_line.split(b";")[0].strip(), 16)
+                if size == 0:
+                    while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                        pass
+                    return
+                left = size
+                while left:
+                    data = self.rfile.read(min(left, 1 << 20))
+                    if not data:
+                        raise ConnectionError("body cut off")
+                    sink(data)
+                    left -= len(data)
+                self.rfile.readline(16)
+        length = int(self.headers.get("Content-Length") or 0)
+        while length:
+            data = self.rfile.read(min(length, 1 << 20))
+            if not data:
+                raise ConnectionError("body cut off")
+            sink(data)
+            length -= len(data)
+
+    def _handle(self):
+        owner = self.server.owner
+        body = bytearray()
+        digest = hashlib.sha256()
+        count = [0]
+        keep = not self.path.split("?")[0].endswith("/upload")
+
+        def sink(data):
+            digest.update(data)
+            count[0] += len(data)
+            if keep:
+                body.extend(data)
+
+        self._read_body(sink)
+        info = {
+            "server": owner.name,
+            "method": self.command,
+            "path": self.path,
+            "version": self.request_version,
+            "headers": [[k, v] for k, v in self.headers.items()],
+            "body": bytes(body).decode("latin-1"),
+            "body_length": count[0],
+            "body_sha256": digest.hexdigest(),
+            "peer_port": self.client_address[1],
+            "client_cert": None,
+            "sni": getattr(self.request, "sni_name", None),
+        }
+        if isinstance(self.request, ssl.SSLSocket):
+            cert = self.request.getpeercert()
+            if cert:
+                info["client_cert"] = dict(x[0] for x in cert["subject"]).get("commonName")
+            info["sni"] = owner.last_sni
+        owner.record(info)
+        path = self.path.split("?")[0]
+
+        m = re.search(r"/big/(\d+)$", path)
+        if m:
+            size = int(m.group(1))
+            chunked = "chunked" in self.path
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            if chunked:
+                self.send_header("Transfer-Encoding", "chunked")
+            else:
+                self.send_header("Content-Length", str(size))
+            self.end_headers()
+            if self.command == "HEAD":
+                return
+            for piece in pattern_chunks(size):
+                if chunked:
+                    self.wfile.write(b"%x\r\n" % len(piece) + piece + b"\r\n")
+                else:
+                    self.wfile.write(piece)
+            if chunked:
+                self.wfile.write(b"0\r\n\r\n")
+            return
+        if path.endswith("/slow"):
+            owner.arrived.set()
+            if not owner.release.wait(30):
+                return
+            return self._send(200, b"slow done\n", "text/plain")
+        m = re.search(r"/status/(\d+)$", path)
+        if m:
+            return self._send(int(m.group(1)), b"status\n", "text/plain")
+        if path.endswith("/location"):
+            # An absolute Location pointing at the upstream itself, for
+            # rewrite_response_headers.
+            query = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
+            return self._send(302, b"", "text/plain",
+                              [("Location", query.get("to", ["http://internal.example/x"])[0])])
+        if path.endswith("/trailers"):
+            # A chunked response that ends with trailer fields.
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.send_header("Trailer", "X-Checksum")
+            self.end_headers()
+            self.wfile.write(b"5\r\nhello\r\n6\r\n world\r\n0\r\nX-Checksum: abc\r\n\r\n")
+            return
+        if path.endswith("/pomerium-headers"):
+            return self._send(200, b"ok", "text/plain",
+                              [("X-Pomerium-Jwt-Assertion", "from-upstream"), ("X-Kept", "yes")])
+        payload = json.dumps(info).encode()
+        self._send(200, payload, "application/json")
+
+    def _send(self, status, payload, ctype, extra=()):
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("X-Upstream", self.server.owner.name)
+        for k, v in extra:
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, owner, ssl_context):
+        self.owner = owner
+        self.ssl_context = ssl_context
+        super().__init__(("127.0.0.1", 0), _UpstreamHandler)
+
+    def get_request(self):
+        sock, addr = super().get_request()
+        if self.ssl_context is not None:
+            # The handshake runs in the handler thread, not in the accept loop.
+            sock = self.ssl_context.wrap_socket(sock, server_side=True,
+                                                do_handshake_on_connect=False)
+        return sock, addr
+
+    def handle_error(self, request, client_address):
+        pass
+
+
+class Upstream:
+    """A threaded HTTP/1.1 upstream on port 0.
+
+    Paths (matched at the end, so that rewrites can prefix them):
+      .../big/N[?chunked]  N bytes of the fixed pattern (pattern_sha256(N))
+      .../upload           reads the body, answers its length and sha256 only
+      .../slow             sets `arrived`, answers once `release` is set
+      .../status/N         answers status N
+      .../location?to=URL  302 with that Location
+      .../trailers         a chunked body "hello world" ending in a trailer field
+      anything else        JSON echo of method, path, headers and body
+    """
+
+    def __init__(self, name="echo", tls=None):
+        self.name = name
+        self.requests = []
+        self.tls_failures = []
+        self.last_sni = None
+        self.arrived = threading.Event()
+        self.release = threading.Event()
+        self._lock = threading.Lock()
+        ctx = None
+        if tls is not None:
+            ctx = tls
+            ctx.sni_callback = self._on_sni
+        self.server = _Server(self, ctx)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1},
+                                       daemon=True)
+        self.thread.start()
+
+    def _on_sni(self, sslobj, name, ctx):
+        self.last_sni = name
+
+    def record(self, info):
+        with self._lock:
+            self.requests.append(info)
+
+    @property
+    def url(self):
+        scheme = "https" if self.server.ssl_context is not None else "http"
+        return "%s://127.0.0.1:%d" % (scheme, self.port)
+
+    def close(self):
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def header(echo, name):
+    """All values of a header in an echo, in order."""
+    return [v for k, v in echo["headers"] if k.lower() == name.lower()]
+
+
+# ---------------------------------------------------------------------------
+# PKI generated with the openssl CLI.
+
+class Pki:
+    """A test CA in `directory` that issues EC P-256 certificates."""
+
+    def __init__(self, directory):
+        self.dir = directory
+        os.makedirs(directory, exist_ok=True)
+        self.ca_cert = os.path.join(directory, "ca.crt")
+        self.ca_key = os.path.join(directory, "ca.key")
+        self._serial = int.from_bytes(os.urandom(6), "big")
+        _openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                 "-nodes", "-keyout", self.ca_key, "-out", self.ca_cert, "-days", "2",
+                 "-subj", "/CN=Gatehouse Integration Test CA",
+                 "-addext", "basicConstraints=critical,CA:TRUE",
+                 "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+
+    def issue(self, name, sans=(), client=False):
+        """Returns (cert_path, key_path) for CN `name` with the given SANs
+        ("DNS:x" / "IP:y"; a bare name is DNS)."""
+        base = os.path.join(self.dir, re.sub(r"[^A-Za-z0-9.-]", "_", name))
+        key, csr, crt, ext = base + ".key", base + ".csr", base + ".crt", base + ".ext"
+        alt = [s if ":" in s else "DNS:" + s for s in (sans or [name])]
+        with open(ext, "w") as f:
+            f.write("basicConstraints=CA:FALSE\n")
+            f.write("extendedKeyUsage=%s\n" % ("clientAuth" if client else "serverAuth"))
+            if alt:
+                f.write("subjectAltName=%s\n" % ",".join(alt))
+        _openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                 "-nodes", "-keyout", key, "-out", csr, "-subj", "/CN=" + name)
+        self._serial += 1
+        _openssl("x509", "-req", "-in", csr, "-CA", self.ca_cert, "-CAkey", self.ca_key,
+                 "-set_serial", str(self._serial), "-days", "2", "-out", crt, "-extfile", ext)
+        return crt, key
+
+    def server_context(self, name, sans=(), require_client_cert=False):
+        crt, key = self.issue(name, sans)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(crt, key)
+        if require_client_cert:
+            ctx.verify_mode = ssl.CERT_REQUIRED
+            ctx.load_verify_locations(self.ca_cert)
+        return ctx
+
+
+def _openssl(*args):
+    r = subprocess.run(["openssl"] + list(args), capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError("openssl %s failed: %s" % (" ".join(args), r.stderr))
+
+
+def read_file(path):
+    with open(path) as f:
+        return f.read()
+
+
+# ---------------------------------------------------------------------------
+# curl.
+
+class CurlResult:
+    def __init__(self, proc, info, header_blocks, body):
+        self.proc = proc
+        self.returncode = proc.returncode
+        self.stderr = proc.stderr
+        self.info = info
+        self.status = info.get("http_code", 0) if info else 0
+        self.http_version = info.get("http_version") if info else None
+        self.header_blocks = [b for b in header_blocks if b[0].startswith("HTTP/")]
+        self.headers = self.header_blocks[-1][1] if self.header_blocks else []
+        # curl writes HTTP/2 trailers as a block without a status line.
+        self.trailers = []
+        for status_line, fields in header_blocks:
+            if not status_line.startswith("HTTP/") and ":" in status_line:
+                k, v = status_line.split(":", 1)
+                self.trailers += [(k.strip(), v.strip())] + fields
+        self.body = body
+
+    def header(self, name):
+        values = [v for k, v in self.headers if k.lower() == name.lower()]
+        return values[0] if values else None
+
+    def header_all(self, name):
+        return [v for k, v in self.headers if k.lower() == name.lower()]
+
+    def trailer(self, name):
+        values = [v for k, v in self.trailers if k.lower() == name.lower()]
+        return values[0] if values else None
+
+    def json(self):
+        return json.loads(self.body)
+
+    @property
+    def text(self):
+        return self.body.decode("utf-8", "replace")
+
+    def __repr__(self):
+        return "CurlResult(status=%r, rc=%r, stderr=%r)" % (self.status, self.returncode, self.stderr)
+
+
+def parse_header_blocks(raw):
+    blocks = []
+    text = raw.decode("latin-1")
+    for block in re.split(r"\r?\n\r?\n", text):
+        lines = [l for l in block.split("\r\n") if l] if "\r\n" in block else [
+            l for l in block.split("\n") if l]
+        if not lines:
+            continue
+        status_line = lines[0]
+        fields = []
+        for l in lines[1:]:
+            if ":" in l:
+                k, v = l.split(":", 1)
+                fields.append((k.strip(), v.strip()))
+        blocks.append((status_line, fields))
+    return blocks
+
+
+def curl(url, *args, cacert=None, insecure=True, timeout=30, input=None, resolve=True,
+         body_file=None):
+    """Runs curl against 127.0.0.1 for `url` (its host is resolved there with
+    --resolve). Returns a CurlResult; curl's exit code is in returncode."""
+    parsed = urllib.parse.urlsplit(url)
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    with tempfile.TemporaryDirectory(prefix="curl-") as d:
+        hfile = os.path.join(d, "headers")
+        bfile = body_file or os.path.join(d, "body")
+        cmd = ["curl", "-sS", "--max-time", str(timeout), "-D", hfile, "-o", bfile,
+               "-w", "%{json}"]
+        if resolve:
+            cmd += ["--resolve", "%s:%d:127.0.0.1" % (parsed.hostname, port)]
+        if parsed.scheme == "https":
+            if cacert:
+                cmd += ["--cacert", cacert]
+            elif insecure:
+                cmd += ["-k"]
+        cmd += list(args) + [url]
+        proc = subprocess.run(cmd, capture_output=True, input=input, timeout=timeout + 10)
+        try:
+            info = json.loads(proc.stdout.decode())
+        except ValueError:
+            info = {}
+        blocks = []
+        if os.path.exists(hfile):
+            with open(hfile, "rb") as f:
+                blocks = parse_header_blocks(f.read())
+        body = b""
+        if body_file is None and os.path.exists(bfile):
+            with open(bfile, "rb") as f:
+                body = f.read()
+        return CurlResult(proc, info, blocks, body)
+
+
+# ---------------------------------------------------------------------------
+# http.client with the connection going to 127.0.0.1 whatever the Host.
+
+class Client:
+    """A keep-alive HTTP/1.1 client to 127.0.0.1:port that sends `host` as
+    Host (and as SNI with tls=True, without verifying the certificate unless
+    `cafile` is given)."""
+
+    def __init__(self, port, host, tls=False, cafile=None, timeout=DEFAULT_TIMEOUT):
+        self.host = host
+        if tls:
+            ctx = ssl.create_default_context(cafile=cafile) if cafile else \
+                ssl._create_unverified_context()
+            conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=timeout, context=ctx)
+            conn.server_hostname = host
+
+            def connect(conn=conn, ctx=ctx):
+                sock = socket.create_connection(("127.0.0.1", port), timeout)
+                conn.sock = ctx.wrap_socket(sock, server_hostname=host.split(":")[0])
+            conn.connect = connect
+        else:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        self.conn = conn
+
+    def request(self, method, path, body=None, headers=None):
+        h = {"Host": self.host}
+        h.update(headers or {})
+        self.conn.request(method, path, body=body, headers=h)
+        r = self.conn.getresponse()
+        data = r.read()
+        return Response(r.status, r.getheaders(), data, r)
+
+    def get(self, path, headers=None):
+        return self.request("GET", path, headers=headers)
+
+    def close(self):
+        self.conn.close()
+
+
+def http_request(port, host, path, method="GET", body=None, headers=None, tls=False):
+    c = Client(port, host, tls=tls)
+    try:
+        return c.request(method, path, body=body, headers=headers)
+    finally:
+        c.close()
+
+
+class Response:
+    def __init__(self, status, headers, body, raw=None, reason="", version=""):
+        self.status = status
+        self.headers = list(headers)
+        self.body = body
+        self.raw = raw
+        self.reason = reason
+        self.version = version
+
+    def header(self, name):
+        for k, v in self.headers:
+            if k.lower() == name.lower():
+                return v
+        return None
+
+    def header_all(self, name):
+        return [v for k, v in self.headers if k.lower() == name.lower()]
+
+    def json(self):
+        return json.loads(self.body)
+
+    @property
+    def text(self):
+        return self.body.decode("utf-8", "replace")
+
+    def __repr__(self):
+        return "Response(%r, %r, %r)" % (self.status, self.headers, self.body[:200])
+
+
+# ---------------------------------------------------------------------------
+# Raw sockets, for what well-behaved clients never send.
+
+class Raw:
+    def __init__(self, port, tls=False, server_name=None, timeout=DEFAULT_TIMEOUT):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout)
+        if tls:
+            ctx = ssl._create_unverified_context()
+            self.sock = ctx.wrap_socket(self.sock, server_hostname=server_name)
+        self.buf = b""
+        self.eof = False
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def _fill(self):
+        try:
+            data = self.sock.recv(65536)
+        except (ConnectionResetError, BrokenPipeError):
+            data = b""
+        except ssl.SSLError:
+            data = b""
+        if not data:
+            self.eof = True
+            return False
+        self.buf += data
+        return True
+
+    def read_until(self, marker):
+        while marker not in self.buf:
+            if not self._fill():
+                raise AssertionError("connection closed before %r; got %r" % (marker, self.buf))
+        i = self.buf.index(marker) + len(marker)
+        out, self.buf = self.buf[:i], self.buf[i:]
+        return out
+
+    def _take(self, n):
+        while len(self.buf) < n:
+            if not self._fill():
+                raise AssertionError("connection closed in body; have %d of %d" % (len(self.buf), n))
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def read_response(self, head_request=False):
+        """One HTTP/1.x response (interim 1xx responses are returned too)."""
+        head = self.read_until(b"\r\n\r\n").decode("latin-1")
+        lines = head.split("\r\n")
+        version, status, reason = (lines[0].split(" ", 2) + [""])[:3]
+        headers = []
+        for l in lines[1:]:
+            if l:
+                k, v = l.split(":", 1)
+                headers.append((k.strip(), v.strip()))
+        r = Response(int(status), headers, b"", reason=reason, version=version)
+        status = int(status)
+        if head_request or status < 200 or status in (204, 304):
+            return r
+        if (r.header("Transfer-Encoding") or "").lower() == "chunked":
+            body = b""
+            while True:
+                size = int(self.read_until(b"\r\n").split(b";")[0].strip(), 16)
+                if size == 0:
+                    while self.read_until(b"\r\n") != b"\r\n":
+                        pass
+                    break
+                body += self._take(size)
+                self._take(2)
+            r.body = body
+        elif r.header("Content-Length") is not None:
+            r.body = self._take(int(r.header("Content-Length")))
+        else:
+            while self._fill():
+                pass
+            r.body, self.buf = self.buf, b""
+        return r
+
+    def closed_by_peer(self, timeout=5):
+        """True if the peer closes the connection within `timeout` with no
+        more bytes; False if it stays open. Any unread bytes fail the check."""
+        self.sock.settimeout(timeout)
+        try:
+            while self._fill():
+                pass
+            return self.buf == b""
+        except socket.timeout:
+            return False
+
+    def close(self):
+        self.sock.close()
+
+
+# ---------------------------------------------------------------------------
+# WebSocket echo upstream (websockets 10, asyncio in its own thread).
+
+class WebSocketEcho:
+    def __init__(self):
+        import websockets
+        self.connections = []
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+        async def start():
+            return await websockets.serve(self._handler, "127.0.0.1", 0)
+        self.server = asyncio.run_coroutine_threadsafe(start(), self.loop).result(10)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    async def _handler(self, ws, *unused):
+        self.connections.append({"path": ws.path, "headers": list(ws.request_headers.raw_items())})
+        async for message in ws:
+            await ws.send(message)
+
+    def close(self):
+        async def stop():
+            self.server.close()
+            await self.server.wait_closed()
+        try:
+            asyncio.run_coroutine_threadsafe(stop(), self.loop).result(10)
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(10)
+
+
+# ---------------------------------------------------------------------------
+# HTTP/2: an h2c gRPC-style upstream and a small client.
+
+def grpc_frame(payload):
+    return b"\x00" + len(payload).to_bytes(4, "big") + payload
+
+
+class H2cGrpcServer:
+    """HTTP/2 with prior knowledge. Every request is answered with HEADERS
+    (:status 200, content-type application/grpc), one DATA frame holding a
+    gRPC message that echoes the request body's message, then trailers
+    grpc-status: 0 and grpc-message: ok."""
+
+    def __init__(self):
+        self.requests = []
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self._closing = False
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        while not self._closing:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, sock):
+        import h2.config
+        import h2.connection
+        import h2.events
+        conn = h2.connection.H2Connection(
+            config=h2.config.H2Configuration(client_side=False, header_encoding="utf-8"))
+        conn.initiate_connection()
+        sock.sendall(conn.data_to_send())
+        streams = {}
+        try:
+            while True:
+                data = sock.recv(65536)
+                if not data:
+                    return
+                for ev in conn.receive_data(data):
+                    if isinstance(ev, h2.events.RequestReceived):
+                        streams[ev.stream_id] = {"headers": list(ev.headers), "body": b""}
+                    elif isinstance(ev, h2.events.DataReceived):
+                        streams[ev.stream_id]["body"] += ev.data
+                        conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
+                    elif isinstance(ev, h2.events.StreamEnded):
+                        req = streams.pop(ev.stream_id)
+                        self.requests.append(req)
+                        message = req["body"][5:] if len(req["body"]) >= 5 else b""
+                        conn.send_headers(ev.stream_id, [(":status", "200"),
+                                                         ("content-type", "application/grpc"),
+                                                         ("x-upstream", "h2c")])
+                        conn.send_data(ev.stream_id, grpc_frame(b"echo:" + message))
+                        conn.send_headers(ev.stream_id, [("grpc-status", "0"),
+                                                         ("grpc-message", "ok")], end_stream=True)
+                    elif isinstance(ev, h2.events.ConnectionTerminated):
+                        return
+                out = conn.data_to_send()
+                if out:
+                    sock.sendall(out)
+        except (OSError, Exception):
+            return
+        finally:
+            sock.close()
+
+    def close(self):
+        self._closing = True
+        self.sock.close()
+
+
+class H2Response:
+    def __init__(self):
+        self.headers = []
+        self.body = b""
+        self.trailers = []
+        self.reset = None
+        self.alpn = None
+
+    @property
+    def status(self):
+        return int(dict(self.headers).get(":status", 0))
+
+    def header(self, name):
+        for k, v in self.headers:
+            if k == name.lower():
+                return v
+        return None
+
+    def trailer(self, name):
+        for k, v in self.trailers:
+            if k == name.lower():
+                return v
+        return None
+
+
+def h2_request(port, authority, path, method="GET", headers=(), body=b"", server_name=None,
+               timeout=DEFAULT_TIMEOUT):
+    """One HTTP/2 request over TLS with ALPN h2 (certificate not verified)."""
+    import h2.config
+    import h2.connection
+    import h2.events
+    ctx = ssl._create_unverified_context()
+    ctx.set_alpn_protocols(["h2"])
+    raw = socket.create_connection(("127.0.0.1", port), timeout)
+    sock = ctx.wrap_socket(raw, server_hostname=server_name or authority.split(":")[0])
+    result = H2Response()
+    result.alpn = sock.selected_alpn_protocol()
+    if result.alpn != "h2":
+        sock.close()
+        return result
+    conn = h2.connection.H2Connection(
+        config=h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
+    conn.initiate_connection()
+    req = [(":method", method), (":scheme", "https"), (":authority", authority), (":path", path)]
+    req += list(headers)
+    sid = conn.get_next_available_stream_id()
+    conn.send_headers(sid, req, end_stream=not body)
+    if body:
+        conn.send_data(sid, body, end_stream=True)
+    sock.sendall(conn.data_to_send())
+    try:
+        done = False
+        while not done:
+            data = sock.recv(65536)
+            if not data:
+                break
+            for ev in conn.receive_data(data):
+                if isinstance(ev, h2.events.ResponseReceived) and ev.stream_id == sid:
+                    result.headers = list(ev.headers)
+                elif isinstance(ev, h2.events.DataReceived) and ev.stream_id == sid:
+                    result.body += ev.data
+                    conn.acknowledge_received_data(ev.flow_controlled_length, sid)
+                elif isinstance(ev, h2.events.TrailersReceived) and ev.stream_id == sid:
+                    result.trailers = list(ev.headers)
+                elif isinstance(ev, h2.events.StreamEnded) and ev.stream_id == sid:
+                    done = True
+                elif isinstance(ev, h2.events.StreamReset) and ev.stream_id == sid:
+                    result.reset = ev.error_code
+                    done = True
+                elif isinstance(ev, h2.events.ConnectionTerminated):
+                    done = True
+            out = conn.data_to_send()
+            if out:
+                sock.sendall(out)
+    finally:
+        try:
+            conn.close_connection()
+            sock.sendall(conn.data_to_send())
+        except Exception:
+            pass
+        sock.close()
+    return result
