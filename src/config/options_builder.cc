@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <type_traits>
 
 #include "common/base64.h"
 #include "common/strings.h"
@@ -237,16 +238,36 @@ void setListenAddress(OptionsBuilder& b, const Value& v, std::string& out) {
   out = address;
 }
 
-void setDuration(OptionsBuilder& b, const Value& v, Duration& out) {
-  if (auto d = b.ctx().readDuration(v)) out = *d;
+// Handlers for keys that map straight onto one field of one section of
+// Options (`kSection` is e.g. &Options::http, `kField` &HttpOptions::...).
+template <auto kSection, auto kField>
+void durationKey(OptionsBuilder& b, const Value& v) {
+  if (auto d = b.ctx().readDuration(v)) (b.options().*kSection).*kField = *d;
 }
-
-void setBool(OptionsBuilder& b, const Value& v, bool& out) {
-  if (auto flag = b.ctx().readBool(v)) out = *flag;
+template <auto kSection, auto kField>
+void boolKey(OptionsBuilder& b, const Value& v) {
+  if (auto flag = b.ctx().readBool(v)) (b.options().*kSection).*kField = *flag;
 }
-
-void keepString(OptionsBuilder& b, const Value& v, std::optional<std::string>& out) {
-  if (auto text = b.ctx().readString(v)) out = std::move(*text);
+template <auto kSection, auto kField, uint64_t kMin, uint64_t kMax>
+void uintKey(OptionsBuilder& b, const Value& v) {
+  using Field = std::remove_reference_t<decltype((b.options().*kSection).*kField)>;
+  if (auto n = b.ctx().readUint(v, kMin, kMax)) {
+    (b.options().*kSection).*kField = static_cast<Field>(*n);
+  }
+}
+template <auto kSection, auto kField>
+void listenAddressKey(OptionsBuilder& b, const Value& v) {
+  setListenAddress(b, v, (b.options().*kSection).*kField);
+}
+// Keys whose value is checked in finish(), where the keys it pairs with or
+// depends on are known.
+template <auto kField>
+void pendingKey(OptionsBuilder& b, const Value& v) {
+  if (auto text = b.ctx().readString(v)) b.pending().*kField = std::move(*text);
+}
+template <auto kField>
+void pendingValueKey(OptionsBuilder& b, const Value& v) {
+  b.pending().*kField = v;
 }
 
 // A value from a fixed set, case-insensitive; Envoy's upper-case enum names
@@ -333,99 +354,64 @@ void parseDownstreamMtls(OptionsBuilder& b, const Value& v) {
       settings.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+void parseSetResponseHeaders(OptionsBuilder& b, const Value& v) {
+  if (auto headers = b.ctx().readHeaderMap(v))
+    b.pending().set_response_headers = std::move(*headers);
+}
+
+void parsePathWithEscapedSlashesAction(OptionsBuilder& b, const Value& v) {
+  setChoice(b, v, b.options().http.path_with_escaped_slashes_action,
+            {"reject", "keep_unchanged", "unescape_and_forward", "unescape_and_redirect"},
+            {{"reject_request", "reject"}});
+}
+
+void parseHeadersWithUnderscoresAction(OptionsBuilder& b, const Value& v) {
+  setChoice(b, v, b.options().http.headers_with_underscores_action,
+            {"reject", "drop_header", "allow"}, {{"reject_request", "reject"}});
+}
+
+using Pending = OptionsBuilder::Pending;
+
 // The table of global keys Gatehouse acts on: adding a key is one line here.
 constexpr HandledKey kHandledKeys[] = {
-    {"address", KeyShape::kScalar,
-     [](OptionsBuilder& b, const Value& v) {
-       setListenAddress(b, v, b.options().listener.address);
-     }},
+    {"address", KeyShape::kScalar, listenAddressKey<&Options::listener, &ListenerOptions::address>},
     {"insecure_server", KeyShape::kScalar,
-     [](OptionsBuilder& b, const Value& v) {
-       setBool(b, v, b.options().listener.insecure_server);
-     }},
+     boolKey<&Options::listener, &ListenerOptions::insecure_server>},
     {"http_redirect_addr", KeyShape::kScalar,
-     [](OptionsBuilder& b, const Value& v) {
-       setListenAddress(b, v, b.options().listener.http_redirect_addr);
-     }},
-    {"certificates", KeyShape::kStructured,
-     [](OptionsBuilder& b, const Value& v) { b.pending().certificates = v; }},
-    {"certificate", KeyShape::kScalar,
-     [](OptionsBuilder& b, const Value& v) { keepString(b, v, b.pending().certificate); }},
-    {"certificate_key", KeyShape::kScalar,
-     [](OptionsBuilder& b, const Value& v) { keepString(b, v, b.pending().certificate_key); }},
-    {"certificate_file", KeyShape::kScalar,
-     [](OptionsBuilder& b, const Value& v) { keepString(b, v, b.pending().certificate_file); }},
-    {"certificate_key_file", KeyShape::kScalar,
-     [](OptionsBuilder& b, const Value& v) { keepString(b, v, b.pending().certificate_key_file); }},
+     listenAddressKey<&Options::listener, &ListenerOptions::http_redirect_addr>},
+    {"workers", KeyShape::kScalar, uintKey<&Options::listener, &ListenerOptions::workers, 0, 1024>},
+    {"certificates", KeyShape::kStructured, pendingValueKey<&Pending::certificates>},
+    {"certificate", KeyShape::kScalar, pendingKey<&Pending::certificate>},
+    {"certificate_key", KeyShape::kScalar, pendingKey<&Pending::certificate_key>},
+    {"certificate_file", KeyShape::kScalar, pendingKey<&Pending::certificate_file>},
+    {"certificate_key_file", KeyShape::kScalar, pendingKey<&Pending::certificate_key_file>},
     {"log_level", KeyShape::kScalar, parseLogLevel},
-    {"timeout_read", KeyShape::kScalar,
-     [](OptionsBuilder& b, const Value& v) { setDuration(b, v, b.options().http.timeout_read); }},
-    {"timeout_write", KeyShape::kScalar,
-     [](OptionsBuilder& b, const Value& v) { setDuration(b, v, b.options().http.timeout_write); }},
-    {"timeout_idle", KeyShape::kScalar,
-     [](OptionsBuilder& b, const Value& v) { setDuration(b, v, b.options().http.timeout_idle); }},
-    {"default_upstream_timeout", KeyShape::kScalar,
-     [](OptionsBuilder& b, const Value& v) {
-       setDuration(b, v, b.options().http.default_upstream_timeout);
-     }},
-    {"set_response_headers", KeyShape::kScalar,
-     [](OptionsBuilder& b, const Value& v) {
-       if (auto headers = b.ctx().readHeaderMap(v)) b.pending().set_response_headers = *headers;
-     }},
-    {"xff_num_trusted_hops", KeyShape::kScalar,
-     [](OptionsBuilder& b, const Value& v) {
-       if (auto hops = b.ctx().readUint(v, 0, UINT32_MAX)) {
-         b.options().http.xff_num_trusted_hops = static_cast<uint32_t>(*hops);
-       }
-     }},
-    {"skip_xff_append", KeyShape::kScalar,
-     [](OptionsBuilder& b, const Value& v) { setBool(b, v, b.options().http.skip_xff_append); }},
-    {"normalize_path", KeyShape::kScalar,
-     [](OptionsBuilder& b, const Value& v) { setBool(b, v, b.options().http.normalize_path); }},
-    {"merge_slashes", KeyShape::kScalar,
-     [](OptionsBuilder& b, const Value& v) { setBool(b, v, b.options().http.merge_slashes); }},
-    {"path_with_escaped_slashes_action", KeyShape::kScalar,
-     [](OptionsBuilder& b, const Value& v) {
-       setChoice(b, v, b.options().http.path_with_escaped_slashes_action,
-                 {"reject", "keep_unchanged", "unescape_and_forward", "unescape_and_redirect"},
-                 {{"reject_request", "reject"}});
-     }},
-    {"headers_with_underscores_action", KeyShape::kScalar,
-     [](OptionsBuilder& b, const Value& v) {
-       setChoice(b, v, b.options().http.headers_with_underscores_action,
-                 {"reject", "drop_header", "allow"}, {{"reject_request", "reject"}});
-     }},
-    {"max_request_headers_kb", KeyShape::kScalar,
-     [](OptionsBuilder& b, const Value& v) {
-       if (auto kb = b.ctx().readUint(v, 1, 8192)) {
-         b.options().http.max_request_headers_kb = static_cast<uint32_t>(*kb);
-       }
-     }},
-    {"max_request_headers_count", KeyShape::kScalar,
-     [](OptionsBuilder& b, const Value& v) {
-       if (auto count = b.ctx().readUint(v, 1, 10000)) {
-         b.options().http.max_request_headers_count = static_cast<uint32_t>(*count);
-       }
-     }},
     {"services", KeyShape::kScalar, parseServices},
-    {"shared_secret", KeyShape::kScalar,
-     [](OptionsBuilder& b, const Value& v) { keepString(b, v, b.pending().shared_secret); }},
-    {"shared_secret_file", KeyShape::kScalar,
-     [](OptionsBuilder& b, const Value& v) { keepString(b, v, b.pending().shared_secret_file); }},
-    {"cookie_secret", KeyShape::kScalar,
-     [](OptionsBuilder& b, const Value& v) { keepString(b, v, b.pending().cookie_secret); }},
-    {"cookie_secret_file", KeyShape::kScalar,
-     [](OptionsBuilder& b, const Value& v) { keepString(b, v, b.pending().cookie_secret_file); }},
-    {"routes", KeyShape::kRoutes,
-     [](OptionsBuilder& b, const Value& v) { b.pending().routes = v; }},
-    {"policy", KeyShape::kRoutes,
-     [](OptionsBuilder& b, const Value& v) { b.pending().policy = v; }},
-    {"workers", KeyShape::kScalar,
-     [](OptionsBuilder& b, const Value& v) {
-       if (auto workers = b.ctx().readUint(v, 0, 1024)) {
-         b.options().listener.workers = static_cast<int>(*workers);
-       }
-     }},
+    {"timeout_read", KeyShape::kScalar, durationKey<&Options::http, &HttpOptions::timeout_read>},
+    {"timeout_write", KeyShape::kScalar, durationKey<&Options::http, &HttpOptions::timeout_write>},
+    {"timeout_idle", KeyShape::kScalar, durationKey<&Options::http, &HttpOptions::timeout_idle>},
+    {"default_upstream_timeout", KeyShape::kScalar,
+     durationKey<&Options::http, &HttpOptions::default_upstream_timeout>},
+    {"set_response_headers", KeyShape::kScalar, parseSetResponseHeaders},
+    {"xff_num_trusted_hops", KeyShape::kScalar,
+     uintKey<&Options::http, &HttpOptions::xff_num_trusted_hops, 0, UINT32_MAX>},
+    {"skip_xff_append", KeyShape::kScalar, boolKey<&Options::http, &HttpOptions::skip_xff_append>},
+    {"normalize_path", KeyShape::kScalar, boolKey<&Options::http, &HttpOptions::normalize_path>},
+    {"merge_slashes", KeyShape::kScalar, boolKey<&Options::http, &HttpOptions::merge_slashes>},
+    {"path_with_escaped_slashes_action", KeyShape::kScalar, parsePathWithEscapedSlashesAction},
+    {"headers_with_underscores_action", KeyShape::kScalar, parseHeadersWithUnderscoresAction},
+    // Envoy's limits (max_request_headers_kb, max_headers_count), as
+    // Gatehouse keys.
+    {"max_request_headers_kb", KeyShape::kScalar,
+     uintKey<&Options::http, &HttpOptions::max_request_headers_kb, 1, 8192>},
+    {"max_request_headers_count", KeyShape::kScalar,
+     uintKey<&Options::http, &HttpOptions::max_request_headers_count, 1, 10000>},
+    {"shared_secret", KeyShape::kScalar, pendingKey<&Pending::shared_secret>},
+    {"shared_secret_file", KeyShape::kScalar, pendingKey<&Pending::shared_secret_file>},
+    {"cookie_secret", KeyShape::kScalar, pendingKey<&Pending::cookie_secret>},
+    {"cookie_secret_file", KeyShape::kScalar, pendingKey<&Pending::cookie_secret_file>},
+    {"routes", KeyShape::kRoutes, pendingValueKey<&Pending::routes>},
+    {"policy", KeyShape::kRoutes, pendingValueKey<&Pending::policy>},
     {"downstream_mtls", KeyShape::kStructured, parseDownstreamMtls},
 };
 

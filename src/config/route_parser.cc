@@ -109,17 +109,36 @@ constexpr ExtraRouteKey kExtraRouteKeys[] = {
     {"track_timeout_budgets", ExtraKind::kBool},
 };
 
-void setString(RouteBuilder& b, const Value& v, std::string& out) {
-  if (auto s = b.ctx.readString(v)) out = *s;
+// Handlers for keys that map straight onto one Route field.
+template <std::string Route::*kField>
+void stringKey(RouteBuilder& b, std::string_view, const Value& v) {
+  if (auto s = b.ctx.readString(v)) b.route.*kField = std::move(*s);
 }
-void setBool(RouteBuilder& b, const Value& v, bool& out) {
-  if (auto flag = b.ctx.readBool(v)) out = *flag;
+template <bool Route::*kField>
+void boolKey(RouteBuilder& b, std::string_view, const Value& v) {
+  if (auto flag = b.ctx.readBool(v)) b.route.*kField = *flag;
 }
-void setList(RouteBuilder& b, const Value& v, std::vector<std::string>& out) {
-  if (auto list = b.ctx.readStringList(v)) out = std::move(*list);
+template <std::optional<bool> Route::*kField>
+void optionalBoolKey(RouteBuilder& b, std::string_view, const Value& v) {
+  if (auto flag = b.ctx.readBool(v)) b.route.*kField = *flag;
 }
-void setHeaders(RouteBuilder& b, const Value& v, std::vector<HeaderValue>& out) {
-  if (auto headers = b.ctx.readHeaderMap(v)) out = std::move(*headers);
+template <std::vector<std::string> Route::*kField>
+void listKey(RouteBuilder& b, std::string_view, const Value& v) {
+  if (auto list = b.ctx.readStringList(v)) b.route.*kField = std::move(*list);
+}
+template <std::vector<HeaderValue> Route::*kField>
+void headersKey(RouteBuilder& b, std::string_view, const Value& v) {
+  if (auto headers = b.ctx.readHeaderMap(v)) b.route.*kField = std::move(*headers);
+}
+template <std::optional<Duration> Route::*kField>
+void durationKey(RouteBuilder& b, std::string_view, const Value& v) {
+  if (auto d = b.ctx.readDuration(v)) b.route.*kField = *d;
+}
+// Keys whose value is checked once the whole route is read (pairs and
+// alternatives such as tls_client_cert / tls_client_cert_file).
+template <std::optional<std::string> RouteBuilder::*kField>
+void pendingKey(RouteBuilder& b, std::string_view, const Value& v) {
+  if (auto s = b.ctx.readString(v)) b.*kField = std::move(*s);
 }
 
 // from: https://host[:port] with no path; `*.` as the first label makes a
@@ -397,13 +416,37 @@ void parseDependsOn(RouteBuilder& b, std::string_view key, const Value& v) {
   b.route.extra[std::string(key)] = joined;
 }
 
-void parseTimeout(RouteBuilder& b, const Value& v, std::optional<Duration>& out) {
-  if (auto d = b.ctx.readDuration(v)) out = *d;
+void parsePrefixRewrite(RouteBuilder& b, std::string_view, const Value& v) {
+  if (auto s = b.ctx.readString(v)) {
+    b.route.prefix_rewrite = std::move(*s);
+    // Pomerium treats an empty prefix_rewrite as unset.
+    b.route.has_prefix_rewrite = !b.route.prefix_rewrite.empty();
+  }
 }
 
-template <std::optional<std::string> RouteBuilder::*field>
-void keepRaw(RouteBuilder& b, std::string_view, const Value& v) {
-  if (auto s = b.ctx.readString(v)) b.*field = *s;
+void parseRegexRewriteSubstitution(RouteBuilder& b, std::string_view, const Value& v) {
+  if (auto s = b.ctx.readString(v)) {
+    b.route.regex_rewrite_substitution = std::move(*s);
+    b.has_regex_rewrite_substitution = true;  // "" is a valid substitution
+  }
+}
+
+// Pomerium: a `disable` key among a route's response headers turns off the
+// global and the route's response headers for that route.
+void parseSetResponseHeaders(RouteBuilder& b, std::string_view, const Value& v) {
+  auto headers = b.ctx.readHeaderMap(v);
+  if (!headers) return;
+  bool disable = std::any_of(headers->begin(), headers->end(),
+                             [](const HeaderValue& h) { return iequals(h.name, "disable"); });
+  if (disable) {
+    b.route.disable_response_headers = true;
+    headers->clear();
+  }
+  b.route.set_response_headers = std::move(*headers);
+}
+
+void parseTlsUpstreamServerName(RouteBuilder& b, std::string_view, const Value& v) {
+  if (auto s = b.ctx.readString(v)) b.tls_upstream_server_name = std::move(*s);
 }
 
 // The table of route keys: adding a key is one line here.
@@ -412,103 +455,45 @@ constexpr RouteKey kRouteKeys[] = {
     {"to", parseTo},
     {"redirect", parseRedirect},
     {"response", parseResponse},
-    {"name",
-     [](RouteBuilder& b, std::string_view, const Value& v) { setString(b, v, b.route.name); }},
-    {"description", [](RouteBuilder& b, std::string_view,
-                       const Value& v) { setString(b, v, b.route.description); }},
-    {"prefix",
-     [](RouteBuilder& b, std::string_view, const Value& v) { setString(b, v, b.route.prefix); }},
-    {"path",
-     [](RouteBuilder& b, std::string_view, const Value& v) { setString(b, v, b.route.path); }},
-    {"regex",
-     [](RouteBuilder& b, std::string_view, const Value& v) { setString(b, v, b.route.regex); }},
-    {"prefix_rewrite",
-     [](RouteBuilder& b, std::string_view, const Value& v) {
-       setString(b, v, b.route.prefix_rewrite);
-       // Pomerium treats an empty prefix_rewrite as unset.
-       b.route.has_prefix_rewrite = !b.route.prefix_rewrite.empty();
-     }},
-    {"regex_rewrite_pattern",
-     [](RouteBuilder& b, std::string_view, const Value& v) {
-       setString(b, v, b.route.regex_rewrite_pattern);
-     }},
-    {"regex_rewrite_substitution",
-     [](RouteBuilder& b, std::string_view, const Value& v) {
-       if (auto s = b.ctx.readString(v)) {
-         b.route.regex_rewrite_substitution = *s;
-         b.has_regex_rewrite_substitution = true;
-       }
-     }},
-    {"host_rewrite", [](RouteBuilder& b, std::string_view,
-                        const Value& v) { setString(b, v, b.route.host_rewrite); }},
-    {"host_rewrite_header", [](RouteBuilder& b, std::string_view,
-                               const Value& v) { setString(b, v, b.route.host_rewrite_header); }},
-    {"preserve_host_header", [](RouteBuilder& b, std::string_view,
-                                const Value& v) { setBool(b, v, b.route.preserve_host_header); }},
-    {"set_request_headers", [](RouteBuilder& b, std::string_view,
-                               const Value& v) { setHeaders(b, v, b.route.set_request_headers); }},
-    {"remove_request_headers",
-     [](RouteBuilder& b, std::string_view, const Value& v) {
-       setList(b, v, b.route.remove_request_headers);
-     }},
-    {"set_response_headers",
-     [](RouteBuilder& b, std::string_view, const Value& v) {
-       setHeaders(b, v, b.route.set_response_headers);
-       auto& headers = b.route.set_response_headers;
-       auto disable = std::find_if(headers.begin(), headers.end(),
-                                   [](const HeaderValue& h) { return iequals(h.name, "disable"); });
-       if (disable != headers.end()) {
-         b.route.disable_response_headers = true;
-         headers.clear();
-       }
-     }},
+    {"name", stringKey<&Route::name>},
+    {"description", stringKey<&Route::description>},
+    {"prefix", stringKey<&Route::prefix>},
+    {"path", stringKey<&Route::path>},
+    {"regex", stringKey<&Route::regex>},
+    {"prefix_rewrite", parsePrefixRewrite},
+    {"regex_rewrite_pattern", stringKey<&Route::regex_rewrite_pattern>},
+    {"regex_rewrite_substitution", parseRegexRewriteSubstitution},
+    {"host_rewrite", stringKey<&Route::host_rewrite>},
+    {"host_rewrite_header", stringKey<&Route::host_rewrite_header>},
+    {"preserve_host_header", boolKey<&Route::preserve_host_header>},
+    {"set_request_headers", headersKey<&Route::set_request_headers>},
+    {"remove_request_headers", listKey<&Route::remove_request_headers>},
+    {"set_response_headers", parseSetResponseHeaders},
     {"rewrite_response_headers", parseRewriteResponseHeaders},
-    {"timeout", [](RouteBuilder& b, std::string_view,
-                   const Value& v) { parseTimeout(b, v, b.route.timeout); }},
-    {"idle_timeout", [](RouteBuilder& b, std::string_view,
-                        const Value& v) { parseTimeout(b, v, b.route.idle_timeout); }},
-    {"allow_websockets", [](RouteBuilder& b, std::string_view,
-                            const Value& v) { setBool(b, v, b.route.allow_websockets); }},
-    {"allow_spdy",
-     [](RouteBuilder& b, std::string_view, const Value& v) { setBool(b, v, b.route.allow_spdy); }},
-    {"tls_skip_verify", [](RouteBuilder& b, std::string_view,
-                           const Value& v) { setBool(b, v, b.route.tls_skip_verify); }},
-    {"tls_server_name", [](RouteBuilder& b, std::string_view,
-                           const Value& v) { setString(b, v, b.route.tls_server_name); }},
-    {"tls_upstream_server_name",
-     [](RouteBuilder& b, std::string_view, const Value& v) {
-       setString(b, v, b.tls_upstream_server_name);
-     }},
-    {"tls_custom_ca", keepRaw<&RouteBuilder::tls_custom_ca>},
-    {"tls_custom_ca_file", keepRaw<&RouteBuilder::tls_custom_ca_file>},
-    {"tls_client_cert", keepRaw<&RouteBuilder::tls_client_cert>},
-    {"tls_client_key", keepRaw<&RouteBuilder::tls_client_key>},
-    {"tls_client_cert_file", keepRaw<&RouteBuilder::tls_client_cert_file>},
-    {"tls_client_key_file", keepRaw<&RouteBuilder::tls_client_key_file>},
-    {"kubernetes_service_account_token", keepRaw<&RouteBuilder::kubernetes_token>},
-    {"kubernetes_service_account_token_file", keepRaw<&RouteBuilder::kubernetes_token_file>},
-    {"allow_public_unauthenticated_access",
-     [](RouteBuilder& b, std::string_view, const Value& v) {
-       setBool(b, v, b.route.allow_public_unauthenticated_access);
-     }},
-    {"allow_any_authenticated_user",
-     [](RouteBuilder& b, std::string_view, const Value& v) {
-       setBool(b, v, b.route.allow_any_authenticated_user);
-     }},
-    {"cors_allow_preflight", [](RouteBuilder& b, std::string_view,
-                                const Value& v) { setBool(b, v, b.route.cors_allow_preflight); }},
-    {"allowed_users", [](RouteBuilder& b, std::string_view,
-                         const Value& v) { setList(b, v, b.route.allowed_users); }},
-    {"allowed_domains", [](RouteBuilder& b, std::string_view,
-                           const Value& v) { setList(b, v, b.route.allowed_domains); }},
+    {"timeout", durationKey<&Route::timeout>},
+    {"idle_timeout", durationKey<&Route::idle_timeout>},
+    {"allow_websockets", boolKey<&Route::allow_websockets>},
+    {"allow_spdy", boolKey<&Route::allow_spdy>},
+    {"tls_skip_verify", boolKey<&Route::tls_skip_verify>},
+    {"tls_server_name", stringKey<&Route::tls_server_name>},
+    {"tls_upstream_server_name", parseTlsUpstreamServerName},
+    {"tls_custom_ca", pendingKey<&RouteBuilder::tls_custom_ca>},
+    {"tls_custom_ca_file", pendingKey<&RouteBuilder::tls_custom_ca_file>},
+    {"tls_client_cert", pendingKey<&RouteBuilder::tls_client_cert>},
+    {"tls_client_key", pendingKey<&RouteBuilder::tls_client_key>},
+    {"tls_client_cert_file", pendingKey<&RouteBuilder::tls_client_cert_file>},
+    {"tls_client_key_file", pendingKey<&RouteBuilder::tls_client_key_file>},
+    {"kubernetes_service_account_token", pendingKey<&RouteBuilder::kubernetes_token>},
+    {"kubernetes_service_account_token_file", pendingKey<&RouteBuilder::kubernetes_token_file>},
+    {"allow_public_unauthenticated_access", boolKey<&Route::allow_public_unauthenticated_access>},
+    {"allow_any_authenticated_user", boolKey<&Route::allow_any_authenticated_user>},
+    {"cors_allow_preflight", boolKey<&Route::cors_allow_preflight>},
+    {"allowed_users", listKey<&Route::allowed_users>},
+    {"allowed_domains", listKey<&Route::allowed_domains>},
     {"allowed_idp_claims", parseAllowedIdpClaims},
     {"policy", parsePolicy},
-    {"pass_identity_headers",
-     [](RouteBuilder& b, std::string_view, const Value& v) {
-       if (auto flag = b.ctx.readBool(v)) b.route.pass_identity_headers = *flag;
-     }},
-    {"show_error_details", [](RouteBuilder& b, std::string_view,
-                              const Value& v) { setBool(b, v, b.route.show_error_details); }},
+    {"pass_identity_headers", optionalBoolKey<&Route::pass_identity_headers>},
+    {"show_error_details", boolKey<&Route::show_error_details>},
     {"depends_on", parseDependsOn},
 };
 
