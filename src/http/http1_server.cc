@@ -109,6 +109,14 @@ class Http1Exchange final : public ServerExchange {
       }
     }
     out += "\r\n";
+    if (upgraded_) {
+      // The stream is taken over next and nothing else flushes the head.
+      armWrite();
+      auto r = co_await stream_.write(pending_);
+      pending_.clear();
+      if (!r) broken_ = true;
+      co_return r;
+    }
     co_return Result<void>();  // written together with the first body piece
   }
 
