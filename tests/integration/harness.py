@@ -335,6 +335,9 @@ def pattern_sha256(size):
 class _UpstreamHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "it-upstream"
+    # The head and the body are separate writes: without TCP_NODELAY every
+    # keep-alive response would wait for a delayed ACK.
+    disable_nagle_algorithm = True
 
     def log_message(self, *args):
         pass
@@ -922,6 +925,7 @@ class H2cGrpcServer:
 
     def __init__(self):
         self.requests = []
+        self.connections = 0
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
@@ -937,6 +941,7 @@ class H2cGrpcServer:
                 conn, _ = self.sock.accept()
             except OSError:
                 return
+            self.connections += 1
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, sock):

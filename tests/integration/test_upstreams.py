@@ -1,0 +1,290 @@
+"""Upstreams: load spreading, dead endpoints, failures and timeouts, HTTPS
+upstreams with a custom CA and client certificates, WebSockets and an h2c
+gRPC-style upstream with trailers."""
+
+import asyncio
+import base64
+import os
+import shutil
+import ssl
+import tempfile
+import time
+import unittest
+
+from harness import (Client, ClassGatehouse, H2cGrpcServer, Pki, WebSocketEcho, config, curl,
+                     dead_port, grpc_frame, h2_request, header, read_file, route)
+
+
+class LoadBalancingTest(ClassGatehouse):
+    @classmethod
+    def setUpUpstreams(cls):
+        cls.a = cls.class_upstream("A")
+        cls.b = cls.class_upstream("B")
+        cls.dead1, cls.dead1_port = dead_port()
+        cls.dead2, cls.dead2_port = dead_port()
+        cls.addClassCleanup(cls.dead1.close)
+        cls.addClassCleanup(cls.dead2.close)
+
+    @classmethod
+    def make_config(cls):
+        dead1 = "http://127.0.0.1:%d" % cls.dead1_port
+        dead2 = "http://127.0.0.1:%d" % cls.dead2_port
+        return config([
+            route("https://weighted.test", [cls.a.url + ",3", cls.b.url + ",1"]),
+            route("https://failover.test", [dead1, cls.a.url, dead2]),
+            route("https://dead.test", dead1),
+        ])
+
+    def test_weights_spread_requests(self):
+        c = Client(self.port, "weighted.test")
+        self.addCleanup(c.close)
+        counts = {"A": 0, "B": 0}
+        n = 400
+        for i in range(n):
+            r = c.get("/w/%d" % i)
+            self.assertEqual(r.status, 200)
+            counts[r.json()["server"]] += 1
+        # Binomial(400, 0.75): mean 300, sd 8.7; the bounds are 5 sd.
+        self.assertGreater(counts["A"], 256, counts)
+        self.assertLess(counts["A"], 344, counts)
+        self.assertEqual(counts["A"] + counts["B"], n)
+
+    def test_dead_endpoints_are_skipped_without_a_failed_request(self):
+        mark = self.gatehouse.mark()
+        for i in range(40):
+            # A new connection each time, so that nothing is reused.
+            r = curl("http://failover.test:%d/f/%d" % (self.port, i))
+            self.assertStatus(r, 200)
+            self.assertEqual(r.json()["server"], "A")
+        lines = [l for l in self.gatehouse.lines[mark:] if l.get("message") == "http-request"]
+        self.assertTrue(all(l["response-code"] == 200 for l in lines), lines)
+
+    def test_dead_upstream_is_502_html(self):
+        r = curl("http://dead.test:%d/x" % self.port)
+        self.assertStatus(r, 502)
+        self.assertTrue(r.header("content-type").startswith("text/html"))
+        self.assertIn("502", r.text)
+        self.assertIn(r.header("x-request-id"), r.text)
+        line = self.gatehouse.access_log(r.header("x-request-id"))
+        self.assertEqual(line["response-code"], 502)
+
+    def test_dead_upstream_is_502_json(self):
+        r = curl("http://dead.test:%d/x" % self.port, "-H", "Accept: application/json")
+        self.assertStatus(r, 502)
+        self.assertEqual(r.header("content-type"), "application/json")
+        body = r.json()
+        self.assertEqual(body["status"], 502)
+        self.assertEqual(body["error"], "Bad Gateway")
+        self.assertEqual(body["request_id"], r.header("x-request-id"))
+
+
+class TimeoutTest(ClassGatehouse):
+    @classmethod
+    def setUpUpstreams(cls):
+        cls.slow = cls.class_upstream("SLOW")
+
+    @classmethod
+    def make_config(cls):
+        return config([route("https://slow.test", cls.slow.url, timeout="500ms")])
+
+    def test_upstream_timeout_is_504(self):
+        start = time.monotonic()
+        r = curl("http://slow.test:%d/slow" % self.port, "-H", "Accept: application/json")
+        elapsed = time.monotonic() - start
+        self.assertStatus(r, 504)
+        self.assertEqual(r.json()["status"], 504)
+        self.assertEqual(r.json()["error"], "Gateway Timeout")
+        self.assertTrue(self.slow.arrived.is_set())
+        self.assertGreaterEqual(elapsed, 0.45)
+        self.assertLess(elapsed, 5)
+        line = self.gatehouse.access_log(r.json()["request_id"])
+        self.assertEqual(line["response-code"], 504)
+
+    def test_fast_answer_within_the_timeout(self):
+        r = curl("http://slow.test:%d/fast" % self.port)
+        self.assertStatus(r, 200)
+
+
+class UpstreamTlsTest(ClassGatehouse):
+    @classmethod
+    def setUpUpstreams(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="gatehouse-pki-")
+        cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
+        cls.pki = Pki(os.path.join(cls.tmp, "ca"))
+        cls.other_pki = Pki(os.path.join(cls.tmp, "other-ca"))
+        # Requires a client certificate; its certificate names the IP too.
+        cls.mtls = cls.class_upstream("MTLS", tls=cls.pki.server_context(
+            "upstream.test", ["upstream.test", "IP:127.0.0.1"], require_client_cert=True))
+        # Only a DNS name: reachable by IP only with tls_server_name.
+        cls.named = cls.class_upstream("NAMED", tls=cls.pki.server_context(
+            "named.test", ["named.test"]))
+        cls.client_cert, cls.client_key = cls.pki.issue("gatehouse-client", client=True)
+        cls.stranger_cert, cls.stranger_key = cls.other_pki.issue("stranger", client=True)
+
+    @classmethod
+    def make_config(cls):
+        ca = cls.pki.ca_cert
+        client = {"tls_client_cert_file": cls.client_cert, "tls_client_key_file": cls.client_key}
+        b64 = lambda path: base64.b64encode(read_file(path).encode()).decode()
+        return config([
+            route("https://mtls.test", cls.mtls.url, tls_custom_ca_file=ca, **client),
+            route("https://mtls-inline.test", cls.mtls.url, tls_custom_ca=b64(ca),
+                  tls_client_cert=b64(cls.client_cert), tls_client_key=b64(cls.client_key)),
+            route("https://no-client-cert.test", cls.mtls.url, tls_custom_ca_file=ca),
+            route("https://wrong-client-cert.test", cls.mtls.url, tls_custom_ca_file=ca,
+                  tls_client_cert_file=cls.stranger_cert, tls_client_key_file=cls.stranger_key),
+            route("https://wrong-ca.test", cls.mtls.url, tls_custom_ca_file=cls.other_pki.ca_cert,
+                  **client),
+            route("https://system-ca.test", cls.mtls.url, **client),
+            route("https://skip-verify.test", cls.mtls.url, tls_skip_verify=True, **client),
+            route("https://named.test", cls.named.url, tls_custom_ca_file=ca,
+                  tls_server_name="named.test"),
+            route("https://named-by-ip.test", cls.named.url, tls_custom_ca_file=ca),
+        ])
+
+    def get(self, host, *args):
+        return curl("http://%s:%d/x" % (host, self.port), *args)
+
+    def test_custom_ca_and_client_certificate(self):
+        for host in ("mtls.test", "mtls-inline.test"):
+            r = self.get(host)
+            self.assertStatus(r, 200)
+            echo = r.json()
+            self.assertEqual(echo["server"], "MTLS")
+            self.assertEqual(echo["client_cert"], "gatehouse-client")
+            self.assertEqual(header(echo, "x-forwarded-proto"), ["http"])
+
+    def test_upstream_connection_is_reused(self):
+        first = self.get("mtls.test").json()
+        second = self.get("mtls.test").json()
+        self.assertEqual(first["peer_port"], second["peer_port"])
+
+    def test_missing_or_untrusted_client_certificate_is_502(self):
+        for host in ("no-client-cert.test", "wrong-client-cert.test"):
+            before = len(self.mtls.requests)
+            r = self.get(host, "-H", "Accept: application/json")
+            self.assertStatus(r, 502)
+            self.assertEqual(r.json()["status"], 502)
+            self.assertEqual(len(self.mtls.requests), before)
+
+    def test_upstream_certificate_from_another_ca_is_502(self):
+        for host in ("wrong-ca.test", "system-ca.test"):
+            before = len(self.mtls.requests)
+            self.assertStatus(self.get(host), 502)
+            self.assertEqual(len(self.mtls.requests), before)
+
+    def test_skip_verify(self):
+        r = self.get("skip-verify.test")
+        self.assertStatus(r, 200)
+        self.assertEqual(r.json()["client_cert"], "gatehouse-client")
+
+    def test_tls_server_name(self):
+        r = self.get("named.test")
+        self.assertStatus(r, 200)
+        self.assertEqual(r.json()["sni"], "named.test")
+        # By IP the name in the certificate does not match.
+        self.assertStatus(self.get("named-by-ip.test"), 502)
+
+
+class WebSocketTest(ClassGatehouse):
+    @classmethod
+    def setUpUpstreams(cls):
+        cls.ws = WebSocketEcho()
+        cls.addClassCleanup(cls.ws.close)
+
+    @classmethod
+    def make_config(cls):
+        url = "http://127.0.0.1:%d" % cls.ws.port
+        return config([
+            route("https://ws.test", url, allow_websockets=True),
+            route("https://nows.test", url),
+        ], tls=True)
+
+    def run_client(self, host, messages):
+        import websockets
+        ctx = ssl._create_unverified_context()
+
+        async def talk():
+            uri = "wss://%s:%d/chat?room=1" % (host, self.port)
+            async with websockets.connect(uri, ssl=ctx, host="127.0.0.1", port=self.port,
+                                          open_timeout=10, close_timeout=5) as ws:
+                replies = []
+                for m in messages:
+                    await ws.send(m)
+                    replies.append(await asyncio.wait_for(ws.recv(), 10))
+                return replies
+        return asyncio.run(talk())
+
+    def test_echo_through_the_proxy(self):
+        before = len(self.ws.connections)
+        messages = ["hello", b"\x00\x01binary\xff", "x" * 100000]
+        self.assertEqual(self.run_client("ws.test", messages), messages)
+        self.assertEqual(len(self.ws.connections), before + 1)
+        conn = self.ws.connections[-1]
+        self.assertEqual(conn["path"], "/chat?room=1")
+        names = {k.lower(): v for k, v in conn["headers"]}
+        self.assertEqual(names["host"], "127.0.0.1:%d" % self.ws.port)
+        self.assertEqual(names["x-forwarded-proto"], "https")
+        line = self.gatehouse.wait_for("http-request", authority="ws.test:%d" % self.port)
+        self.assertEqual(line["response-code"], 101)
+
+    def test_not_upgraded_without_allow_websockets(self):
+        import websockets
+        before = len(self.ws.connections)
+        with self.assertRaises(websockets.exceptions.InvalidStatusCode) as caught:
+            self.run_client("nows.test", ["hello"])
+        self.assertNotEqual(caught.exception.status_code, 101)
+        self.assertEqual(len(self.ws.connections), before)
+
+
+class H2cGrpcTest(ClassGatehouse):
+    @classmethod
+    def setUpUpstreams(cls):
+        cls.h2c = H2cGrpcServer()
+        cls.addClassCleanup(cls.h2c.close)
+
+    @classmethod
+    def make_config(cls):
+        return config([route("https://grpc.test", "h2c://127.0.0.1:%d" % cls.h2c.port)], tls=True)
+
+    GRPC_HEADERS = [("content-type", "application/grpc"), ("te", "trailers")]
+
+    def test_trailers_with_python_h2_client(self):
+        r = h2_request(self.port, "grpc.test:%d" % self.port, "/pkg.Echo/Say", method="POST",
+                       headers=self.GRPC_HEADERS, body=grpc_frame(b"ping"))
+        self.assertEqual(r.alpn, "h2")
+        self.assertIsNone(r.reset)
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.header("content-type"), "application/grpc")
+        self.assertEqual(r.body, grpc_frame(b"echo:ping"))
+        self.assertEqual(r.trailer("grpc-status"), "0")
+        self.assertEqual(r.trailer("grpc-message"), "ok")
+        req = dict(self.h2c.requests[-1]["headers"])
+        self.assertEqual(req[":path"], "/pkg.Echo/Say")
+        self.assertEqual(req[":method"], "POST")
+        self.assertEqual(req["content-type"], "application/grpc")
+        self.assertEqual(self.h2c.requests[-1]["body"], grpc_frame(b"ping"))
+
+    def test_trailers_with_curl(self):
+        r = curl("https://grpc.test:%d/pkg.Echo/Say" % self.port, "--http2",
+                 "-H", "content-type: application/grpc", "-H", "te: trailers",
+                 "--data-binary", "@-", input=grpc_frame(b"curl"))
+        self.assertStatus(r, 200)
+        self.assertEqual(r.http_version, "2")
+        self.assertEqual(r.body, grpc_frame(b"echo:curl"))
+        self.assertEqual(r.trailer("grpc-status"), "0")
+
+    def test_several_requests_share_the_upstream_connection(self):
+        connections = None
+        for i in range(3):
+            r = h2_request(self.port, "grpc.test:%d" % self.port, "/pkg.Echo/Say", method="POST",
+                           headers=self.GRPC_HEADERS, body=grpc_frame(b"n%d" % i))
+            self.assertEqual(r.body, grpc_frame(b"echo:n%d" % i))
+            self.assertEqual(r.trailer("grpc-status"), "0")
+            if connections is None:
+                connections = self.h2c.connections
+        self.assertEqual(self.h2c.connections, connections)
+
+
+if __name__ == "__main__":
+    unittest.main()
