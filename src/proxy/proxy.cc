@@ -617,7 +617,11 @@ Task<void> HttpsRedirector::handle(http::ServerExchange& exchange) {
   // Redirect to the HTTPS listener's port when it is not 443.
   std::string address = snapshot->options.listener.address;
   std::string port;
-  if (size_t colon = address.rfind(':'); colon != std::string::npos) port = address.substr(colon + 1);
+  if (https_port_ != 0) {
+    port = std::to_string(https_port_);
+  } else if (size_t colon = address.rfind(':'); colon != std::string::npos) {
+    port = address.substr(colon + 1);
+  }
   std::string location = "https://";
   location += host.find(':') != std::string::npos ? "[" + host + "]" : host;
   if (!port.empty() && port != "443") location += ":" + port;

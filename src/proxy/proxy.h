@@ -64,12 +64,16 @@ class Proxy final : public http::Handler {
 class HttpsRedirector final : public http::Handler {
  public:
   explicit HttpsRedirector(SnapshotSource& snapshots) : snapshots_(snapshots) {}
+  // The port the HTTPS listener is bound to (set before the worker runs):
+  // with port 0 or a service name in `address` only the socket knows it.
+  void setHttpsPort(uint16_t port) { https_port_ = port; }
   Task<void> handle(http::ServerExchange& exchange) override;
   Task<void> handleMalformed(http::ServerExchange& exchange, int status,
                              std::string_view reason) override;
 
  private:
   SnapshotSource& snapshots_;
+  uint16_t https_port_ = 0;
 };
 
 }  // namespace gatehouse::proxy

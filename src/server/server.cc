@@ -73,6 +73,7 @@ class Worker {
       : io_(1), snapshots_(store), proxy_(snapshots_, seed), redirector_(snapshots_) {}
 
   asio::io_context& io() { return io_; }
+  void setHttpsPort(uint16_t port) { redirector_.setHttpsPort(port); }
 
   void addAcceptor(tcp::acceptor acceptor, ListenerKind kind) {
     acceptors_.push_back(std::make_unique<tcp::acceptor>(std::move(acceptor)));
@@ -306,6 +307,9 @@ class Server::Impl {
         if (!acceptor) return acceptor.error();
         endpoint = acceptor->local_endpoint();
         worker->addAcceptor(std::move(*acceptor), kind);
+      }
+      if (kind == ListenerKind::kTls) {
+        for (auto& worker : workers_) worker->setHttpsPort(endpoint.port());
       }
       log::info("listening").str("address", endpointText(endpoint)).str("kind", kindName(kind));
     }
