@@ -35,9 +35,12 @@ bool isEof(const error_code& ec) {
          ec == asio::error::connection_reset;
 }
 
-// The deadline watchdog shared by both stream kinds. Its timer handler
-// holds only a weak reference, so a stream destroyed while an expiry is
-// already queued is never touched.
+// The deadline watchdog shared by both stream kinds. Deadlines move on
+// every request and often on every write, so moving one is only a store:
+// the timer is re-armed only when the new deadline is earlier than the
+// armed expiry, and an expiry that finds the deadline moved later simply
+// re-arms for it. The timer handler holds only a weak reference, so a
+// stream destroyed while an expiry is queued is never touched.
 class Watchdog {
  public:
   explicit Watchdog(const asio::any_io_executor& executor)
@@ -46,28 +49,46 @@ class Watchdog {
 
   template <typename OnExpire>
   void arm(Clock::time_point deadline, OnExpire on_expire) {
-    ++state_->generation;
-    if (deadline == Clock::time_point::max()) {
-      timer_.cancel();
-      return;
-    }
-    timer_.expires_at(deadline);
-    std::weak_ptr<State> weak = state_;
-    uint64_t generation = state_->generation;
-    timer_.async_wait([weak, generation, on_expire](const error_code& ec) {
-      auto state = weak.lock();
-      if (ec || !state || state->generation != generation) return;
-      state->expired = true;
-      on_expire();
-    });
+    State& st = *state_;
+    st.deadline = deadline;
+    if (deadline == Clock::time_point::max()) return;
+    if (st.armed && st.armed_at <= deadline) return;
+    startTimer(deadline, std::function<void()>(std::move(on_expire)));
   }
   bool expired() const { return state_->expired; }
 
  private:
   struct State {
+    Clock::time_point deadline = Clock::time_point::max();
+    Clock::time_point armed_at = Clock::time_point::max();
     uint64_t generation = 0;
+    bool armed = false;
     bool expired = false;
   };
+
+  void startTimer(Clock::time_point at, std::function<void()> on_expire) {
+    State& st = *state_;
+    st.armed = true;
+    st.armed_at = at;
+    uint64_t generation = ++st.generation;
+    timer_.expires_at(at);
+    std::weak_ptr<State> weak = state_;
+    timer_.async_wait([this, weak, generation, on_expire = std::move(on_expire)](
+                          const error_code& ec) mutable {
+      auto state = weak.lock();
+      if (ec || !state || state->generation != generation) return;
+      state->armed = false;
+      if (state->deadline == Clock::time_point::max()) return;
+      if (Clock::now() < state->deadline) {
+        // Moved later since the timer was set: wait for the new deadline.
+        startTimer(state->deadline, std::move(on_expire));
+        return;
+      }
+      state->expired = true;
+      on_expire();
+    });
+  }
+
   asio::steady_timer timer_;
   std::shared_ptr<State> state_;
 };
