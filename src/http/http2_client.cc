@@ -597,6 +597,9 @@ int ClientCore::onDataChunk(int32_t id, const uint8_t* data, size_t size) {
 int ClientCore::onStreamClose(int32_t id, uint32_t error_code) {
   ClientExchange* e = find(id);
   if (!e) return 0;
+  // Only open streams stay in the map: they are what canOpenStream counts
+  // and what a connection failure must fail.
+  exchanges_.erase(id);
   e->closed_ = true;
   e->releaseWindow();
   if (!e->in_eof_ || !e->got_head_) {

@@ -167,6 +167,7 @@ class ServerConnection final : public Http2Session {
   size_t live_handlers_ = 0;
   Http2Wakeup handlers_wake_;
   bool idle_ = false;
+  bool goaway_sent_ = false;
   bool reading_done_ = false;
   bool broken_ = false;
 };
@@ -224,6 +225,8 @@ ServerStream::ServerStream(ServerConnection& connection, int32_t id,
                            const asio::any_io_executor& executor)
     : connection_(connection), id_(id), read_wake_(executor), write_wake_(executor) {
   request_.version = 20;
+  // How the client reached us, not what its :scheme claims.
+  request_.scheme = connection.info().tls ? "https" : "http";
   const auto& settings = connection.settings();
   exchange_deadline_ = deadlineAfter(settings.write_timeout);
   body_deadline_ = std::min(exchange_deadline_, deadlineAfter(settings.read_timeout));
@@ -458,6 +461,7 @@ Task<void> ServerConnection::run() {
   while (live_handlers_ > 0) co_await handlers_wake_.wait();
   stopWriter();
   co_await waitWriterDone();
+  if (settings_.tracker) settings_.tracker->busy(&stream());
   stream().close();
   streams_.clear();
 }
@@ -483,14 +487,27 @@ void ServerConnection::updateIdle() {
   // Idle = no handler running. Streams whose handler has returned and
   // whose response tail is still draining do not keep the connection
   // open: a client that stops reading is closed after idle_timeout.
+  ConnectionTracker* tracker = settings_.tracker;
   if (live_handlers_ == 0) {
     if (!idle_) {
       idle_ = true;
       setIdleDeadline(deadlineAfter(settings_.idle_timeout));
+      if (tracker && !reading_done_) tracker->idle(&stream());
     }
   } else if (idle_) {
     idle_ = false;
     setIdleDeadline(net::Clock::time_point::max());
+    if (tracker) tracker->busy(&stream());
+  }
+  if (tracker && tracker->draining() && !goaway_sent_) {
+    // Graceful drain: the streams already received are answered, later
+    // ones are refused (the client retries them elsewhere), and the
+    // session ends once the last one is done.
+    goaway_sent_ = true;
+    nghttp2_submit_goaway(session(), NGHTTP2_FLAG_NONE,
+                          nghttp2_session_get_last_proc_stream_id(session()), NGHTTP2_NO_ERROR,
+                          nullptr, 0);
+    requestWrite();
   }
 }
 
@@ -526,8 +543,6 @@ int ServerConnection::onHeader(const nghttp2_frame& frame, std::string_view name
   if (!name.empty() && name.front() == ':') {
     if (name == ":method") {
       r.method = value;
-    } else if (name == ":scheme") {
-      r.scheme = value;
     } else if (name == ":authority") {
       r.authority = value;
     } else if (name == ":path") {
@@ -701,7 +716,16 @@ void ServerConnection::spawnPending() {
   if (to_spawn_.empty()) return;
   auto pending = std::move(to_spawn_);
   to_spawn_.clear();
-  for (auto& s : pending) asio::co_spawn(executor_, runHandler(std::move(s)), asio::detached);
+  for (auto& s : pending) {
+    if (s->closed_) {
+      // Reset by the client in the same read that opened it (the rapid
+      // reset pattern): nobody is waiting for an answer, so no handler
+      // (and no upstream request) is started for it.
+      --live_handlers_;
+      continue;
+    }
+    asio::co_spawn(executor_, runHandler(std::move(s)), asio::detached);
+  }
 }
 
 Task<void> ServerConnection::runHandler(std::shared_ptr<ServerStream> s) {

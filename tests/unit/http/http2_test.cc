@@ -9,7 +9,10 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <list>
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "http/exchange.h"
@@ -73,6 +76,7 @@ struct Observed {
   int barrier_arrived = 0;
   int barrier_size = 0;
   int malformed_calls = 0;
+  int counted = 0;
 };
 
 class TestHandler final : public Handler {
@@ -87,6 +91,7 @@ class TestHandler final : public Handler {
     if (path == "/grpc") co_return co_await grpc(exchange);
     if (path == "/sink") co_return co_await sink(exchange);
     if (path == "/reset") co_return co_await reset(exchange);
+    if (path == "/count") ++observed_.counted;
     if (path == "/barrier") {
       if (++observed_.barrier_arrived == observed_.barrier_size) observed_.barrier.fire();
       co_await observed_.barrier.wait();
@@ -229,6 +234,113 @@ Task<Result<Reply>> fetch(Http2ClientConnection& connection, std::string method,
   }
   if (exchange->trailers()) reply.trailers = *exchange->trailers();
   co_return reply;
+}
+
+// A deliberately lax HTTP/2 client, straight on nghttp2, which sends
+// whatever it is given (nghttp2 does not check what an application
+// submits): for the requests our own client would never produce.
+class RawClient {
+ public:
+  using Fields = std::vector<std::pair<std::string, std::string>>;
+  struct StreamResult {
+    int status = 0;
+    std::optional<uint32_t> close_code;
+  };
+
+  explicit RawClient(tcp::socket socket) : socket_(std::move(socket)) {
+    nghttp2_session_callbacks* callbacks = nullptr;
+    nghttp2_session_callbacks_new(&callbacks);
+    nghttp2_session_callbacks_set_on_header_callback(
+        callbacks, [](nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name,
+                      size_t namelen, const uint8_t* value, size_t valuelen, uint8_t, void* self) {
+          if (std::string_view(reinterpret_cast<const char*>(name), namelen) == ":status") {
+            static_cast<RawClient*>(self)->streams[frame->hd.stream_id].status =
+                std::stoi(std::string(reinterpret_cast<const char*>(value), valuelen));
+          }
+          return 0;
+        });
+    nghttp2_session_callbacks_set_on_stream_close_callback(
+        callbacks, [](nghttp2_session*, int32_t id, uint32_t code, void* self) {
+          static_cast<RawClient*>(self)->streams[id].close_code = code;
+          return 0;
+        });
+    nghttp2_session_client_new(&session_, callbacks, this);
+    nghttp2_session_callbacks_del(callbacks);
+    nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, nullptr, 0);
+  }
+  ~RawClient() { nghttp2_session_del(session_); }
+
+  int32_t submit(const Fields& fields) {
+    // nghttp2 lower-cases the names it copies; NO_COPY_NAME sends them as
+    // they are, from strings kept here until the connection ends.
+    const Fields& kept = kept_.emplace_back(fields);
+    std::vector<nghttp2_nv> nv;
+    for (const auto& [name, value] : kept) {
+      nv.push_back({reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
+                    reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(),
+                    value.size(), NGHTTP2_NV_FLAG_NO_COPY_NAME});
+    }
+    int32_t id = nghttp2_submit_request(session_, nullptr, nv.data(), nv.size(), nullptr, nullptr);
+    streams[id];
+    return id;
+  }
+  void reset(int32_t id) {
+    nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
+  }
+  // Serialises what was submitted so far (HEADERS leave before a later
+  // RST_STREAM for the same stream is submitted).
+  void collect() {
+    const uint8_t* data = nullptr;
+    ssize_t n;
+    while ((n = nghttp2_session_mem_send(session_, &data)) > 0) {
+      pending_.append(reinterpret_cast<const char*>(data), static_cast<size_t>(n));
+    }
+  }
+  Task<void> flush() {
+    collect();
+    if (pending_.empty()) co_return;
+    co_await asio::async_write(socket_, asio::buffer(pending_), kAwait);
+    pending_.clear();
+  }
+  // Exchanges frames until every stream in `ids` is closed or the
+  // connection ends.
+  Task<void> waitClosed(const std::vector<int32_t>& ids) {
+    uint8_t buffer[16384];
+    while (true) {
+      co_await flush();
+      bool all = true;
+      for (int32_t id : ids) all = all && streams[id].close_code.has_value();
+      if (all) co_return;
+      auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buffer), kAwait);
+      if (ec) co_return;
+      if (nghttp2_session_mem_recv(session_, buffer, n) < 0) co_return;
+    }
+  }
+
+  void close() {
+    boost::system::error_code ignored;
+    socket_.close(ignored);
+  }
+
+  std::map<int32_t, StreamResult> streams;
+
+ private:
+  tcp::socket socket_;
+  nghttp2_session* session_ = nullptr;
+  std::string pending_;
+  std::list<Fields> kept_;
+};
+
+RawClient::Fields requestFields(std::string method = "GET", std::string path = "/hello") {
+  return {{":method", std::move(method)},
+          {":scheme", "http"},
+          {":authority", "test.example"},
+          {":path", std::move(path)}};
+}
+
+RawClient::Fields with(RawClient::Fields fields, std::string name, std::string value) {
+  fields.emplace_back(std::move(name), std::move(value));
+  return fields;
 }
 
 class Http2Test : public ::testing::Test {
@@ -653,6 +765,35 @@ TEST_F(Http2Test, ClientTimeoutResetsOnlyThatStream) {
   });
 }
 
+TEST_F(Http2Test, DrainAnswersStreamsInFlightThenEnds) {
+  ConnectionTracker tracker;
+  settings_.tracker = &tracker;
+  run([&]() -> Task<void> {
+    auto client = co_await connect();
+    CO_ASSERT(client);
+    auto exchange = client->newExchange();
+    RequestHead head;
+    head.method = "GET";
+    head.authority = "test.example";
+    head.target = "/sink";
+    CO_ASSERT((co_await exchange->sendHead(head, std::nullopt)).ok());
+    CO_ASSERT((co_await exchange->finishRequest()).ok());
+    co_await observed_.sink_started.wait();
+    tracker.startDrain();  // the connection is busy: it is not closed now
+    observed_.sink_release.fire();
+    auto response = co_await exchange->readResponse();
+    CO_ASSERT(response.ok());
+    EXPECT_EQ(response->status, 200);
+    auto body = co_await exchange->readBody();
+    CO_ASSERT(body.ok());
+    EXPECT_EQ(*body, "0");
+    // GOAWAY after the last stream, then the server side ends by itself.
+    co_await server_done_.wait();
+    EXPECT_FALSE(client->isAlive());
+    EXPECT_FALSE(client->canOpenStream());
+  });
+}
+
 TEST_F(Http2Test, GarbageInsteadOfPrefaceClosesConnection) {
   run([&]() -> Task<void> {
     asio::co_spawn(io_, serveOne(), asio::detached);
@@ -664,6 +805,55 @@ TEST_F(Http2Test, GarbageInsteadOfPrefaceClosesConnection) {
       auto [ec, n] = co_await socket.async_read_some(asio::buffer(buffer), kAwait);
       if (ec) break;
     }
+    co_await server_done_.wait();
+  });
+}
+
+TEST_F(Http2Test, MalformedRequestsAreRefused) {
+  run([&]() -> Task<void> {
+    asio::co_spawn(io_, serveOne(), asio::detached);
+    RawClient client(co_await connectRaw());
+    int32_t upper = client.submit(with(requestFields(), "X-Upper", "1"));
+    int32_t connection = client.submit(with(requestFields(), "connection", "keep-alive"));
+    int32_t te = client.submit(with(requestFields(), "te", "gzip"));
+    int32_t no_path =
+        client.submit({{":method", "GET"}, {":scheme", "http"}, {":authority", "test.example"}});
+    int32_t control = client.submit(with(requestFields(), "x-bad", std::string("a\x01z")));
+    int32_t space_name = client.submit(with(requestFields(), "x bad", "1"));
+    int32_t connect =
+        client.submit({{":method", "CONNECT"}, {":authority", "test.example:443"}});
+    int32_t other_host = client.submit(with(requestFields(), "host", "other.example"));
+    int32_t good = client.submit(with(requestFields(), "host", "test.example"));
+    co_await client.waitClosed(
+        {upper, connection, te, no_path, control, space_name, connect, other_host, good});
+    for (int32_t id : {upper, connection, te, no_path, control, space_name}) {
+      EXPECT_EQ(client.streams[id].status, 0) << "stream " << id;
+      EXPECT_EQ(client.streams[id].close_code, std::optional<uint32_t>(NGHTTP2_PROTOCOL_ERROR))
+          << "stream " << id;
+    }
+    EXPECT_EQ(client.streams[connect].status, 501);
+    EXPECT_EQ(client.streams[other_host].status, 400);
+    EXPECT_EQ(client.streams[good].status, 200);
+    EXPECT_EQ(observed_.malformed_calls, 2);
+    client.close();
+    co_await server_done_.wait();
+  });
+}
+
+TEST_F(Http2Test, RequestsResetInTheSameReadStartNoHandler) {
+  run([&]() -> Task<void> {
+    asio::co_spawn(io_, serveOne(), asio::detached);
+    RawClient client(co_await connectRaw());
+    std::vector<int32_t> ids;
+    for (int i = 0; i < 50; ++i) ids.push_back(client.submit(requestFields("GET", "/count")));
+    client.collect();
+    for (int32_t id : ids) client.reset(id);
+    co_await client.flush();
+    int32_t last = client.submit(requestFields("GET", "/hello"));
+    co_await client.waitClosed({last});
+    EXPECT_EQ(client.streams[last].status, 200);
+    EXPECT_EQ(observed_.counted, 0);
+    client.close();
     co_await server_done_.wait();
   });
 }
