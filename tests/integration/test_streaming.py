@@ -1,0 +1,94 @@
+"""Large bodies stream through the proxy in both directions without being
+buffered: the bytes arrive intact and Gatehouse's peak memory stays far
+below the body size."""
+
+import hashlib
+import os
+import subprocess
+import tempfile
+import unittest
+
+from harness import ClassGatehouse, config, curl, pattern_chunks, pattern_sha256, route
+
+BODY_SIZE = 200 * 1024 * 1024
+# Peak resident memory allowed for the whole process, far below BODY_SIZE.
+MAX_HWM_KB = 64 * 1024
+
+
+def download(url, port, *args):
+    """curl's output hashed as it arrives: (sha256, length, http_code)."""
+    host = url.split("/")[2].split(":")[0]
+    cmd = ["curl", "-sS", "-k", "--max-time", "120", "--resolve", "%s:%d:127.0.0.1" % (host, port),
+           "-w", "", "-o", "-", "-D", "/dev/null"] + list(args) + [url]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    h = hashlib.sha256()
+    n = 0
+    while True:
+        piece = proc.stdout.read(1 << 20)
+        if not piece:
+            break
+        h.update(piece)
+        n += len(piece)
+    err = proc.stderr.read()
+    return proc.wait(), h.hexdigest(), n, err
+
+
+class StreamingTest(ClassGatehouse):
+    @classmethod
+    def setUpUpstreams(cls):
+        cls.up = cls.class_upstream("UP")
+        cls.tmp = tempfile.TemporaryDirectory(prefix="gatehouse-stream-")
+        cls.addClassCleanup(cls.tmp.cleanup)
+        cls.body_file = os.path.join(cls.tmp.name, "body")
+        with open(cls.body_file, "wb") as f:
+            for piece in pattern_chunks(BODY_SIZE):
+                f.write(piece)
+        cls.body_sha = pattern_sha256(BODY_SIZE)
+
+    @classmethod
+    def make_config(cls):
+        return config([route("https://app.test", cls.up.url)], tls=True)
+
+    def assertMemoryBounded(self):
+        hwm = self.gatehouse.vm_hwm_kb()
+        self.assertLess(hwm, MAX_HWM_KB, "peak RSS %d KiB while streaming %d MiB" %
+                        (hwm, BODY_SIZE >> 20))
+
+    def test_download_http1(self):
+        rc, sha, n, err = download("https://app.test:%d/big/%d" % (self.port, BODY_SIZE), self.port,
+                                   "--http1.1")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(n, BODY_SIZE)
+        self.assertEqual(sha, self.body_sha)
+        self.assertMemoryBounded()
+
+    def test_download_http2_chunked_upstream(self):
+        rc, sha, n, err = download("https://app.test:%d/big/%d?chunked" % (self.port, BODY_SIZE),
+                                   self.port, "--http2")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(n, BODY_SIZE)
+        self.assertEqual(sha, self.body_sha)
+        self.assertMemoryBounded()
+
+    def test_upload_http1(self):
+        r = curl("https://app.test:%d/upload" % self.port, "--http1.1", "--data-binary",
+                 "@" + self.body_file, "-H", "Content-Type: application/octet-stream", timeout=120)
+        self.assertStatus(r, 200)
+        echo = r.json()
+        self.assertEqual(echo["body_length"], BODY_SIZE)
+        self.assertEqual(echo["body_sha256"], self.body_sha)
+        self.assertMemoryBounded()
+
+    def test_upload_http2(self):
+        r = curl("https://app.test:%d/upload" % self.port, "--http2", "--data-binary",
+                 "@" + self.body_file, "-H", "Content-Type: application/octet-stream", timeout=120)
+        self.assertStatus(r, 200)
+        self.assertEqual(r.http_version, "2")
+        echo = r.json()
+        self.assertEqual(echo["body_length"], BODY_SIZE)
+        self.assertEqual(echo["body_sha256"], self.body_sha)
+        self.assertMemoryBounded()
+
+
+if __name__ == "__main__":
+    unittest.main()
