@@ -137,9 +137,11 @@ class Worker {
     } else if (kind == ListenerKind::kPlain) {
       // Like Envoy's automatic codec: a client that opens with the HTTP/2
       // preface (h2c prior knowledge, as gRPC clients do) speaks HTTP/2.
-      bool http2 = co_await startsWithHttp2Preface(socket);
+      auto http2 = co_await startsWithHttp2Preface(socket, settings.idle_timeout);
       auto stream = net::makeTcpStream(std::move(socket));
-      if (http2) {
+      if (!http2) {
+        // Closed or idle before sending anything.
+      } else if (*http2) {
         co_await http::serveHttp2(std::move(stream), proxy_, settings);
       } else {
         co_await http::serveHttp1(std::move(stream), proxy_, settings);
@@ -150,20 +152,31 @@ class Worker {
     tracker_.closed();
   }
 
-  // Peeks (without consuming) at the first bytes of a plain connection.
-  Task<bool> startsWithHttp2Preface(tcp::socket& socket) {
+  // Peeks (without consuming) at the first bytes of a plain connection;
+  // nullopt when the client closed or sent nothing within `idle`.
+  Task<std::optional<bool>> startsWithHttp2Preface(tcp::socket& socket,
+                                                   std::chrono::nanoseconds idle) {
     static constexpr std::string_view kPreface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
     char buf[24];
-    asio::steady_timer deadline(io_, std::chrono::seconds(10));
-    deadline.async_wait([&socket](const boost::system::error_code& ec) {
-      if (!ec) socket.cancel();
-    });
-    bool result = false;
+    asio::steady_timer deadline(io_);
+    if (idle.count() > 0) {
+      deadline.expires_after(idle);
+      deadline.async_wait([&socket](const boost::system::error_code& ec) {
+        if (!ec) socket.cancel();
+      });
+    }
+    std::optional<bool> result = false;
     for (int attempt = 0; attempt < 8; ++attempt) {
       auto [ec] = co_await socket.async_wait(tcp::socket::wait_read, kAwait);
-      if (ec) break;
+      if (ec) {
+        result = std::nullopt;
+        break;
+      }
       ssize_t n = ::recv(socket.native_handle(), buf, sizeof(buf), MSG_PEEK);
-      if (n <= 0) break;
+      if (n <= 0) {
+        result = std::nullopt;
+        break;
+      }
       std::string_view seen(buf, static_cast<size_t>(n));
       if (kPreface.substr(0, seen.size()) != seen) break;  // not HTTP/2
       if (seen.size() == kPreface.size()) {
