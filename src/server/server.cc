@@ -279,9 +279,6 @@ class Server::Impl {
 
   int run() {
     for (auto& w : workers_) w->start();
-    log::info("gatehouse started")
-        .num("workers", static_cast<int64_t>(workers_.size()))
-        .num("routes", static_cast<int64_t>(store_.get()->options.routes.size()));
 
     asio::signal_set signals(control_, SIGINT, SIGTERM, SIGHUP);
     std::function<void(const boost::system::error_code&, int)> on_signal;
@@ -301,6 +298,11 @@ class Server::Impl {
     };
     signals.async_wait(on_signal);
     startWatching();
+    // Only now: whoever waits for this line may send SIGHUP (whose default
+    // action would end the process) or edit the config at once.
+    log::info("gatehouse started")
+        .num("workers", static_cast<int64_t>(workers_.size()))
+        .num("routes", static_cast<int64_t>(store_.get()->options.routes.size()));
     control_.run();
 
     for (auto& w : workers_) w->stop();
