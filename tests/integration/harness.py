@@ -1071,3 +1071,75 @@ def h2_request(port, authority, path, method="GET", headers=(), body=b"", server
             pass
         sock.close()
     return result
+
+
+# ---------------------------------------------------------------------------
+# A raw upstream, for responses no real server library would send.
+
+class RawUpstream:
+    """Reads each request head (and a Content-Length body) and answers with
+    the next item of `responses` (bytes; the last one repeats). With
+    close=True the connection is closed after every answer, without saying
+    so in the response."""
+
+    def __init__(self, responses, close=False):
+        self.responses = list(responses)
+        self.close_after = close
+        self.connections = 0
+        self.requests = []
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.url = "http://127.0.0.1:%d" % self.port
+        self._lock = threading.Lock()
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with self._lock:
+                self.connections += 1
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _next_response(self, head):
+        with self._lock:
+            self.requests.append(head)
+            if len(self.responses) > 1:
+                return self.responses.pop(0)
+            return self.responses[0]
+
+    def _serve(self, conn):
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        buf = b""
+        try:
+            while True:
+                while b"\r\n\r\n" not in buf:
+                    data = conn.recv(65536)
+                    if not data:
+                        return
+                    buf += data
+                head, buf = buf.split(b"\r\n\r\n", 1)
+                m = re.search(rb"(?i)\r\ncontent-length:\s*(\d+)", head)
+                length = int(m.group(1)) if m else 0
+                while len(buf) < length:
+                    data = conn.recv(65536)
+                    if not data:
+                        return
+                    buf += data
+                buf = buf[length:]
+                conn.sendall(self._next_response(head.decode("latin-1")))
+                if self.close_after:
+                    return
+        except OSError:
+            return
+        finally:
+            conn.close()
+
+    def close(self):
+        self.sock.close()

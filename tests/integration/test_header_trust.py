@@ -78,6 +78,26 @@ class ForwardedHeadersTest(ClassGatehouse):
         self.assertEqual(len(self.a.requests), before)
 
 
+class ForwardedHeadersDoNotBuildUrlsTest(ClassGatehouse):
+    @classmethod
+    def make_config(cls):
+        return config([route("https://redir.test", prefix="/p/",
+                             redirect={"prefix_rewrite": "/q/", "response_code": 302})])
+
+    def test_redirect_location_ignores_forwarded_headers(self):
+        r = curl("http://redir.test:%d/p/x" % self.port, "-H", "X-Forwarded-Host: evil.example",
+                 "-H", "X-Forwarded-Proto: https", "-H", "Forwarded: host=evil.example")
+        self.assertStatus(r, 302)
+        self.assertEqual(r.header("location"), "http://redir.test:%d/q/x" % self.port)
+
+    def test_issuer_ignores_forwarded_headers(self):
+        r = curl("http://redir.test:%d/.well-known/pomerium" % self.port,
+                 "-H", "X-Forwarded-Host: evil.example")
+        self.assertStatus(r, 200)
+        self.assertNotIn("evil", r.text)
+        self.assertEqual(r.json()["issuer"], "https://redir.test/")
+
+
 class TrustedHopsTest(ClassGatehouse):
     @classmethod
     def setUpUpstreams(cls):
@@ -99,6 +119,30 @@ class TrustedHopsTest(ClassGatehouse):
         line = self.gatehouse.access_log(header(echo, "x-request-id")[0])
         # The last address the trusted hop added is the client.
         self.assertEqual(line["forwarded-for"], "1.2.3.4")
+
+
+    def test_fewer_hops_than_trusted(self):
+        r = curl("http://app.test:%d/" % self.port)
+        echo = r.json()
+        self.assertEqual(header(echo, "x-forwarded-for"), ["127.0.0.1"])
+        line = self.gatehouse.access_log(header(echo, "x-request-id")[0])
+        self.assertEqual(line["forwarded-for"], "127.0.0.1")
+
+
+class SkipXffAppendTest(ClassGatehouse):
+    @classmethod
+    def setUpUpstreams(cls):
+        cls.a = cls.class_upstream("A")
+
+    @classmethod
+    def make_config(cls):
+        return config([route("https://app.test", cls.a.url)], skip_xff_append=True)
+
+    def test_client_address_not_appended(self):
+        echo = curl("http://app.test:%d/" % self.port, "-H", "X-Forwarded-For: 1.2.3.4").json()
+        self.assertEqual(header(echo, "x-forwarded-for"), ["1.2.3.4"])
+        echo = curl("http://app.test:%d/" % self.port).json()
+        self.assertEqual(header(echo, "x-forwarded-for"), [])
 
 
 class PathNormalisationTest(ClassGatehouse):

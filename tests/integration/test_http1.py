@@ -5,6 +5,8 @@ connection, header limits, pipelining, keep-alive, HTTP/1.0, HEAD and
 import hashlib
 import os
 import tempfile
+import threading
+import time
 import unittest
 
 from harness import Client, ClassGatehouse, Raw, config, curl, header, route
@@ -40,6 +42,25 @@ BAD_REQUESTS = {
         b"GET /x HTTP/1.1\r\nHost: app.test/evil\r\n\r\n",
     "userinfo_in_absolute_target":
         b"GET http://user@app.test/x HTTP/1.1\r\nHost: app.test\r\n\r\n",
+    "transfer_encoding_chunked_then_identity":
+        b"POST /x HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding: chunked, identity\r\n\r\n"
+        b"0\r\n\r\n",
+    "transfer_encoding_xchunked":
+        b"POST /x HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\n",
+    "transfer_encoding_on_http10":
+        b"POST /x HTTP/1.0\r\nHost: app.test\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    "content_length_with_sign":
+        b"POST /x HTTP/1.1\r\nHost: app.test\r\nContent-Length: +5\r\n\r\nhello",
+    "content_length_hex":
+        b"POST /x HTTP/1.1\r\nHost: app.test\r\nContent-Length: 0x5\r\n\r\nhello",
+    "content_length_list":
+        b"POST /x HTTP/1.1\r\nHost: app.test\r\nContent-Length: 5, 6\r\n\r\nhello!",
+    "tab_before_colon":
+        b"GET /x HTTP/1.1\r\nHost: app.test\r\nX-A\t: b\r\n\r\n",
+    "bare_cr":
+        b"GET /x HTTP/1.1\r\nHost: app.test\r\nX-A: b\rX-B: c\r\n\r\n",
+    "connect_method":
+        b"CONNECT app.test:443 HTTP/1.1\r\nHost: app.test:443\r\n\r\n",
 }
 
 
@@ -135,6 +156,33 @@ class FramingTest(ClassGatehouse):
         self.assertEqual(raw.read_response().status, 400)
         self.assertTrue(raw.closed_by_peer())
         self.assertEqual(len(self.a.requests), before)
+
+    def test_long_url_is_refused(self):
+        before = len(self.a.requests)
+        raw = self.raw()
+        raw.send(b"GET /" + b"a" * (70 * 1024) + b" HTTP/1.1\r\nHost: app.test\r\n\r\n")
+        r = raw.read_response()
+        self.assertIn(r.status, (414, 431))
+        self.assertEqual(len(self.a.requests), before)
+
+    def test_connection_listed_headers_are_not_forwarded(self):
+        raw = self.raw()
+        raw.send(b"GET /x HTTP/1.1\r\nHost: app.test\r\nConnection: keep-alive, X-Drop\r\n"
+                 b"X-Drop: 1\r\nX-Keep: 2\r\nKeep-Alive: timeout=5\r\nTE: trailers\r\n"
+                 b"Proxy-Authorization: Basic eDp5\r\n\r\n")
+        echo = raw.read_response().json()
+        self.assertEqual(header(echo, "x-drop"), [])
+        self.assertEqual(header(echo, "keep-alive"), [])
+        self.assertEqual(header(echo, "proxy-authorization"), [])
+        self.assertEqual(header(echo, "x-keep"), ["2"])
+
+    def test_connection_close_from_the_client(self):
+        raw = self.raw()
+        raw.send(b"GET /x HTTP/1.1\r\nHost: app.test\r\nConnection: close\r\n\r\n")
+        r = raw.read_response()
+        self.assertEqual(r.status, 200)
+        self.assertEqual((r.header("connection") or "").lower(), "close")
+        self.assertTrue(raw.closed_by_peer())
 
     def test_keep_alive_reuses_both_connections(self):
         c = Client(self.port, "app.test")
@@ -271,3 +319,68 @@ class FramingTest(ClassGatehouse):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ConnectionTimeoutTest(ClassGatehouse):
+    """Slow or idle clients do not hold connections."""
+
+    @classmethod
+    def setUpUpstreams(cls):
+        cls.a = cls.class_upstream("A")
+
+    @classmethod
+    def make_config(cls):
+        return config([route("https://app.test", cls.a.url)], timeout_read="1s",
+                      timeout_idle="1s", workers=2)
+
+    def raw(self):
+        r = Raw(self.port)
+        self.addCleanup(r.close)
+        return r
+
+    def test_slow_head_is_cut_off(self):
+        raw = self.raw()
+        start = time.monotonic()
+        raw.send(b"GET /x HTTP/1.1\r\nHost: app.test\r\nX-Slow: ")
+        raw.sock.settimeout(10)
+        while raw._fill():
+            pass
+        elapsed = time.monotonic() - start
+        self.assertLess(elapsed, 5)
+        self.assertGreater(elapsed, 0.5)
+        if raw.buf:
+            self.assertRegex(raw.buf, rb"^HTTP/1.1 408 ")
+
+    def test_idle_keep_alive_connection_is_closed(self):
+        raw = self.raw()
+        raw.send(b"GET /x HTTP/1.1\r\nHost: app.test\r\n\r\n")
+        self.assertEqual(raw.read_response().status, 200)
+        start = time.monotonic()
+        self.assertTrue(raw.closed_by_peer(timeout=10))
+        self.assertLess(time.monotonic() - start, 5)
+
+    def test_connection_without_a_byte_is_closed(self):
+        raw = self.raw()
+        start = time.monotonic()
+        self.assertTrue(raw.closed_by_peer(timeout=10))
+        self.assertLess(time.monotonic() - start, 5)
+
+    def test_many_concurrent_connections(self):
+        results = []
+
+        def one(i):
+            c = Client(self.port, "app.test")
+            try:
+                for j in range(5):
+                    r = c.get("/c/%d/%d" % (i, j))
+                    results.append((r.status, r.json()["path"]))
+            finally:
+                c.close()
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(40)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        self.assertEqual(len(results), 200)
+        self.assertTrue(all(status == 200 for status, _ in results))
+        self.assertEqual(len({path for _, path in results}), 200)

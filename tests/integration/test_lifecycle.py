@@ -92,6 +92,21 @@ class HotReloadTest(GatehouseTestCase):
         self.assertEqual(line["routes"], before["routes"])
         self.assertStatus(self.get("old.test"), 200)
 
+    def test_sighup_with_an_invalid_file_keeps_the_old_config(self):
+        self.g.write_config("routes: {not: [a list\n")
+        mark = self.g.mark()
+        self.g.signal(signal.SIGHUP)
+        line = self.g.wait_for("config reload failed, keeping the previous configuration",
+                               after=mark)
+        self.assertIn("syntax error", line["error"])
+        self.assertEqual(self.get("old.test").json()["server"], "A")
+
+    def test_removed_route_is_no_longer_served(self):
+        mark = self.reload_file(config([route("https://other.test", self.a.url)]))
+        self.g.wait_for("config reloaded", after=mark)
+        self.assertStatus(self.get("old.test"), 404)
+        self.assertStatus(self.get("other.test"), 200)
+
     def test_request_in_flight_survives_a_reload(self):
         result = {}
 

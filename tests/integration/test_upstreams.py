@@ -11,8 +11,9 @@ import tempfile
 import time
 import unittest
 
-from harness import (Client, ClassGatehouse, H2cGrpcServer, Pki, WebSocketEcho, config, curl,
-                     dead_port, grpc_frame, h2_request, header, read_file, route)
+from harness import (Client, ClassGatehouse, GatehouseTestCase, H2cGrpcServer, Pki, RawUpstream,
+                     WebSocketEcho, config, curl, dead_port, grpc_frame, h2_request, header,
+                     read_file, route)
 
 
 class LoadBalancingTest(ClassGatehouse):
@@ -103,6 +104,83 @@ class TimeoutTest(ClassGatehouse):
     def test_fast_answer_within_the_timeout(self):
         r = curl("http://slow.test:%d/fast" % self.port)
         self.assertStatus(r, 200)
+
+
+GOOD = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+
+
+class MisbehavingUpstreamTest(GatehouseTestCase):
+    """Responses that must not reach the client as if they were fine."""
+
+    def proxy_to(self, upstream):
+        self.addCleanup(upstream.close)
+        return self.start_gatehouse(config([route("https://app.test", upstream.url)]))
+
+    def get(self, g, path="/", *args):
+        return curl("http://app.test:%d%s" % (g.port, path), *args)
+
+    def test_malformed_response_is_502_and_the_connection_is_dropped(self):
+        bad_responses = [
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"2\r\nok\r\n0\r\n\r\n",
+            b"HTTP/1.1 2x0 OK\r\nContent-Length: 2\r\n\r\nok",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok!",
+            b"HTTP/1.1 200 OK\r\nBad Header\r\n\r\n",
+            b"NOT HTTP AT ALL\r\n\r\n",
+        ]
+        for bad in bad_responses:
+            with self.subTest(bad=bad):
+                up = RawUpstream([bad, GOOD])
+                g = self.proxy_to(up)
+                r = self.get(g, "/", "-H", "Accept: application/json")
+                self.assertStatus(r, 502)
+                self.assertEqual(r.json()["status"], 502)
+                r = self.get(g)
+                self.assertStatus(r, 200)
+                self.assertEqual(r.body, b"ok")
+                # The connection that carried the bad response was not reused.
+                self.assertEqual(up.connections, 2)
+                self.assertEqual(g.stop(), 0)
+
+    def test_unrequested_switching_protocols_is_502(self):
+        up = RawUpstream([b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                          b"Connection: Upgrade\r\n\r\n"])
+        g = self.proxy_to(up)
+        r = self.get(g, "/", "-H", "Connection: Upgrade", "-H", "Upgrade: websocket")
+        self.assertStatus(r, 502)
+        # The route does not allow websockets: the upgrade was not forwarded.
+        self.assertNotIn("upgrade", up.requests[0].lower())
+
+    def test_truncated_body_cuts_the_client_connection(self):
+        up = RawUpstream([b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part"],
+                         close=True)
+        g = self.proxy_to(up)
+        r = self.get(g)
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.returncode, 18, r.stderr)  # curl: partial file
+        self.assertEqual(r.body, b"only part")
+
+    def test_upstream_closing_idle_connections_causes_no_errors(self):
+        # The upstream closes after every response without announcing it:
+        # a pooled connection is found dead, and the request is retried.
+        up = RawUpstream([GOOD], close=True)
+        g = self.proxy_to(up)
+        c = Client(g.port, "app.test")
+        self.addCleanup(c.close)
+        for i in range(20):
+            r = c.get("/r%d" % i)
+            self.assertEqual((r.status, r.body), (200, b"ok"))
+        self.assertEqual(up.connections, 20)
+
+    def test_hop_by_hop_response_headers_are_removed(self):
+        up = RawUpstream([b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: X-Private\r\n"
+                          b"X-Private: secret\r\nKeep-Alive: timeout=5\r\nX-Public: yes\r\n\r\nok"])
+        g = self.proxy_to(up)
+        r = self.get(g)
+        self.assertStatus(r, 200)
+        self.assertIsNone(r.header("x-private"))
+        self.assertIsNone(r.header("keep-alive"))
+        self.assertEqual(r.header("x-public"), "yes")
 
 
 class UpstreamTlsTest(ClassGatehouse):
