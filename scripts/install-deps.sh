@@ -8,10 +8,12 @@ packages=(
   cmake ninja-build clang-14 lld-14 mold ccache pkg-config git
   # libraries (Boost 1.81: never libboost-dev, which is 1.74 and conflicts)
   libboost1.81-dev libssl-dev libyaml-cpp-dev nlohmann-json3-dev libre2-dev libnghttp2-dev
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libsqlite3-dev libpq-dev
   # tests and fuzzing
   libgtest-dev libgmock-dev libclang-rt-14-dev
   # real peers used by the tests and the demo
-  curl openssl python3 python3-websockets python3-h2 nghttp2-client procps
+  curl openssl python3 python3-websockets python3-h2 python3-grpcio python3-protobuf
+  nghttp2-client procps postgresql-15
 )
 
 missing=()
