@@ -61,6 +61,9 @@ class Http1Reader {
   // Bytes already read past the current message (pipelined data or data
   // after an upgrade), handed over and removed from the buffer.
   std::string takeBuffered();
+  // Bytes read from the stream beyond the current message: on an upstream
+  // connection after a complete response they mean it is not reusable.
+  bool hasBuffered() const { return start_ < end_; }
 
  private:
   // Reads until a complete head is buffered; returns its length (0 = clean

@@ -23,8 +23,11 @@ class Http1UpstreamExchange final : public UpstreamExchange {
   }
 
   ~Http1UpstreamExchange() override {
+    // Bytes after the end of the response (a body on a 204, say) would be
+    // read as the next request's response: such a connection is closed.
     bool reusable = done_ && connection_->reader.keepAlive() && request_keep_alive_ &&
-                    connection_->reader.bodyDone() && connection_->stream->isOpen();
+                    connection_->reader.bodyDone() && !connection_->reader.hasBuffered() &&
+                    connection_->stream->isOpen();
     if (reusable && return_) {
       connection_->stream->setDeadline(net::Clock::time_point::max());
       connection_->idle_since = net::Clock::now();
