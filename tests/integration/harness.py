@@ -433,11 +433,12 @@ class _UpstreamHandler(BaseHTTPRequestHandler):
             self.end_headers()
             if self.command == "HEAD":
                 return
-            for piece in pattern_chunks(size):
+            for piece in pattern_chunks(size, 64 * 1024):
                 if chunked:
                     self.wfile.write(b"%x\r\n" % len(piece) + piece + b"\r\n")
                 else:
                     self.wfile.write(piece)
+                owner.big_written += len(piece)
             if chunked:
                 self.wfile.write(b"0\r\n\r\n")
             return
@@ -448,7 +449,8 @@ class _UpstreamHandler(BaseHTTPRequestHandler):
             return self._send(200, b"slow done\n", "text/plain")
         m = re.search(r"/status/(\d+)$", path)
         if m:
-            return self._send(int(m.group(1)), b"status\n", "text/plain")
+            code = int(m.group(1))
+            return self._send(code, b"" if code in (204, 304) else b"status\n", "text/plain")
         if path.endswith("/location"):
             # An absolute Location pointing at the upstream itself, for
             # rewrite_response_headers.
@@ -473,7 +475,8 @@ class _UpstreamHandler(BaseHTTPRequestHandler):
     def _send(self, status, payload, ctype, extra=()):
         self.send_response(status)
         self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(payload)))
+        if status not in (204, 304):
+            self.send_header("Content-Length", str(len(payload)))
         self.send_header("X-Upstream", self.server.owner.name)
         for k, v in extra:
             self.send_header(k, v)
@@ -521,6 +524,7 @@ class Upstream:
         self.name = name
         self.requests = []
         self.tls_failures = []
+        self.big_written = 0  # bytes of .../big bodies written so far
         self.last_sni = None
         self.arrived = threading.Event()
         self.release = threading.Event()
@@ -796,7 +800,7 @@ class Raw:
         if tls:
             ctx = ssl._create_unverified_context()
             self.sock = ctx.wrap_socket(self.sock, server_hostname=server_name)
-        self.buf = b""
+        self.buf = bytearray()
         self.eof = False
 
     def send(self, data):
@@ -816,18 +820,26 @@ class Raw:
         return True
 
     def read_until(self, marker):
-        while marker not in self.buf:
+        start = 0
+        while True:
+            i = self.buf.find(marker, start)
+            if i >= 0:
+                break
+            start = max(0, len(self.buf) - len(marker) + 1)
             if not self._fill():
-                raise AssertionError("connection closed before %r; got %r" % (marker, self.buf))
-        i = self.buf.index(marker) + len(marker)
-        out, self.buf = self.buf[:i], self.buf[i:]
+                raise AssertionError("connection closed before %r; got %r" % (marker,
+                                                                            bytes(self.buf)))
+        i += len(marker)
+        out = bytes(self.buf[:i])
+        del self.buf[:i]
         return out
 
     def _take(self, n):
         while len(self.buf) < n:
             if not self._fill():
                 raise AssertionError("connection closed in body; have %d of %d" % (len(self.buf), n))
-        out, self.buf = self.buf[:n], self.buf[n:]
+        out = bytes(self.buf[:n])
+        del self.buf[:n]
         return out
 
     def read_response(self, head_request=False):
@@ -845,22 +857,23 @@ class Raw:
         if head_request or status < 200 or status in (204, 304):
             return r
         if (r.header("Transfer-Encoding") or "").lower() == "chunked":
-            body = b""
+            body = []
             while True:
                 size = int(self.read_until(b"\r\n").split(b";")[0].strip(), 16)
                 if size == 0:
                     while self.read_until(b"\r\n") != b"\r\n":
                         pass
                     break
-                body += self._take(size)
+                body.append(self._take(size))
                 self._take(2)
-            r.body = body
+            r.body = b"".join(body)
         elif r.header("Content-Length") is not None:
             r.body = self._take(int(r.header("Content-Length")))
         else:
             while self._fill():
                 pass
-            r.body, self.buf = self.buf, b""
+            r.body = bytes(self.buf)
+            self.buf = bytearray()
         return r
 
     def closed_by_peer(self, timeout=5):

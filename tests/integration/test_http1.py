@@ -147,6 +147,13 @@ class FramingTest(ClassGatehouse):
         self.assertEqual(paths, [("/first", ""), ("/second", "body"), ("/third", "")])
         self.assertFalse(raw.closed_by_peer(timeout=0.3))
 
+    def test_fifty_pipelined_requests(self):
+        raw = self.raw()
+        raw.send(b"".join(b"GET /p%d HTTP/1.1\r\nHost: app.test\r\n\r\n" % i for i in range(50)))
+        for i in range(50):
+            r = raw.read_response()
+            self.assertEqual(r.json()["path"], "/p%d" % i)
+
     def test_smuggled_request_after_a_rejected_one_is_not_served(self):
         before = len(self.a.requests)
         raw = self.raw()

@@ -6,9 +6,10 @@ import hashlib
 import os
 import subprocess
 import tempfile
+import time
 import unittest
 
-from harness import ClassGatehouse, config, curl, pattern_chunks, pattern_sha256, route
+from harness import ClassGatehouse, Raw, config, curl, pattern_chunks, pattern_sha256, route
 
 BODY_SIZE = 200 * 1024 * 1024
 # Peak resident memory allowed for the whole process, far below BODY_SIZE.
@@ -88,6 +89,67 @@ class StreamingTest(ClassGatehouse):
         self.assertEqual(echo["body_length"], BODY_SIZE)
         self.assertEqual(echo["body_sha256"], self.body_sha)
         self.assertMemoryBounded()
+
+    def test_slow_reader_applies_backpressure(self):
+        base = self.up.big_written
+        raw = Raw(self.port, tls=True, server_name="app.test")
+        self.addCleanup(raw.close)
+        raw.send(b"GET /big/%d HTTP/1.1\r\nHost: app.test\r\n\r\n" % BODY_SIZE)
+        # Nobody reads: once the socket buffers are full the upstream's writes
+        # must block. Sampling the upstream's progress is the only way to see
+        # that nothing more happens.
+        last, stable_since = -1, time.monotonic()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            written = self.up.big_written - base
+            if written != last:
+                last, stable_since = written, time.monotonic()
+            elif time.monotonic() - stable_since > 0.5:
+                break
+            time.sleep(0.05)
+        self.assertGreater(last, 0)
+        self.assertLess(last, 64 * 1024 * 1024, "the upstream was read far ahead of the client")
+        self.assertMemoryBounded()
+        # Everything still arrives, in order.
+        r = raw.read_response()
+        self.assertEqual(r.status, 200)
+        self.assertEqual(len(r.body), BODY_SIZE)
+        self.assertEqual(hashlib.sha256(r.body).hexdigest(), self.body_sha)
+
+    def test_client_going_away_mid_download(self):
+        for _ in range(3):
+            raw = Raw(self.port, tls=True, server_name="app.test")
+            raw.send(b"GET /big/%d HTTP/1.1\r\nHost: app.test\r\n\r\n" % BODY_SIZE)
+            raw.read_until(b"\r\n\r\n")
+            while len(raw.buf) < 1024 * 1024:
+                self.assertTrue(raw._fill())
+            raw.close()
+        r = curl("https://app.test:%d/after" % self.port)
+        self.assertStatus(r, 200)
+        self.assertIsNone(self.gatehouse.proc.poll())
+
+    def test_client_going_away_mid_upload(self):
+        for _ in range(3):
+            raw = Raw(self.port, tls=True, server_name="app.test")
+            raw.send(b"POST /upload HTTP/1.1\r\nHost: app.test\r\nContent-Length: %d\r\n\r\n"
+                     % BODY_SIZE)
+            raw.send(next(pattern_chunks(BODY_SIZE)))
+            raw.close()
+        r = curl("https://app.test:%d/after" % self.port)
+        self.assertStatus(r, 200)
+        self.assertIsNone(self.gatehouse.proc.poll())
+
+    def test_chunked_upload_from_a_pipe(self):
+        size = 20 * 1024 * 1024 + 5
+        data = b"".join(pattern_chunks(size))
+        r = curl("https://app.test:%d/upload" % self.port, "--http1.1", "-T", "-", "-X", "POST",
+                 input=data, timeout=60)
+        self.assertStatus(r, 200)
+        echo = r.json()
+        self.assertEqual(echo["body_length"], size)
+        self.assertEqual(echo["body_sha256"], pattern_sha256(size))
+        # It reached the upstream chunked: nobody knew the length in advance.
+        self.assertIn(["Transfer-Encoding", "chunked"], [[k, v] for k, v in echo["headers"]])
 
 
 if __name__ == "__main__":

@@ -172,6 +172,44 @@ class MisbehavingUpstreamTest(GatehouseTestCase):
             self.assertEqual((r.status, r.body), (200, b"ok"))
         self.assertEqual(up.connections, 20)
 
+    def test_body_on_a_204_does_not_leak_into_the_next_response(self):
+        up = RawUpstream([b"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n"
+                          b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nforged",
+                          GOOD])
+        g = self.proxy_to(up)
+        c = Client(g.port, "app.test")
+        self.addCleanup(c.close)
+        r = c.get("/first")
+        self.assertEqual((r.status, r.body), (204, b""))
+        r = c.get("/second")
+        self.assertEqual((r.status, r.body), (200, b"ok"))
+        self.assertEqual(len(up.requests), 2)
+
+    def test_huge_response_head_is_502(self):
+        up = RawUpstream([b"HTTP/1.1 200 OK\r\nX-Big: " + b"a" * (300 * 1024) +
+                          b"\r\nContent-Length: 2\r\n\r\nok"])
+        g = self.proxy_to(up)
+        self.assertStatus(self.get(g), 502)
+
+    def test_repeated_response_headers_stay_separate(self):
+        up = RawUpstream([b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nSet-Cookie: a=1; Path=/\r\n"
+                          b"Set-Cookie: b=2; Expires=Wed, 21 Oct 2037 07:28:00 GMT\r\n\r\nok"])
+        g = self.proxy_to(up)
+        r = self.get(g)
+        self.assertEqual(r.header_all("set-cookie"),
+                         ["a=1; Path=/", "b=2; Expires=Wed, 21 Oct 2037 07:28:00 GMT"])
+
+    def test_204_and_304_through_the_proxy(self):
+        up = self.upstream()
+        g = self.start_gatehouse(config([route("https://app.test", up.url)]))
+        c = Client(g.port, "app.test")
+        self.addCleanup(c.close)
+        for code in (204, 304, 201, 404, 500):
+            r = c.get("/status/%d" % code)
+            self.assertEqual(r.status, code)
+            if code in (204, 304):
+                self.assertEqual(r.body, b"")
+
     def test_hop_by_hop_response_headers_are_removed(self):
         up = RawUpstream([b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: X-Private\r\n"
                           b"X-Private: secret\r\nKeep-Alive: timeout=5\r\nX-Public: yes\r\n\r\nok"])
