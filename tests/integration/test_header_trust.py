@@ -69,6 +69,17 @@ class ForwardedHeadersTest(ClassGatehouse):
         echo = self.echo("-H", "Cookie: _pomerium_csrf=x; my_pomerium=y").json()
         self.assertEqual(header(echo, "cookie"), ["_pomerium_csrf=x; my_pomerium=y"])
 
+    def test_non_ascii_header_value_passes_unchanged(self):
+        raw = Raw(self.port)
+        self.addCleanup(raw.close)
+        raw.send(b"GET / HTTP/1.1\r\nHost: app.test\r\nX-Utf8: caf\xc3\xa9\r\n"
+                 b"X-Multi: 1\r\nX-Multi: 2\r\n\r\n")
+        r = raw.read_response()
+        self.assertEqual(r.status, 200)
+        echo = r.json()
+        self.assertEqual([v.encode("latin-1") for v in header(echo, "x-utf8")], [b"caf\xc3\xa9"])
+        self.assertIn(header(echo, "x-multi"), (["1", "2"], ["1, 2"]))
+
     def test_underscore_header_is_rejected(self):
         before = len(self.a.requests)
         r = curl("http://app.test:%d/" % self.port, "-H", "X_Pomerium_Jwt_Assertion: forged")

@@ -14,7 +14,7 @@ import time
 import unittest
 
 from harness import (Client, Gatehouse, GatehouseTestCase, Pki, config, curl, gatehouse_bin,
-                     minimal_env, route)
+                     h2_request, minimal_env, route)
 
 
 def b64(text):
@@ -107,6 +107,18 @@ class HotReloadTest(GatehouseTestCase):
         self.assertStatus(self.get("old.test"), 404)
         self.assertStatus(self.get("other.test"), 200)
 
+    def test_open_keep_alive_connection_sees_the_new_config(self):
+        c = Client(self.g.port, "new.test")
+        self.addCleanup(c.close)
+        self.assertEqual(c.get("/").status, 404)
+        sock = c.conn.sock
+        mark = self.reload_file(config([route("https://old.test", self.a.url),
+                                        route("https://new.test", self.b.url)]))
+        self.g.wait_for("config reloaded", after=mark)
+        r = c.get("/")
+        self.assertIs(c.conn.sock, sock)
+        self.assertEqual((r.status, r.json()["server"]), (200, "B"))
+
     def test_request_in_flight_survives_a_reload(self):
         result = {}
 
@@ -189,6 +201,27 @@ class ShutdownTest(GatehouseTestCase):
         self.assertEqual(out.decode().split("\n"), ["slow done", "", "200"])
         self.assertEqual(g.wait_exit(20), 0)
         self.assertTrue(g.find("stopped"))
+
+    def test_graceful_shutdown_with_an_http2_request_in_flight(self):
+        slow = self.upstream("SLOW")
+        g = self.start_gatehouse(config([route("https://app.test", slow.url)], tls=True))
+        result = {}
+
+        def request():
+            result["r"] = h2_request(g.port, "app.test:%d" % g.port, "/slow", timeout=30)
+        t = threading.Thread(target=request)
+        t.start()
+        self.assertTrue(slow.arrived.wait(10), "the request did not reach the upstream")
+        mark = g.mark()
+        g.signal(signal.SIGTERM)
+        g.wait_for("shutting down", after=mark)
+        slow.release.set()
+        t.join(30)
+        r = result["r"]
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.body, b"slow done\n")
+        self.assertEqual(g.wait_exit(20), 0)
+        self.assertFalse(g.find("drain deadline reached"))
 
     def test_idle_keep_alive_connection_does_not_hold_shutdown(self):
         up = self.upstream()

@@ -35,6 +35,7 @@ class RoutingTest(ClassGatehouse):
             route("https://path.test", a, path="/exact"),
             route("https://private.test", a, allow_public_unauthenticated_access=False),
             route("https://upper.test", a, prefix="/Case"),
+            route("https://ported.test:8443", c),
         ])
 
     def get(self, host, path, *args):
@@ -56,6 +57,20 @@ class RoutingTest(ClassGatehouse):
         r = curl("http://127.0.0.1:%d/a/x" % self.port, "-H", "Host: app.test:1234")
         self.assertStatus(r, 200)
         self.assertEqual(r.json()["server"], "A")
+
+    def test_trailing_dot_and_odd_hosts(self):
+        r = curl("http://127.0.0.1:%d/a/x" % self.port, "-H", "Host: app.test.")
+        self.assertStatus(r, 200)
+        self.assertEqual(r.json()["server"], "A")
+        r = curl("http://127.0.0.1:%d/a/x" % self.port, "-H", "Host: [::1]:%d" % self.port)
+        self.assertStatus(r, 404)
+        r = curl("http://127.0.0.1:%d/a/x" % self.port, "-H", "Host: 127.0.0.1")
+        self.assertStatus(r, 404)
+        r = curl("http://127.0.0.1:%d/a/x" % self.port, "-H", "Host:")
+        self.assertIn(r.status, (400,))
+
+    def test_from_with_a_port_matches_any_port(self):
+        self.assertEqual(self.served_by("ported.test", "/"), "C")
 
     def test_path_match_is_case_sensitive(self):
         self.assertEqual(self.served_by("upper.test", "/Case/x"), "A")

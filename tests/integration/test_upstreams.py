@@ -11,7 +11,7 @@ import tempfile
 import time
 import unittest
 
-from harness import (Client, ClassGatehouse, GatehouseTestCase, H2cGrpcServer, Pki, RawUpstream,
+from harness import (Client, ClassGatehouse, GatehouseTestCase, H2cGrpcServer, Pki, Raw, RawUpstream,
                      WebSocketEcho, config, curl, dead_port, grpc_frame, h2_request, header,
                      read_file, route)
 
@@ -221,6 +221,30 @@ class MisbehavingUpstreamTest(GatehouseTestCase):
         self.assertEqual(r.header("x-public"), "yes")
 
 
+class UpstreamIdleTimeoutTest(GatehouseTestCase):
+    def test_stalled_body_is_cut_after_the_idle_timeout(self):
+        # Head and part of the body, then nothing (the connection stays open).
+        up = RawUpstream([b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial"])
+        self.addCleanup(up.close)
+        g = self.start_gatehouse(config([route("https://app.test", up.url, timeout="30s",
+                                               idle_timeout="500ms")]))
+        start = time.monotonic()
+        r = curl("http://app.test:%d/" % g.port)
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.returncode, 18, r.stderr)
+        self.assertEqual(r.body, b"partial")
+        self.assertLess(time.monotonic() - start, 5)
+
+    def test_default_upstream_timeout(self):
+        slow = self.upstream("SLOW")
+        g = self.start_gatehouse(config([route("https://app.test", slow.url)],
+                                        default_upstream_timeout="300ms"))
+        start = time.monotonic()
+        r = curl("http://app.test:%d/slow" % g.port)
+        self.assertStatus(r, 504)
+        self.assertLess(time.monotonic() - start, 5)
+
+
 class UpstreamTlsTest(ClassGatehouse):
     @classmethod
     def setUpUpstreams(cls):
@@ -343,6 +367,23 @@ class WebSocketTest(ClassGatehouse):
         self.assertEqual(names["x-forwarded-proto"], "https")
         line = self.gatehouse.wait_for("http-request", authority="ws.test:%d" % self.port)
         self.assertEqual(line["response-code"], 101)
+
+    def test_frame_sent_with_the_upgrade_request_reaches_the_upstream(self):
+        # A client may send its first frame right behind the request: those
+        # bytes belong to the tunnel, not to a next HTTP request.
+        raw = Raw(self.port, tls=True, server_name="ws.test")
+        self.addCleanup(raw.close)
+        mask = b"\x01\x02\x03\x04"
+        payload = b"early"
+        frame = bytes([0x81, 0x80 | len(payload)]) + mask + bytes(
+            b ^ mask[i % 4] for i, b in enumerate(payload))
+        raw.send(b"GET /early HTTP/1.1\r\nHost: ws.test\r\nUpgrade: websocket\r\n"
+                 b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                 b"Sec-WebSocket-Version: 13\r\n\r\n" + frame)
+        r = raw.read_response(head_request=True)
+        self.assertEqual(r.status, 101)
+        self.assertEqual(r.header("sec-websocket-accept"), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
+        self.assertEqual(raw._take(2 + len(payload)), bytes([0x81, len(payload)]) + payload)
 
     def test_not_upgraded_without_allow_websockets(self):
         import websockets
