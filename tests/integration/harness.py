@@ -1032,25 +1032,31 @@ class H2Response:
 
 
 def h2_request(port, authority, path, method="GET", headers=(), body=b"", server_name=None,
-               timeout=DEFAULT_TIMEOUT):
-    """One HTTP/2 request over TLS with ALPN h2 (certificate not verified)."""
+               timeout=DEFAULT_TIMEOUT, strict=True):
+    """One HTTP/2 request over TLS with ALPN h2 (certificate not verified).
+    With strict=False the request headers are sent exactly as given (for
+    malformed requests); `authority` None leaves out :authority."""
     import h2.config
     import h2.connection
     import h2.events
     ctx = ssl._create_unverified_context()
     ctx.set_alpn_protocols(["h2"])
     raw = socket.create_connection(("127.0.0.1", port), timeout)
-    sock = ctx.wrap_socket(raw, server_hostname=server_name or authority.split(":")[0])
+    sock = ctx.wrap_socket(raw, server_hostname=server_name or (authority or "").split(":")[0]
+                           or None)
     result = H2Response()
     result.alpn = sock.selected_alpn_protocol()
     if result.alpn != "h2":
         sock.close()
         return result
-    conn = h2.connection.H2Connection(
-        config=h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
+    conn = h2.connection.H2Connection(config=h2.config.H2Configuration(
+        client_side=True, header_encoding="utf-8", validate_outbound_headers=strict,
+        normalize_outbound_headers=strict))
     conn.initiate_connection()
-    req = [(":method", method), (":scheme", "https"), (":authority", authority), (":path", path)]
-    req += list(headers)
+    req = [(":method", method), (":scheme", "https")]
+    if authority is not None:
+        req.append((":authority", authority))
+    req += [(":path", path)] + list(headers)
     sid = conn.get_next_available_stream_id()
     conn.send_headers(sid, req, end_stream=not body)
     if body:
@@ -1094,14 +1100,15 @@ def h2_request(port, authority, path, method="GET", headers=(), body=b"", server
 # A raw upstream, for responses no real server library would send.
 
 class RawUpstream:
-    """Reads each request head (and a Content-Length body) and answers with
-    the next item of `responses` (bytes; the last one repeats). With
-    close=True the connection is closed after every answer, without saying
-    so in the response."""
+    """Reads each request head (and a Content-Length body unless
+    read_body=False) and answers with the next item of `responses` (bytes;
+    the last one repeats). With close=True the connection is closed after
+    every answer, without saying so in the response."""
 
-    def __init__(self, responses, close=False):
+    def __init__(self, responses, close=False, read_body=True):
         self.responses = list(responses)
         self.close_after = close
+        self.read_body = read_body
         self.connections = 0
         self.requests = []
         self.sock = socket.socket()
@@ -1143,7 +1150,7 @@ class RawUpstream:
                     buf += data
                 head, buf = buf.split(b"\r\n\r\n", 1)
                 m = re.search(rb"(?i)\r\ncontent-length:\s*(\d+)", head)
-                length = int(m.group(1)) if m else 0
+                length = int(m.group(1)) if m and self.read_body else 0
                 while len(buf) < length:
                     data = conn.recv(65536)
                     if not data:

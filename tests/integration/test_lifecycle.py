@@ -170,6 +170,37 @@ class CertificateReloadTest(GatehouseTestCase):
         self.assertStatus(r, 200)
 
 
+class CertificateProblemTest(GatehouseTestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="gatehouse-pki-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        self.pki = Pki(self.tmp)
+        self.a = self.pki.issue("a.test")
+        self.b = self.pki.issue("b.test")
+
+    def test_missing_certificate_file_at_startup(self):
+        missing = os.path.join(self.tmp, "missing.crt")
+        g = self.start_gatehouse(config([], tls=True, certificates=[
+            {"cert": self.a[0], "key": self.a[1]}, {"cert": missing, "key": self.b[1]}]),
+            wait=False)
+        self.assertEqual(g.wait_exit(20), 1)
+        errors = [l["error"] for l in g.find("invalid configuration")]
+        self.assertTrue(any(e.startswith("certificates[1].cert") and "missing.crt" in e
+                            for e in errors), errors)
+
+    def test_mismatched_key_on_reload_keeps_the_old_certificates(self):
+        up = self.upstream()
+        g = self.start_gatehouse(config([route("https://a.test", up.url)], tls=True,
+                                        certificates=[{"cert": self.a[0], "key": self.a[1]}]))
+        mark = g.mark()
+        g.write_config(config([route("https://a.test", up.url)], tls=True,
+                              certificates=[{"cert": self.a[0], "key": self.b[1]}]))
+        line = g.wait_for("config reload failed, keeping the previous configuration", after=mark)
+        self.assertIn("certificates[0]", line["error"])
+        r = curl("https://a.test:%d/" % g.port, cacert=self.pki.ca_cert)
+        self.assertStatus(r, 200)
+
+
 class ShutdownTest(GatehouseTestCase):
     def test_graceful_shutdown_with_a_request_in_flight(self):
         slow = self.upstream("SLOW")

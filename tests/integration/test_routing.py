@@ -160,6 +160,7 @@ class RewriteTest(ClassGatehouse):
             route("https://host-preserve.test", a, preserve_host_header=True),
             route("https://host-rewrite.test", a, host_rewrite="rewritten.internal"),
             route("https://host-header.test", a, host_rewrite_header="X-Target-Host"),
+            route("https://by-name.test", "http://localhost:%d" % cls.a.port),
             route("https://hdr.test", a,
                   set_request_headers={"X-Set": "one", "User-Agent": "overridden"},
                   remove_request_headers=["X-Remove-Me", "X-Forwarded-Host"]),
@@ -189,6 +190,10 @@ class RewriteTest(ClassGatehouse):
         self.assertEqual(header(echo, "host"), ["127.0.0.1:%d" % self.a.port])
         self.assertEqual(header(echo, "x-forwarded-host"), ["host-default.test:%d" % self.port])
 
+    def test_upstream_by_host_name(self):
+        echo = self.echo("by-name.test", "/n")
+        self.assertEqual(header(echo, "host"), ["localhost:%d" % self.a.port])
+
     def test_preserve_host_header(self):
         echo = self.echo("host-preserve.test", "/")
         self.assertEqual(header(echo, "host"), ["host-preserve.test:%d" % self.port])
@@ -203,6 +208,14 @@ class RewriteTest(ClassGatehouse):
         # Without the header, the upstream's own name.
         echo = self.echo("host-header.test", "/")
         self.assertEqual(header(echo, "host"), ["127.0.0.1:%d" % self.a.port])
+
+    def test_methods_and_empty_bodies_pass_through(self):
+        for method in ("DELETE", "OPTIONS", "PATCH", "PUT", "POST"):
+            echo = self.echo("rw.test", "/old/m", "-X", method)
+            self.assertEqual(echo["method"], method)
+        echo = self.echo("rw.test", "/old/m", "-X", "POST", "-H", "Content-Length: 0")
+        self.assertEqual(header(echo, "content-length"), ["0"])
+        self.assertEqual(echo["body_length"], 0)
 
     def test_set_and_remove_request_headers(self):
         echo = self.echo("hdr.test", "/", "-H", "X-Remove-Me: secret", "-H", "X-Set: client",

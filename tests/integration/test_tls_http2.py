@@ -2,6 +2,7 @@
 fallback, the HTTP redirect listener, and HTTP/2 from real clients."""
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -223,6 +224,57 @@ class Http2Test(ClassGatehouse):
         self.assertEqual(header(echo, "x-pomerium-jwt-assertion"), [])
         self.assertEqual(header(echo, "authorization"), [])
         self.assertEqual(header(echo, "cookie"), ["keep=1"])
+
+    def test_http2_cookie_crumbs_are_joined_for_http1(self):
+        r = h2_request(self.port, "app.test:%d" % self.port, "/c",
+                       headers=[("cookie", "a=1"), ("cookie", "b=2"), ("cookie", "_pomerium=s")])
+        self.assertEqual(r.status, 200)
+        echo = json.loads(r.body)
+        # HTTP/1.1 allows one Cookie field (RFC 9113 section 8.2.3).
+        self.assertEqual(header(echo, "cookie"), ["a=1; b=2"])
+
+    def test_http2_head(self):
+        r = h2_request(self.port, "app.test:%d" % self.port, "/big/4321", method="HEAD")
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.header("content-length"), "4321")
+        self.assertEqual(r.body, b"")
+
+    def test_http2_host_header_without_authority(self):
+        r = h2_request(self.port, None, "/h", headers=[("host", "app.test:%d" % self.port)],
+                       server_name="app.test", strict=False)
+        self.assertEqual(r.status, 200)
+        self.assertEqual(json.loads(r.body)["path"], "/h")
+
+    def test_http2_authority_decides_over_host(self):
+        r = h2_request(self.port, "app.test:%d" % self.port, "/h",
+                       headers=[("host", "direct.test")], strict=False)
+        if r.status == 200:
+            echo = json.loads(r.body)
+            self.assertEqual(header(echo, "x-forwarded-host"), ["app.test:%d" % self.port])
+        else:
+            self.assertEqual(r.status, 400)
+
+    def test_http2_connection_specific_headers_are_malformed(self):
+        before = len(self.up.requests)
+        for bad in [("connection", "keep-alive"), ("transfer-encoding", "chunked"),
+                    ("X-Upper", "x"), ("te", "gzip")]:
+            with self.subTest(header=bad[0]):
+                r = h2_request(self.port, "app.test:%d" % self.port, "/bad", headers=[bad],
+                               strict=False)
+                self.assertTrue(r.reset is not None or r.status == 400,
+                                (r.status, r.reset, r.headers))
+        self.assertEqual(len(self.up.requests), before)
+
+    def test_http2_response_without_connection_specific_headers(self):
+        # The upstream's Keep-Alive / Connection / Transfer-Encoding must
+        # not appear in an HTTP/2 response; h2 would refuse it.
+        r = h2_request(self.port, "app.test:%d" % self.port, "/big/100000?chunked")
+        self.assertEqual(r.status, 200)
+        self.assertIsNone(r.reset)
+        names = [k for k, _ in r.headers]
+        for name in ("connection", "keep-alive", "transfer-encoding"):
+            self.assertNotIn(name, names)
+        self.assertEqual(len(r.body), 100000)
 
     def test_http2_path_normalisation(self):
         r = h2_request(self.port, "app.test:%d" % self.port, "/a/../b/%2e%2e/c//d")

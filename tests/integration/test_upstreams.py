@@ -210,6 +210,31 @@ class MisbehavingUpstreamTest(GatehouseTestCase):
             if code in (204, 304):
                 self.assertEqual(r.body, b"")
 
+    def test_response_delimited_by_close(self):
+        up = RawUpstream([b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil close"],
+                         close=True)
+        g = self.proxy_to(up)
+        r = self.get(g)
+        self.assertStatus(r, 200)
+        self.assertEqual(r.body, b"until close")
+        self.assertEqual(r.header("transfer-encoding"), "chunked")
+        r = self.get(g, "/", "--http1.0")
+        self.assertEqual(r.body, b"until close")
+
+    @unittest.expectedFailure
+    def test_early_response_to_a_large_upload_is_forwarded(self):
+        # Bug: an upstream that answers (413 here) before reading a large
+        # request body and closes makes the body write fail, and the proxy
+        # answers 502 instead of forwarding the upstream's response, because
+        # it reads the response only after the whole body was sent.
+        up = RawUpstream([b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 8\r\n"
+                          b"Connection: close\r\n\r\ntoo big\n"], close=True, read_body=False)
+        g = self.proxy_to(up)
+        r = self.get(g, "/upload", "--data-binary", "@-", "-H", "Expect:",
+                     input=b"x" * (16 * 1024 * 1024))
+        self.assertStatus(r, 413)
+        self.assertEqual(r.body, b"too big\n")
+
     def test_hop_by_hop_response_headers_are_removed(self):
         up = RawUpstream([b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: X-Private\r\n"
                           b"X-Private: secret\r\nKeep-Alive: timeout=5\r\nX-Public: yes\r\n\r\nok"])
