@@ -110,6 +110,8 @@ class Gatehouse:
     # -- process -----------------------------------------------------------
     def start(self, wait=True, timeout=DEFAULT_TIMEOUT):
         args = self.args if self.args is not None else ["--config", self.config_path]
+        if not os.access(gatehouse_bin(), os.X_OK):
+            raise AssertionError("no gatehouse binary at %s (set GATEHOUSE_BIN)" % gatehouse_bin())
         self.proc = subprocess.Popen([gatehouse_bin()] + list(args), stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, env=self.env, cwd=self.dir)
         self._readers = [

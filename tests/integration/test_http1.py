@@ -391,3 +391,69 @@ class ConnectionTimeoutTest(ClassGatehouse):
         self.assertEqual(len(results), 200)
         self.assertTrue(all(status == 200 for status, _ in results))
         self.assertEqual(len({path for _, path in results}), 200)
+
+
+class ConfiguredLimitsTest(ClassGatehouse):
+    @classmethod
+    def setUpUpstreams(cls):
+        cls.a = cls.class_upstream("A")
+
+    @classmethod
+    def make_config(cls):
+        return config([route("https://app.test", cls.a.url)], max_request_headers_kb=8,
+                      max_request_headers_count=10, headers_with_underscores_action="drop_header")
+
+    def raw(self):
+        r = Raw(self.port)
+        self.addCleanup(r.close)
+        return r
+
+    def test_configured_header_bytes(self):
+        raw = self.raw()
+        raw.send(b"GET / HTTP/1.1\r\nHost: app.test\r\nX-Big: " + b"a" * (9 * 1024) + b"\r\n\r\n")
+        self.assertEqual(raw.read_response().status, 431)
+        raw = self.raw()
+        raw.send(b"GET / HTTP/1.1\r\nHost: app.test\r\nX-Big: " + b"a" * (6 * 1024) + b"\r\n\r\n")
+        self.assertEqual(raw.read_response().status, 200)
+
+    def test_configured_header_count(self):
+        raw = self.raw()
+        raw.send(b"GET / HTTP/1.1\r\nHost: app.test\r\n" +
+                 b"".join(b"X-H%d: v\r\n" % i for i in range(12)) + b"\r\n")
+        self.assertEqual(raw.read_response().status, 431)
+        raw = self.raw()
+        raw.send(b"GET / HTTP/1.1\r\nHost: app.test\r\n" +
+                 b"".join(b"X-H%d: v\r\n" % i for i in range(8)) + b"\r\n")
+        self.assertEqual(raw.read_response().status, 200)
+
+    def test_underscore_headers_dropped(self):
+        r = curl("http://app.test:%d/" % self.port, "-H", "X_Pomerium_Jwt_Assertion: forged",
+                 "-H", "X-Fine: yes")
+        self.assertStatus(r, 200)
+        names = [k.lower() for k, _ in r.json()["headers"]]
+        self.assertNotIn("x_pomerium_jwt_assertion", names)
+        self.assertIn("x-fine", names)
+
+
+class ManyIdleConnectionsTest(ClassGatehouse):
+    @classmethod
+    def setUpUpstreams(cls):
+        cls.a = cls.class_upstream("A")
+
+    @classmethod
+    def make_config(cls):
+        return config([route("https://app.test", cls.a.url)], workers=2)
+
+    def test_a_thousand_idle_connections(self):
+        socks = []
+        self.addCleanup(lambda: [s.close() for s in socks])
+        for _ in range(1000):
+            socks.append(Raw(self.port))
+        # Half of them make a request; all are answered.
+        for raw in socks[::2]:
+            raw.send(b"GET /idle HTTP/1.1\r\nHost: app.test\r\n\r\n")
+        for raw in socks[::2]:
+            self.assertEqual(raw.read_response().status, 200)
+        r = curl("http://app.test:%d/still" % self.port)
+        self.assertStatus(r, 200)
+        self.assertLess(self.gatehouse.vm_hwm_kb(), 128 * 1024)
