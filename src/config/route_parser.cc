@@ -1,5 +1,7 @@
 #include "config/route_parser.h"
 
+#include <re2/re2.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -516,6 +518,17 @@ void validateRoute(RouteBuilder& b) {
   }
   if (!r.path.empty() && r.path.front() != '/') {
     ctx.error(b.keyPath("path"), "must start with \"/\"");
+  }
+
+  // Compile the regular expressions here too, so that `validate` reports
+  // them with every other problem (the route table compiles its own).
+  for (auto [key, pattern] : {std::pair<const char*, const std::string*>{"regex", &r.regex},
+                              {"regex_rewrite_pattern", &r.regex_rewrite_pattern}}) {
+    if (pattern->empty()) continue;
+    re2::RE2::Options re_options;
+    re_options.set_log_errors(false);
+    re2::RE2 compiled(*pattern, re_options);
+    if (!compiled.ok()) ctx.error(b.keyPath(key), "invalid regular expression: " + compiled.error());
   }
 
   if (r.has_prefix_rewrite && !r.regex_rewrite_pattern.empty()) {

@@ -245,10 +245,15 @@ TEST(RoutesTest, Rewrites) {
 }
 
 TEST(RoutesTest, Matchers) {
-  // The regex is not compiled here: RE2 checks it when the route table is built.
-  Options o = loadOk(route("    to: http://a\n    regex: '('\n"));
-  EXPECT_EQ(o.routes[0].regex, "(");
+  Options o = loadOk(route("    to: http://a\n    regex: '^/api/v[0-9]+/.*'\n"));
+  EXPECT_EQ(o.routes[0].regex, "^/api/v[0-9]+/.*");
   EXPECT_EQ(o.routes[0].prefix, "");
+  // Invalid expressions are reported with every other problem.
+  EXPECT_THAT(routeErrors("    to: http://a\n    regex: '('\n"),
+              ElementsAre("routes[0].regex: invalid regular expression: missing ): ("));
+  EXPECT_THAT(routeErrors("    to: http://a\n    regex_rewrite_pattern: '['\n"
+                          "    regex_rewrite_substitution: x\n"),
+              ElementsAre("routes[0].regex_rewrite_pattern: invalid regular expression: missing ]: ["));
   EXPECT_THAT(routeErrors("    to: http://a\n    prefix: /a\n    path: /b\n"),
               ElementsAre("routes[0]: set only one of prefix, path and regex"));
   EXPECT_THAT(routeErrors("    to: http://a\n    prefix: api\n"),
