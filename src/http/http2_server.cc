@@ -167,6 +167,7 @@ class ServerConnection final : public Http2Session {
   size_t live_handlers_ = 0;
   Http2Wakeup handlers_wake_;
   bool idle_ = false;
+  bool quiet_ = false;  // what the tracker was last told
   bool goaway_sent_ = false;
   bool reading_done_ = false;
   bool broken_ = false;
@@ -448,6 +449,7 @@ Task<void> ServerConnection::run() {
     if (sessionDone()) break;
   }
   reading_done_ = true;
+  updateIdle();
   // Nothing more will arrive: bodies still incomplete never will be. The
   // responses in progress may still go out (a client may half-close).
   Error truncated = downstreamError(ErrorCode::kClosed, "http2: connection closed by client");
@@ -461,7 +463,6 @@ Task<void> ServerConnection::run() {
   while (live_handlers_ > 0) co_await handlers_wake_.wait();
   stopWriter();
   co_await waitWriterDone();
-  if (settings_.tracker) settings_.tracker->busy(&stream());
   stream().close();
   streams_.clear();
 }
@@ -487,19 +488,29 @@ void ServerConnection::updateIdle() {
   // Idle = no handler running. Streams whose handler has returned and
   // whose response tail is still draining do not keep the connection
   // open: a client that stops reading is closed after idle_timeout.
-  ConnectionTracker* tracker = settings_.tracker;
   if (live_handlers_ == 0) {
     if (!idle_) {
       idle_ = true;
       setIdleDeadline(deadlineAfter(settings_.idle_timeout));
-      if (tracker && !reading_done_) tracker->idle(&stream());
     }
   } else if (idle_) {
     idle_ = false;
     setIdleDeadline(net::Clock::time_point::max());
-    if (tracker) tracker->busy(&stream());
   }
-  if (tracker && tracker->draining() && !goaway_sent_) {
+  ConnectionTracker* tracker = settings_.tracker;
+  if (!tracker) return;
+  // A drain closes the connections it knows as idle at once: only those
+  // with nothing left to send, not even the tail of a finished response.
+  bool quiet = live_handlers_ == 0 && streams_.empty() && !reading_done_;
+  if (quiet != quiet_) {
+    quiet_ = quiet;
+    if (quiet) {
+      tracker->idle(&stream());
+    } else {
+      tracker->busy(&stream());
+    }
+  }
+  if (tracker->draining() && !goaway_sent_) {
     // Graceful drain: the streams already received are answered, later
     // ones are refused (the client retries them elsewhere), and the
     // session ends once the last one is done.
@@ -674,6 +685,7 @@ int ServerConnection::onStreamClose(int32_t id, uint32_t error_code) {
                                     nghttp2_http2_strerror(error_code);
     s->fail(downstreamError(ErrorCode::kClosed, std::move(message)));
   }
+  updateIdle();
   return 0;
 }
 

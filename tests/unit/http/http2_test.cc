@@ -9,6 +9,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <cstring>
 #include <list>
 #include <map>
 #include <string>
@@ -243,7 +244,8 @@ class RawClient {
  public:
   using Fields = std::vector<std::pair<std::string, std::string>>;
   struct StreamResult {
-    int status = 0;
+    int status = 0;  // the last one
+    std::vector<int> statuses;
     std::optional<uint32_t> close_code;
   };
 
@@ -254,8 +256,9 @@ class RawClient {
         callbacks, [](nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name,
                       size_t namelen, const uint8_t* value, size_t valuelen, uint8_t, void* self) {
           if (std::string_view(reinterpret_cast<const char*>(name), namelen) == ":status") {
-            static_cast<RawClient*>(self)->streams[frame->hd.stream_id].status =
-                std::stoi(std::string(reinterpret_cast<const char*>(value), valuelen));
+            auto& stream = static_cast<RawClient*>(self)->streams[frame->hd.stream_id];
+            stream.status = std::stoi(std::string(reinterpret_cast<const char*>(value), valuelen));
+            stream.statuses.push_back(stream.status);
           }
           return 0;
         });
@@ -270,7 +273,7 @@ class RawClient {
   }
   ~RawClient() { nghttp2_session_del(session_); }
 
-  int32_t submit(const Fields& fields) {
+  int32_t submit(const Fields& fields, std::string_view body = {}) {
     // nghttp2 lower-cases the names it copies; NO_COPY_NAME sends them as
     // they are, from strings kept here until the connection ends.
     const Fields& kept = kept_.emplace_back(fields);
@@ -280,7 +283,19 @@ class RawClient {
                     reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(),
                     value.size(), NGHTTP2_NV_FLAG_NO_COPY_NAME});
     }
-    int32_t id = nghttp2_submit_request(session_, nullptr, nv.data(), nv.size(), nullptr, nullptr);
+    nghttp2_data_provider provider{};
+    provider.source.ptr = &bodies_.emplace_back(body);
+    provider.read_callback = [](nghttp2_session*, int32_t, uint8_t* buf, size_t length,
+                                uint32_t* flags, nghttp2_data_source* source, void*) -> ssize_t {
+      auto* rest = static_cast<std::string*>(source->ptr);
+      size_t n = std::min(length, rest->size());
+      std::memcpy(buf, rest->data(), n);
+      rest->erase(0, n);
+      if (rest->empty()) *flags |= NGHTTP2_DATA_FLAG_EOF;
+      return static_cast<ssize_t>(n);
+    };
+    int32_t id = nghttp2_submit_request(session_, nullptr, nv.data(), nv.size(),
+                                        body.empty() ? nullptr : &provider, nullptr);
     streams[id];
     return id;
   }
@@ -329,6 +344,7 @@ class RawClient {
   nghttp2_session* session_ = nullptr;
   std::string pending_;
   std::list<Fields> kept_;
+  std::list<std::string> bodies_;
 };
 
 RawClient::Fields requestFields(std::string method = "GET", std::string path = "/hello") {
@@ -837,6 +853,32 @@ TEST_F(Http2Test, MalformedRequestsAreRefused) {
     EXPECT_EQ(observed_.malformed_calls, 2);
     client.close();
     co_await server_done_.wait();
+  });
+}
+
+TEST_F(Http2Test, ContinueIsSentWhenTheBodyIsReadAndSkippedByTheClient) {
+  run([&]() -> Task<void> {
+    asio::co_spawn(io_, serveOne(), asio::detached);
+    RawClient raw(co_await connectRaw());
+    int32_t id = raw.submit(
+        with(with(requestFields("POST", "/grpc"), "expect", "100-continue"), "content-length", "4"),
+        "ping");
+    co_await raw.waitClosed({id});
+    EXPECT_EQ(raw.streams[id].statuses, (std::vector<int>{100, 200}));
+    raw.close();
+    co_await server_done_.wait();
+
+    // Our client skips the interim answer.
+    asio::co_spawn(io_, serveOne(), asio::detached);
+    auto socket = co_await connectRaw();
+    auto client = co_await Http2ClientConnection::start(net::makeTcpStream(std::move(socket)));
+    CO_ASSERT(client.ok());
+    Headers headers;
+    headers.add("expect", "100-continue");
+    auto reply = co_await fetch(**client, "POST", "/grpc", "ping", headers);
+    CO_ASSERT(reply.ok());
+    EXPECT_EQ(reply->status, 200);
+    EXPECT_EQ(reply->body, "reply:ping");
   });
 }
 
