@@ -68,6 +68,12 @@ class Http1Exchange final : public ServerExchange {
     if (request_.expect_continue && !continue_sent_ && !reader_.bodyDone()) keep_alive_ = false;
     // After a malformed body the byte stream cannot frame another request.
     if (body_broken_) keep_alive_ = false;
+    // A body the handler left unread is drained after the response only up
+    // to kMaxDrain bytes; a larger or unknown one closes the connection, and
+    // the response has to say so.
+    if (!reader_.bodyDone() && request_.content_length.value_or(kMaxDrain + 1) > kMaxDrain) {
+      keep_alive_ = false;
+    }
     if (head.status == 101) {
       upgraded_ = true;
       keep_alive_ = false;
