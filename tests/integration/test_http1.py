@@ -191,6 +191,27 @@ class FramingTest(ClassGatehouse):
         self.assertEqual((r.header("connection") or "").lower(), "close")
         self.assertTrue(raw.closed_by_peer())
 
+    def test_unread_body_of_a_local_answer_is_not_parsed_as_a_request(self):
+        before = len(self.a.requests)
+        smuggled = b"GET /smuggled HTTP/1.1\r\nHost: app.test\r\n\r\n"
+        raw = self.raw()
+        raw.send(b"POST /x HTTP/1.1\r\nHost: nowhere.test\r\nContent-Length: %d\r\n\r\n"
+                 % len(smuggled) + smuggled + b"GET /real HTTP/1.1\r\nHost: app.test\r\n\r\n")
+        self.assertEqual(raw.read_response().status, 404)
+        r = raw.read_response()
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.json()["path"], "/real")
+        self.assertEqual([e["path"] for e in self.a.requests[before:]], ["/real"])
+
+    def test_large_unread_body_of_a_local_answer_closes_the_connection(self):
+        raw = self.raw()
+        raw.send(b"POST /x HTTP/1.1\r\nHost: nowhere.test\r\nContent-Length: %d\r\n\r\n"
+                 % (4 * 1024 * 1024))
+        r = raw.read_response()
+        self.assertEqual(r.status, 404)
+        # Gatehouse will not read 4 MiB it has no use for: it says it closes.
+        self.assertEqual((r.header("connection") or "").lower(), "close")
+
     def test_keep_alive_reuses_both_connections(self):
         c = Client(self.port, "app.test")
         self.addCleanup(c.close)
