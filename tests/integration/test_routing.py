@@ -5,7 +5,7 @@ import json
 import re
 import unittest
 
-from harness import ClassGatehouse, Raw, config, curl, header, route
+from harness import ClassGatehouse, Raw, config, curl, dead_port, header, route
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -137,6 +137,21 @@ class RoutingTest(ClassGatehouse):
         # Browsers list text/html first: they get the page.
         r = self.get("nowhere.test", "/x", "-H", "Accept: text/html,application/json")
         self.assertTrue(r.header("content-type").startswith("text/html"))
+
+    def test_access_log_of_a_proxied_request(self):
+        r = self.get("app.test", "/a/logged?secret=1", "-A", "agent/1.0", "-e", "https://ref.example/")
+        self.assertStatus(r, 200)
+        request_id = header(r.json(), "x-request-id")[0]
+        line = self.gatehouse.access_log(request_id)
+        self.assertEqual(line["method"], "GET")
+        self.assertEqual(line["path"], "/a/logged")  # no query in the log
+        self.assertEqual(line["response-code"], 200)
+        self.assertEqual(line["upstream"], "http://127.0.0.1:%d" % self.a.port)
+        self.assertEqual(line["user-agent"], "agent/1.0")
+        self.assertEqual(line["referer"], "https://ref.example/")
+        self.assertEqual(line["size"], len(r.body))
+        self.assertRegex(line["upstream-cluster"], r"^[0-9a-f]+$")
+        self.assertGreater(line["duration"], 0)
 
     def test_request_ids_are_unique(self):
         ids = {self.get("nowhere.test", "/").header("x-request-id") for _ in range(5)}
@@ -351,6 +366,11 @@ class RedirectAndResponseTest(ClassGatehouse):
         self.assertStatus(r, 307)
         self.assertEqual(r.header("location"), "https://redir.test:8443/port/p")
 
+    def test_https_redirect_drops_the_default_http_port(self):
+        r = curl("http://127.0.0.1:%d/https/x" % self.port, "-H", "Host: redir.test:80")
+        self.assertStatus(r, 301)
+        self.assertEqual(r.header("location"), "https://redir.test/https/x")
+
     def test_redirect_carries_response_headers(self):
         r = self.get("redir.test", "/https")
         self.assertEqual(r.header("x-frame-options"), "SAMEORIGIN")
@@ -377,6 +397,31 @@ class RedirectAndResponseTest(ClassGatehouse):
         self.assertEqual(get.status, 200)
         self.assertEqual(get.body, b"hello\n")
         raw.close()
+
+
+class ErrorDetailsTest(ClassGatehouse):
+    @classmethod
+    def setUpClass(cls):
+        cls.dead, cls.dead_port = dead_port()
+        cls.addClassCleanup(cls.dead.close)
+        super().setUpClass()
+
+    @classmethod
+    def make_config(cls):
+        dead = "http://127.0.0.1:%d" % cls.dead_port
+        return config([route("https://details.test", dead, show_error_details=True),
+                       route("https://quiet.test", dead)])
+
+    def test_details_only_when_the_route_asks(self):
+        r = curl("http://details.test:%d/" % self.port, "-H", "Accept: application/json")
+        self.assertStatus(r, 502)
+        self.assertIn("connect", r.json().get("details", ""))
+        r = curl("http://details.test:%d/" % self.port)
+        self.assertIn("connect", r.text)
+        r = curl("http://quiet.test:%d/" % self.port, "-H", "Accept: application/json")
+        self.assertStatus(r, 502)
+        self.assertNotIn("details", r.json())
+        self.assertNotIn(str(self.dead_port), curl("http://quiet.test:%d/" % self.port).text)
 
 
 class BuiltInEndpointTest(ClassGatehouse):
