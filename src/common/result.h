@@ -23,6 +23,9 @@ enum class ErrorCode {
   kTooLarge,
   kClosed,
   kInternal,
+  kAborted,          // a precondition of the caller's state no longer holds; start over
+  kUnauthenticated,  // the caller's credentials are missing or wrong
+  kAlreadyExists,    // the thing asked for is held by someone else
 };
 
 struct Error {
