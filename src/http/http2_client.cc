@@ -18,9 +18,9 @@
 namespace gatehouse::http {
 namespace {
 
-constexpr size_t kReadBuffer = 16 * 1024;
+constexpr size_t kReadBuffer = size_t{16} * 1024;
 // The same bound the HTTP/1 client puts on a response head.
-constexpr size_t kMaxResponseHeadBytes = 256 * 1024;
+constexpr size_t kMaxResponseHeadBytes = size_t{256} * 1024;
 // An upstream that has not taken a single byte of a write for this long
 // is gone; the connection is closed and its streams fail.
 constexpr auto kWriteStallTimeout = std::chrono::seconds(60);
@@ -121,7 +121,8 @@ class ClientExchange final : public UpstreamExchange {
     response_timeout_ = response_timeout;
     idle_timeout_ = idle_timeout;
   }
-  Task<Result<void>> sendHead(const RequestHead& head, std::optional<uint64_t> body_length) override;
+  Task<Result<void>> sendHead(const RequestHead& head,
+                              std::optional<uint64_t> body_length) override;
   Task<Result<void>> sendBody(std::string_view data) override;
   Task<Result<void>> finishRequest() override;
   Task<Result<ResponseHead>> readResponse() override;
@@ -278,7 +279,8 @@ Error ClientExchange::timedOut(std::string_view what) {
 Task<Result<void>> ClientExchange::sendHead(const RequestHead& head,
                                             std::optional<uint64_t> body_length) {
   if (id_ != 0) co_return Error::internal("request already sent");
-  if (head.method == "CONNECT") co_return Error::invalid("http2 upstream: CONNECT is not supported");
+  if (head.method == "CONNECT")
+    co_return Error::invalid("http2 upstream: CONNECT is not supported");
   if (!core_.isAlive()) {
     // Nothing was sent: safe to retry on another connection.
     co_return upstreamError(ErrorCode::kUnavailable, "upstream http2 connection is closed", true);
@@ -307,10 +309,9 @@ Task<Result<void>> ClientExchange::sendHead(const RequestHead& head,
                                       head.has_body ? &provider : nullptr, nullptr);
   if (id < 0) {
     bool exhausted = id == NGHTTP2_ERR_STREAM_ID_NOT_AVAILABLE;
-    co_return upstreamError(ErrorCode::kUnavailable,
-                            std::string("upstream http2: cannot open stream: ") +
-                                nghttp2_strerror(id),
-                            exhausted);
+    co_return upstreamError(
+        ErrorCode::kUnavailable,
+        std::string("upstream http2: cannot open stream: ") + nghttp2_strerror(id), exhausted);
   }
   id_ = id;
   reused_ = core_.streamsStarted() > 0;
@@ -333,8 +334,7 @@ Task<Result<void>> ClientExchange::sendBody(std::string_view data) {
   while (true) {
     if (error_) co_return *error_;
     if (outbound_.size() <= kHttp2SendHighWater || closed_) co_return Result<void>();
-    if (!co_await write_wake_.wait(deadline) && !error_ &&
-        outbound_.size() > kHttp2SendHighWater) {
+    if (!co_await write_wake_.wait(deadline) && !error_ && outbound_.size() > kHttp2SendHighWater) {
       co_return timedOut("request body write");
     }
   }
@@ -386,7 +386,8 @@ Task<Result<std::string_view>> ClientExchange::readBody() {
 
 Result<void> ClientCore::init() {
   nghttp2_session_callbacks* callbacks = nullptr;
-  if (nghttp2_session_callbacks_new(&callbacks) != 0) return Error::internal("http2: out of memory");
+  if (nghttp2_session_callbacks_new(&callbacks) != 0)
+    return Error::internal("http2: out of memory");
   nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks, onBeginHeadersCb);
   nghttp2_session_callbacks_set_on_header_callback(callbacks, onHeaderCb);
   nghttp2_session_callbacks_set_on_invalid_header_callback(callbacks, onInvalidHeaderCb);
@@ -428,7 +429,8 @@ Task<Result<void>> ClientCore::sendPreface() {
   while (true) {
     const uint8_t* data = nullptr;
     ssize_t n = nghttp2_session_mem_send(session(), &data);
-    if (n < 0) co_return Error::internal(std::string("http2: ") + nghttp2_strerror(static_cast<int>(n)));
+    if (n < 0)
+      co_return Error::internal(std::string("http2: ") + nghttp2_strerror(static_cast<int>(n)));
     if (n == 0) break;
     out.append(reinterpret_cast<const char*>(data), static_cast<size_t>(n));
   }
@@ -436,8 +438,8 @@ Task<Result<void>> ClientCore::sendPreface() {
   auto written = co_await owned_stream_->write(out);
   owned_stream_->setDeadline(net::Clock::time_point::max());
   if (!written) {
-    co_return upstreamError(written.error().code, "upstream http2 preface: " + written.error().message,
-                            true);
+    co_return upstreamError(written.error().code,
+                            "upstream http2 preface: " + written.error().message, true);
   }
   co_return Result<void>();
 }
@@ -502,8 +504,9 @@ Task<void> ClientCore::writerMain(std::shared_ptr<ClientCore> self) {
 
 void ClientCore::onWriteFailed(const Error& error) {
   dead_ = true;
-  failAll(upstreamError(error.code == ErrorCode::kTimeout ? ErrorCode::kTimeout : ErrorCode::kClosed,
-                        "upstream http2 write: " + error.message));
+  failAll(
+      upstreamError(error.code == ErrorCode::kTimeout ? ErrorCode::kTimeout : ErrorCode::kClosed,
+                    "upstream http2 write: " + error.message));
   owned_stream_->close();
 }
 
@@ -558,10 +561,12 @@ int ClientCore::onFrameRecv(const nghttp2_frame& frame) {
         e->status_ = e->block_status_;
         e->response_.status = e->block_status_;
         e->response_.headers = std::move(e->block_headers_);
-        if (auto cl = e->response_.headers.get("content-length")) e->content_length_ = parseUint(*cl);
+        if (auto cl = e->response_.headers.get("content-length"))
+          e->content_length_ = parseUint(*cl);
         // Framing is ours to express downstream; HEAD and 304 answers keep
         // it, as they describe a body they do not carry.
-        if (!(e->method_ == "HEAD" || e->status_ == 304)) e->response_.headers.remove("content-length");
+        if (!(e->method_ == "HEAD" || e->status_ == 304))
+          e->response_.headers.remove("content-length");
       } else {
         e->trailers_ = std::move(e->block_headers_);
       }

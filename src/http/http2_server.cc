@@ -17,13 +17,13 @@
 namespace gatehouse::http {
 namespace {
 
-constexpr size_t kReadBuffer = 16 * 1024;
+constexpr size_t kReadBuffer = size_t{16} * 1024;
 constexpr uint32_t kMaxConcurrentStreams = 100;
 // Handler coroutines still running for streams the client has already
 // reset do not count against MAX_CONCURRENT_STREAMS in nghttp2; this caps
 // them so that a reset flood cannot pile up handlers (new streams are
 // refused while it is reached).
-constexpr size_t kMaxLiveHandlers = 2 * kMaxConcurrentStreams;
+constexpr size_t kMaxLiveHandlers = size_t{2} * kMaxConcurrentStreams;
 
 Error downstreamError(ErrorCode code, std::string message) {
   return Error{code, ErrorSource::kDownstream, std::move(message), false};
@@ -313,8 +313,8 @@ Task<Result<void>> ServerStream::sendHead(const ResponseHead& head,
 
   Http2HeaderBlock block;
   block.add(":status", std::to_string(head.status));
-  block.addFields(head.headers, {"content-length", "te", "trailer", "proxy-authenticate",
-                                 "proxy-authorization"});
+  block.addFields(head.headers,
+                  {"content-length", "te", "trailer", "proxy-authenticate", "proxy-authorization"});
   bool bodyless = no_body || head.status == 204 || head.status == 304;
   if (head.status != 204) {
     if (bodyless) {
@@ -385,7 +385,8 @@ Task<Result<void>> ServerStream::finish(const Headers* trailers) {
 
 Result<void> ServerConnection::init() {
   nghttp2_session_callbacks* callbacks = nullptr;
-  if (nghttp2_session_callbacks_new(&callbacks) != 0) return Error::internal("http2: out of memory");
+  if (nghttp2_session_callbacks_new(&callbacks) != 0)
+    return Error::internal("http2: out of memory");
   nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks, onBeginHeadersCb);
   nghttp2_session_callbacks_set_on_header_callback(callbacks, onHeaderCb);
   nghttp2_session_callbacks_set_on_invalid_header_callback(callbacks, onInvalidHeaderCb);
@@ -679,10 +680,9 @@ int ServerConnection::onStreamClose(int32_t id, uint32_t error_code) {
   // The stream is gone: its bytes count only at the connection level now.
   s->releaseWindow();
   if (!s->in_eof_ || !s->response_sent_) {
-    std::string message = error_code == NGHTTP2_NO_ERROR
-                              ? std::string("http2: stream closed")
-                              : std::string("http2: stream reset: ") +
-                                    nghttp2_http2_strerror(error_code);
+    std::string message = error_code == NGHTTP2_NO_ERROR ? std::string("http2: stream closed")
+                                                         : std::string("http2: stream reset: ") +
+                                                               nghttp2_http2_strerror(error_code);
     s->fail(downstreamError(ErrorCode::kClosed, std::move(message)));
   }
   updateIdle();

@@ -12,7 +12,7 @@ namespace {
 // Frames are coalesced into writes of about this size: large enough to
 // amortise a syscall (and fill TLS records), small enough to keep one
 // connection's output buffer modest.
-constexpr size_t kWriteCoalesce = 64 * 1024;
+constexpr size_t kWriteCoalesce = size_t{64} * 1024;
 
 }  // namespace
 
@@ -27,7 +27,7 @@ void Http2BodyQueue::append(std::string_view data) {
   if (offset_ > 0 && offset_ == buffer_.size()) {
     buffer_.clear();
     offset_ = 0;
-  } else if (offset_ >= 64 * 1024 && offset_ * 2 >= buffer_.size()) {
+  } else if (offset_ >= size_t{64} * 1024 && offset_ * 2 >= buffer_.size()) {
     buffer_.erase(0, offset_);
     offset_ = 0;
   }
@@ -136,7 +136,7 @@ Task<void> Http2Session::runWriter() {
     }
     if (stop_writer_ || sessionDone()) break;
     // Do not keep a large buffer on an idle connection.
-    if (out_.capacity() > 16 * 1024) std::string().swap(out_);
+    if (out_.capacity() > size_t{16} * 1024) std::string().swap(out_);
     co_await writer_wake_.wait();
   }
   writer_done_ = true;
@@ -172,6 +172,8 @@ void Http2Session::setIdleDeadline(net::Clock::time_point deadline) {
   applyDeadline();
 }
 
-void Http2Session::applyDeadline() { stream_.setDeadline(std::min(idle_deadline_, write_deadline_)); }
+void Http2Session::applyDeadline() {
+  stream_.setDeadline(std::min(idle_deadline_, write_deadline_));
+}
 
 }  // namespace gatehouse::http

@@ -31,7 +31,7 @@ inline constexpr int32_t kHttp2StreamWindow = 256 * 1024;
 inline constexpr int32_t kHttp2ConnectionWindow = 2 * 1024 * 1024;
 // A stream's outbound bytes that sendBody lets pile up before it waits
 // for the peer to take them.
-inline constexpr size_t kHttp2SendHighWater = 256 * 1024;
+inline constexpr size_t kHttp2SendHighWater = size_t{256} * 1024;
 
 // Wakes a coroutine that waits for a state change. The waiter re-checks
 // its condition after every wake-up: a notify() while nobody waits is
@@ -143,9 +143,7 @@ class Http2Session {
   bool writerDone() const { return writer_done_; }
 
   // Reads from the stream into the owner's buffer.
-  Task<Result<size_t>> readSome(asio::mutable_buffer buffer) {
-    return stream_.readSome(buffer);
-  }
+  Task<Result<size_t>> readSome(asio::mutable_buffer buffer) { return stream_.readSome(buffer); }
   // Feeds received bytes to nghttp2. An error means the connection is
   // unusable (nghttp2 may have queued a GOAWAY for the writer to send).
   Result<void> receive(const uint8_t* data, size_t size);

@@ -79,10 +79,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   settings.limits.max_head_bytes = 8 * 1024;
   settings.limits.reject_underscore_headers = (data[0] & 1) == 0;
   asio::io_context io;
-  asio::co_spawn(io,
-                 http::serveHttp2(std::make_unique<testing::FakeStream>(std::move(chunks)), handler,
-                                  settings),
-                 asio::detached);
+  asio::co_spawn(
+      io,
+      http::serveHttp2(std::make_unique<testing::FakeStream>(std::move(chunks)), handler, settings),
+      asio::detached);
   io.run();
   return 0;
 }

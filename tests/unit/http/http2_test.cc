@@ -30,10 +30,10 @@ using namespace std::chrono_literals;
 constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
 
 // Fails the current test and leaves the coroutine.
-#define CO_ASSERT(cond)                            \
-  if (!(cond)) {                                   \
-    ADD_FAILURE() << "assertion failed: " #cond;   \
-    co_return;                                     \
+#define CO_ASSERT(cond)                          \
+  if (!(cond)) {                                 \
+    ADD_FAILURE() << "assertion failed: " #cond; \
+    co_return;                                   \
   }
 
 // A one-shot event several coroutines can wait for.
@@ -206,8 +206,8 @@ struct Reply {
   std::optional<Headers> trailers;
 };
 
-Task<Result<Reply>> fetch(Http2ClientConnection& connection, std::string method,
-                          std::string target, std::string body = "", Headers headers = {}) {
+Task<Result<Reply>> fetch(Http2ClientConnection& connection, std::string method, std::string target,
+                          std::string body = "", Headers headers = {}) {
   auto exchange = connection.newExchange();
   exchange->setTimeouts(10s, 10s);
   RequestHead head;
@@ -836,8 +836,7 @@ TEST_F(Http2Test, MalformedRequestsAreRefused) {
         client.submit({{":method", "GET"}, {":scheme", "http"}, {":authority", "test.example"}});
     int32_t control = client.submit(with(requestFields(), "x-bad", std::string("a\x01z")));
     int32_t space_name = client.submit(with(requestFields(), "x bad", "1"));
-    int32_t connect =
-        client.submit({{":method", "CONNECT"}, {":authority", "test.example:443"}});
+    int32_t connect = client.submit({{":method", "CONNECT"}, {":authority", "test.example:443"}});
     int32_t other_host = client.submit(with(requestFields(), "host", "other.example"));
     int32_t good = client.submit(with(requestFields(), "host", "test.example"));
     co_await client.waitClosed(
