@@ -9,7 +9,8 @@ import tempfile
 import time
 import unittest
 
-from harness import ClassGatehouse, Raw, config, curl, pattern_chunks, pattern_sha256, route
+from harness import (ClassGatehouse, GatehouseTestCase, Raw, config, curl, pattern_chunks,
+                     pattern_sha256, route)
 
 BODY_SIZE = 200 * 1024 * 1024
 # Peak resident memory allowed for the whole process, far below BODY_SIZE.
@@ -116,6 +117,59 @@ class StreamingTest(ClassGatehouse):
         self.assertEqual(len(r.body), BODY_SIZE)
         self.assertEqual(hashlib.sha256(r.body).hexdigest(), self.body_sha)
 
+    def test_http2_flow_control_applies_backpressure(self):
+        import h2.config
+        import h2.connection
+        import h2.events
+        import socket
+        import ssl
+        base = self.up.big_written
+        ctx = ssl._create_unverified_context()
+        ctx.set_alpn_protocols(["h2"])
+        sock = ctx.wrap_socket(socket.create_connection(("127.0.0.1", self.port), 10),
+                               server_hostname="app.test")
+        self.addCleanup(sock.close)
+        conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+        conn.initiate_connection()
+        conn.send_headers(1, [(":method", "GET"), (":scheme", "https"),
+                              (":authority", "app.test:%d" % self.port),
+                              (":path", "/big/%d" % BODY_SIZE)], end_stream=True)
+        sock.sendall(conn.data_to_send())
+        # The socket is read all the time but no WINDOW_UPDATE is ever sent:
+        # only HTTP/2 flow control can hold the response back now.
+        sock.settimeout(0.05)
+        received = 0
+        last, stable_since = -1, time.monotonic()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                data = sock.recv(65536)
+                if not data:
+                    break
+                for ev in conn.receive_data(data):
+                    if isinstance(ev, h2.events.DataReceived):
+                        received += len(ev.data)
+                out = conn.data_to_send()
+                if out:
+                    sock.sendall(out)
+            except (socket.timeout, ssl.SSLWantReadError):
+                pass
+            written = self.up.big_written - base
+            if written != last:
+                last, stable_since = written, time.monotonic()
+            elif time.monotonic() - stable_since > 0.5:
+                break
+        self.assertLessEqual(received, 65535)
+        self.assertGreater(last, 0)
+        self.assertLess(last, 64 * 1024 * 1024, "the upstream was read far ahead of the client")
+        self.assertMemoryBounded()
+        # Cancel the stream properly (see Http2AbandonedStreamTest for a
+        # client that just goes away).
+        conn.reset_stream(1)
+        conn.close_connection()
+        sock.settimeout(5)
+        sock.sendall(conn.data_to_send())
+
     def test_client_going_away_mid_download(self):
         for _ in range(3):
             raw = Raw(self.port, tls=True, server_name="app.test")
@@ -150,6 +204,75 @@ class StreamingTest(ClassGatehouse):
         self.assertEqual(echo["body_sha256"], pattern_sha256(size))
         # It reached the upstream chunked: nobody knew the length in advance.
         self.assertIn(["Transfer-Encoding", "chunked"], [[k, v] for k, v in echo["headers"]])
+
+
+class Http2AbandonedStreamTest(GatehouseTestCase):
+    @unittest.expectedFailure
+    def test_client_vanishing_during_a_flow_controlled_stream_frees_it(self):
+        # Bug: when an HTTP/2 client closes its TCP connection while a stream
+        # is waiting for flow-control credit (the client stopped sending
+        # WINDOW_UPDATE), the stream's response writer keeps waiting for a
+        # window that can never come: the connection, its upstream
+        # connection and buffers are never released, and SIGTERM waits for
+        # the 15 s drain deadline ("drain deadline reached", 1 open
+        # connection). Any client can leak connections this way.
+        import h2.config
+        import h2.connection
+        import h2.events
+        import socket
+        import ssl
+        up = self.upstream("UP")
+        g = self.start_gatehouse(config([route("https://app.test", up.url)], tls=True))
+        ctx = ssl._create_unverified_context()
+        ctx.set_alpn_protocols(["h2"])
+        sock = ctx.wrap_socket(socket.create_connection(("127.0.0.1", g.port), 10),
+                               server_hostname="app.test")
+        conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+        conn.initiate_connection()
+        conn.send_headers(1, [(":method", "GET"), (":scheme", "https"),
+                              (":authority", "app.test:%d" % g.port),
+                              (":path", "/big/%d" % BODY_SIZE)], end_stream=True)
+        sock.sendall(conn.data_to_send())
+        received = 0
+        while received < 65535:  # the whole initial window, never acknowledged
+            data = sock.recv(65536)
+            self.assertTrue(data)
+            for ev in conn.receive_data(data):
+                if isinstance(ev, h2.events.DataReceived):
+                    received += len(ev.data)
+        sock.close()
+        start = time.monotonic()
+        self.assertEqual(g.stop(), 0)
+        self.assertFalse(g.find("drain deadline reached"), "the abandoned stream held shutdown")
+        self.assertLess(time.monotonic() - start, 5)
+
+
+    def test_client_vanishing_mid_upload_frees_the_stream(self):
+        import h2.config
+        import h2.connection
+        import socket
+        import ssl
+        up = self.upstream("UP")
+        g = self.start_gatehouse(config([route("https://app.test", up.url)], tls=True))
+        ctx = ssl._create_unverified_context()
+        ctx.set_alpn_protocols(["h2"])
+        sock = ctx.wrap_socket(socket.create_connection(("127.0.0.1", g.port), 10),
+                               server_hostname="app.test")
+        conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+        conn.initiate_connection()
+        conn.send_headers(1, [(":method", "POST"), (":scheme", "https"),
+                              (":authority", "app.test:%d" % g.port), (":path", "/upload"),
+                              ("content-length", str(BODY_SIZE))])
+        conn.send_data(1, b"x" * 16000)
+        sock.sendall(conn.data_to_send())
+        sock.close()
+        # A request on a new connection still works, and shutdown is prompt.
+        r = curl("https://app.test:%d/after" % g.port, "--http2")
+        self.assertStatus(r, 200)
+        start = time.monotonic()
+        self.assertEqual(g.stop(), 0)
+        self.assertFalse(g.find("drain deadline reached"))
+        self.assertLess(time.monotonic() - start, 5)
 
 
 if __name__ == "__main__":

@@ -427,7 +427,24 @@ class H2cGrpcTest(ClassGatehouse):
 
     @classmethod
     def make_config(cls):
-        return config([route("https://grpc.test", "h2c://127.0.0.1:%d" % cls.h2c.port)], tls=True)
+        cls.dead, cls.dead_port = dead_port()
+        cls.addClassCleanup(cls.dead.close)
+        return config([route("https://grpc.test", "h2c://127.0.0.1:%d" % cls.h2c.port),
+                       route("https://grpc-dead.test", "h2c://127.0.0.1:%d" % cls.dead_port),
+                       route("https://grpc-h1.test", "h2c://127.0.0.1:%d" % cls.h2c.port)],
+                      tls=True)
+
+    def test_http1_client_to_an_h2c_upstream(self):
+        r = curl("https://grpc-h1.test:%d/pkg.Echo/Say" % self.port, "--http1.1",
+                 "-H", "content-type: application/grpc", "--data-binary", "@-",
+                 input=grpc_frame(b"h1"))
+        self.assertStatus(r, 200)
+        self.assertEqual(r.body, grpc_frame(b"echo:h1"))
+
+    def test_dead_h2c_upstream_is_502(self):
+        r = h2_request(self.port, "grpc-dead.test:%d" % self.port, "/pkg.Echo/Say", method="POST",
+                       headers=self.GRPC_HEADERS, body=grpc_frame(b"x"))
+        self.assertEqual(r.status, 502)
 
     GRPC_HEADERS = [("content-type", "application/grpc"), ("te", "trailers")]
 
