@@ -36,6 +36,8 @@ class RoutingTest(ClassGatehouse):
             route("https://private.test", a, allow_public_unauthenticated_access=False),
             route("https://upper.test", a, prefix="/Case"),
             route("https://ported.test:8443", c),
+            route("https://cors.test", a, allow_public_unauthenticated_access=False,
+                  cors_allow_preflight=True),
         ])
 
     def get(self, host, path, *args):
@@ -110,6 +112,15 @@ class RoutingTest(ClassGatehouse):
         r = self.get("private.test", "/")
         self.assertStatus(r, 403)
         self.assertEqual(len(self.a.requests), before)
+
+    def test_cors_preflight_passes_a_closed_route(self):
+        r = self.get("cors.test", "/api", "-X", "OPTIONS", "-H", "Origin: https://web.example",
+                     "-H", "Access-Control-Request-Method: POST")
+        self.assertStatus(r, 200)
+        self.assertEqual(r.json()["method"], "OPTIONS")
+        # Anything else on that route is refused.
+        self.assertStatus(self.get("cors.test", "/api", "-X", "OPTIONS"), 403)
+        self.assertStatus(self.get("cors.test", "/api", "-H", "Origin: https://web.example"), 403)
 
     def test_404_is_html_with_request_id(self):
         r = self.get("nowhere.test", "/x")
