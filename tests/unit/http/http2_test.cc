@@ -63,7 +63,13 @@ std::string pattern(size_t offset, size_t size) {
 // What the test handler saw, for the assertions.
 struct Observed {
   explicit Observed(asio::io_context& io)
-      : sink_release(io), sink_started(io), reset_data(io), reset_done(io), barrier(io) {}
+      : sink_release(io),
+        sink_started(io),
+        reset_data(io),
+        reset_done(io),
+        barrier(io),
+        ignore_arrived(io),
+        ignore_release(io) {}
   Event sink_release;
   Event sink_started;
   size_t sink_first_piece = 0;
@@ -78,6 +84,10 @@ struct Observed {
   int barrier_size = 0;
   int malformed_calls = 0;
   int counted = 0;
+  int ignore_expected = 0;
+  int ignore_count = 0;
+  Event ignore_arrived;
+  Event ignore_release;
 };
 
 class TestHandler final : public Handler {
@@ -93,6 +103,11 @@ class TestHandler final : public Handler {
     if (path == "/sink") co_return co_await sink(exchange);
     if (path == "/reset") co_return co_await reset(exchange);
     if (path == "/count") ++observed_.counted;
+    if (path == "/ignore") {
+      // Answers without reading the request body, once the test says so.
+      if (++observed_.ignore_count == observed_.ignore_expected) observed_.ignore_arrived.fire();
+      co_await observed_.ignore_release.wait();
+    }
     if (path == "/barrier") {
       if (++observed_.barrier_arrived == observed_.barrier_size) observed_.barrier.fire();
       co_await observed_.barrier.wait();
@@ -604,6 +619,56 @@ TEST_F(Http2Test, UnreadUploadIsHeldBackByFlowControl) {
   });
 }
 
+TEST_F(Http2Test, AnswersThatIgnoreTheUploadLeaveTheConnectionUsable) {
+  run([&]() -> Task<void> {
+    auto client = co_await connect();
+    CO_ASSERT(client);
+    // Together these uploads fill the whole connection window with bytes
+    // no handler reads: unless the server gives them back when it answers,
+    // the upload after them stalls.
+    constexpr int kUploads = 8;
+    constexpr size_t kTotal = 1024 * 1024;
+    constexpr size_t kPiece = 64 * 1024;
+    observed_.ignore_expected = kUploads;
+    int finished = 0;
+    Event all_finished(io_);
+    for (int i = 0; i < kUploads; ++i) {
+      asio::co_spawn(
+          io_,
+          [&]() -> Task<void> {
+            auto exchange = client->newExchange();
+            exchange->setTimeouts(10s, 10s);
+            RequestHead head;
+            head.method = "POST";
+            head.authority = "test.example";
+            head.target = "/ignore";
+            head.has_body = true;
+            bool ok = (co_await exchange->sendHead(head, kTotal)).ok();
+            for (size_t sent = 0; ok && sent < kTotal; sent += kPiece) {
+              ok = (co_await exchange->sendBody(std::string(kPiece, 'i'))).ok();
+            }
+            ok = ok && (co_await exchange->finishRequest()).ok();
+            auto response = co_await exchange->readResponse();
+            EXPECT_TRUE(ok);
+            EXPECT_TRUE(response.ok());
+            if (response) EXPECT_EQ(response->status, 200);
+            if (++finished == kUploads) all_finished.fire();
+          },
+          asio::detached);
+    }
+    co_await observed_.ignore_arrived.wait();
+    asio::steady_timer pause(io_, 300ms);  // lets the windows fill up
+    co_await pause.async_wait(kAwait);
+    observed_.ignore_release.fire();
+    co_await all_finished.wait();
+    std::string upload = pattern(0, 3 * 1024 * 1024);
+    auto echoed = co_await fetch(*client, "POST", "/grpc", upload);  // reads it all, then answers
+    CO_ASSERT(echoed.ok());
+    EXPECT_TRUE(echoed->body == "reply:" + upload);
+    co_await shutdown(client);
+  });
+}
+
 TEST_F(Http2Test, ConcurrentStreamsOnOneConnection) {
   run([&]() -> Task<void> {
     auto client = co_await connect();
@@ -807,6 +872,12 @@ TEST_F(Http2Test, DrainAnswersStreamsInFlightThenEnds) {
     co_await server_done_.wait();
     EXPECT_FALSE(client->isAlive());
     EXPECT_FALSE(client->canOpenStream());
+    // Nothing was sent: a caller may retry elsewhere.
+    auto late = client->newExchange();
+    auto sent = co_await late->sendHead(head, std::nullopt);
+    CO_ASSERT(!sent.ok());
+    EXPECT_TRUE(sent.error().retryable);
+    EXPECT_EQ(sent.error().source, ErrorSource::kUpstream);
   });
 }
 
