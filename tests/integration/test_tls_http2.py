@@ -238,6 +238,11 @@ class Http2Test(ClassGatehouse):
         self.assertEqual(r.status, 200)
         self.assertEqual(r.header("content-length"), "4321")
         self.assertEqual(r.body, b"")
+        # A local answer: one content-length, no body.
+        r = h2_request(self.port, "direct.test:%d" % self.port, "/", method="HEAD")
+        self.assertEqual(r.status, 200)
+        self.assertEqual([v for k, v in r.headers if k == "content-length"], ["6"])
+        self.assertEqual(r.body, b"")
 
     def test_http2_host_header_without_authority(self):
         r = h2_request(self.port, None, "/h", headers=[("host", "app.test:%d" % self.port)],
