@@ -342,7 +342,7 @@ TEST_P(Conformance, OptionsRoundTripAndListTypes) {
   put({rec("t", "1"), rec("u", "1"), rec("v", "1")});
   put({deletion("v", "1")});
   auto types = db().listTypes();
-  ASSERT_TRUE(types.ok());
+  ASSERT_TRUE(types.ok()) << types.error().message;
   std::vector<std::string> sorted = *types;
   std::sort(sorted.begin(), sorted.end());
   EXPECT_THAT(sorted, ElementsAre("t", "u"));
