@@ -181,6 +181,12 @@ Task<Result<size_t>> Http1Reader::readHeadBytes(net::Clock::duration read_timeou
       if ((i + 1 < data.size() && data[i + 1] == '\n') ||
           (i + 2 < data.size() && data[i + 1] == '\r' && data[i + 2] == '\n')) {
         size_t len = data[i + 1] == '\n' ? i + 2 : i + 3;
+        // The whole head may arrive in one read that the buffer had room
+        // for: the limit holds however the bytes were split.
+        if (len > max_head_bytes_) {
+          co_return Error{ErrorCode::kTooLarge, ErrorSource::kDownstream, "header too large",
+                          false};
+        }
         co_return len;
       }
     }
