@@ -451,15 +451,12 @@ Task<void> ServerConnection::run() {
   }
   reading_done_ = true;
   updateIdle();
-  // Nothing more will arrive: bodies still incomplete never will be. The
-  // responses in progress may still go out (a client may half-close).
-  Error truncated = downstreamError(ErrorCode::kClosed, "http2: connection closed by client");
-  for (auto& [id, stream] : streams_) {
-    if (!stream->in_eof_ && !stream->in_error_) {
-      stream->in_error_ = truncated;
-      stream->inbound_.clear();
-      stream->read_wake_.notify();
-    }
+  if (!sessionDone()) {
+    // The client closed (or reset) the connection: it can neither send
+    // the rest of a body nor open a window for a response, so every
+    // stream ends now; a handler waiting for flow-control credit would
+    // otherwise wait for a window that can never come.
+    failAll(downstreamError(ErrorCode::kClosed, "http2: connection closed by client"));
   }
   while (live_handlers_ > 0) co_await handlers_wake_.wait();
   stopWriter();
@@ -562,7 +559,8 @@ int ServerConnection::onHeader(const nghttp2_frame& frame, std::string_view name
     }
     return 0;
   }
-  if (r.headers.size() + s->cookies_.size() >= limits.max_headers) {
+  // Cookie crumbs become one field (RFC 9113 section 8.2.3) and count once.
+  if (r.headers.size() + (s->cookies_.empty() ? 0 : 1) >= limits.max_headers) {
     s->malformed(431, "too many request header fields");
     return 0;
   }

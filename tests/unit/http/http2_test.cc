@@ -264,7 +264,10 @@ class RawClient {
     std::optional<uint32_t> close_code;
   };
 
-  explicit RawClient(tcp::socket socket) : socket_(std::move(socket)) {
+  // `initial_window`: the stream window it grants the server (0 = the
+  // server may send no DATA at all).
+  explicit RawClient(tcp::socket socket, uint32_t initial_window = 65535)
+      : socket_(std::move(socket)) {
     nghttp2_session_callbacks* callbacks = nullptr;
     nghttp2_session_callbacks_new(&callbacks);
     nghttp2_session_callbacks_set_on_header_callback(
@@ -284,7 +287,8 @@ class RawClient {
         });
     nghttp2_session_client_new(&session_, callbacks, this);
     nghttp2_session_callbacks_del(callbacks);
-    nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, nullptr, 0);
+    nghttp2_settings_entry window{NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, initial_window};
+    nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, &window, 1);
   }
   ~RawClient() { nghttp2_session_del(session_); }
 
@@ -335,12 +339,19 @@ class RawClient {
   // Exchanges frames until every stream in `ids` is closed or the
   // connection ends.
   Task<void> waitClosed(const std::vector<int32_t>& ids) {
+    co_await waitFor([&] {
+      bool all = true;
+      for (int32_t id : ids) all = all && streams[id].close_code.has_value();
+      return all;
+    });
+  }
+  // Exchanges frames until `done()` or the connection ends.
+  template <typename Pred>
+  Task<void> waitFor(Pred done) {
     uint8_t buffer[16384];
     while (true) {
       co_await flush();
-      bool all = true;
-      for (int32_t id : ids) all = all && streams[id].close_code.has_value();
-      if (all) co_return;
+      if (done()) co_return;
       auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buffer), kAwait);
       if (ec) co_return;
       if (nghttp2_session_mem_recv(session_, buffer, n) < 0) co_return;
@@ -949,6 +960,20 @@ TEST_F(Http2Test, ContinueIsSentWhenTheBodyIsReadAndSkippedByTheClient) {
     CO_ASSERT(reply.ok());
     EXPECT_EQ(reply->status, 200);
     EXPECT_EQ(reply->body, "reply:ping");
+  });
+}
+
+TEST_F(Http2Test, ClientVanishingWhileAResponseWaitsForWindowEndsTheConnection) {
+  settings_.idle_timeout = 60s;  // longer than the test may take
+  run([&]() -> Task<void> {
+    asio::co_spawn(io_, serveOne(), asio::detached);
+    RawClient raw(co_await connectRaw(), /*initial_window=*/0);
+    int32_t id = raw.submit(requestFields("GET", "/big"));
+    co_await raw.waitFor([&] { return raw.streams[id].status != 0; });
+    EXPECT_EQ(raw.streams[id].status, 200);
+    // The handler now waits for window the client will never grant.
+    raw.close();
+    co_await server_done_.wait();
   });
 }
 
