@@ -1015,6 +1015,7 @@ class H2Response:
         self.trailers = []
         self.reset = None
         self.alpn = None
+        self.goaway = None  # last_stream_id of a GOAWAY, if one came
 
     @property
     def status(self):
@@ -1055,6 +1056,18 @@ def h2_request(port, authority, path, method="GET", headers=(), body=b"", server
         client_side=True, header_encoding="utf-8", validate_outbound_headers=strict,
         normalize_outbound_headers=strict))
     conn.initiate_connection()
+    # h2 4.1 refuses every frame after a GOAWAY, but streams up to its
+    # last_stream_id are still answered (RFC 9113 section 6.8), as in a
+    # graceful shutdown: keep the connection open for them.
+    from hyperframe.frame import GoAwayFrame
+    receive_goaway = conn._frame_dispatch_table[GoAwayFrame]
+
+    def on_goaway(frame):
+        frames, events = receive_goaway(frame)
+        if frame.error_code == 0 and frame.last_stream_id >= 1:
+            conn.state_machine.state = h2.connection.ConnectionState.CLIENT_OPEN
+        return frames, events
+    conn._frame_dispatch_table[GoAwayFrame] = on_goaway
     req = [(":method", method), (":scheme", "https")]
     if authority is not None:
         req.append((":authority", authority))
@@ -1084,7 +1097,11 @@ def h2_request(port, authority, path, method="GET", headers=(), body=b"", server
                     result.reset = ev.error_code
                     done = True
                 elif isinstance(ev, h2.events.ConnectionTerminated):
-                    done = True
+                    # GOAWAY: a stream at or below last_stream_id is still
+                    # answered, so keep reading until it ends.
+                    result.goaway = ev.last_stream_id
+                    if ev.last_stream_id is None or ev.last_stream_id < sid:
+                        done = True
             out = conn.data_to_send()
             if out:
                 sock.sendall(out)
