@@ -412,7 +412,7 @@ class _UpstreamHandler(BaseHTTPRequestHandler):
             "body_sha256": digest.hexdigest(),
             "peer_port": self.client_address[1],
             "client_cert": None,
-            "sni": getattr(self.request, "sni_name", None),
+            "sni": None,
         }
         if isinstance(self.request, ssl.SSLSocket):
             cert = self.request.getpeercert()

@@ -13,7 +13,7 @@ import threading
 import time
 import unittest
 
-from harness import (Client, Gatehouse, GatehouseTestCase, Pki, config, curl, gatehouse_bin,
+from harness import (Client, GatehouseTestCase, Pki, config, curl, gatehouse_bin,
                      h2_request, minimal_env, route)
 
 

@@ -1,7 +1,6 @@
 """Routing, rewrites, request and response headers, redirect and response
 routes, local error pages and the endpoints every host serves."""
 
-import json
 import re
 import unittest
 

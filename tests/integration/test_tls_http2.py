@@ -12,8 +12,8 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import (ClassGatehouse, Client, GatehouseTestCase, Pki, Upstream, config, curl,
-                     h2_request, header, pattern_sha256, route)
+from harness import (ClassGatehouse, GatehouseTestCase, Pki, config, curl, h2_request, header,
+                     pattern_sha256, route)
 
 
 def peer_certificate(port, server_name=None, cafile=None, alpn=None):
