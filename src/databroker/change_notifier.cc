@@ -74,6 +74,16 @@ bool ChangeNotifier::waitNewer(uint64_t after, std::chrono::steady_clock::time_p
   return latest_ > after;
 }
 
+uint64_t ChangeNotifier::generation() const {
+  std::lock_guard lock(mutex_);
+  return wakeups_;
+}
+
+bool ChangeNotifier::waitForChange(uint64_t seen, std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock lock(mutex_);
+  return changed_.wait_until(lock, deadline, [&] { return wakeups_ != seen; });
+}
+
 std::unique_ptr<ChangeNotifier::Watch> ChangeNotifier::watch(std::function<void()> on_change) {
   auto state = std::make_shared<WatchState>();
   state->on_change = std::move(on_change);

@@ -36,6 +36,14 @@ class ChangeNotifier {
   // passes. Returns true if latest() > `after`.
   bool waitNewer(uint64_t after, std::chrono::steady_clock::time_point deadline);
 
+  // Counts publish() and wakeAll() calls. Read it before looking at the
+  // store, then waitForChange() with it: a commit made in between is not
+  // missed.
+  uint64_t generation() const;
+  // Blocks until generation() differs from `seen` or `deadline` passes;
+  // returns whether it differs.
+  bool waitForChange(uint64_t seen, std::chrono::steady_clock::time_point deadline);
+
   // `on_change` runs on the publishing thread after each publish() or
   // wakeAll(); it must be quick and must not block (post work elsewhere).
   std::unique_ptr<Watch> watch(std::function<void()> on_change);

@@ -1,0 +1,29 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/duration.h"
+#include "common/result.h"
+#include "databroker/client.h"
+
+namespace gatehouse::databroker {
+
+struct GrpcClientOptions {
+  // `databroker_service_url(s)`: http://host:port (or https://). One URL may
+  // name a host that resolves to several addresses; several URLs must be IP
+  // addresses. gRPC balances round-robin across the addresses and skips
+  // those whose health check fails.
+  std::vector<std::string> urls;
+  // Raw bytes of `shared_secret`, for the per-call JWT.
+  std::string shared_secret;
+  // Deadline of a unary call (`grpc_client_timeout`); streams have none.
+  Duration timeout = std::chrono::seconds(10);
+};
+
+// The Client of a databroker in another process. Completions and stream
+// callbacks run on gRPC's threads.
+Result<std::unique_ptr<Client>> makeGrpcClient(GrpcClientOptions options);
+
+}  // namespace gatehouse::databroker
