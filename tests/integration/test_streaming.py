@@ -207,15 +207,11 @@ class StreamingTest(ClassGatehouse):
 
 
 class Http2AbandonedStreamTest(GatehouseTestCase):
-    @unittest.expectedFailure
     def test_client_vanishing_during_a_flow_controlled_stream_frees_it(self):
-        # Bug: when an HTTP/2 client closes its TCP connection while a stream
-        # is waiting for flow-control credit (the client stopped sending
-        # WINDOW_UPDATE), the stream's response writer keeps waiting for a
-        # window that can never come: the connection, its upstream
-        # connection and buffers are never released, and SIGTERM waits for
-        # the 15 s drain deadline ("drain deadline reached", 1 open
-        # connection). Any client can leak connections this way.
+        # A client that stops sending WINDOW_UPDATE and then closes its TCP
+        # connection: the stream waiting for flow-control credit must end
+        # with the connection, freeing it and its upstream connection, so
+        # that SIGTERM does not wait for the drain deadline.
         import h2.config
         import h2.connection
         import h2.events
