@@ -62,6 +62,24 @@ struct SecretOptions {
   bool cookie_secret_generated = false;
 };
 
+// The databroker: where it stores records, and where gRPC services listen
+// and are reached (`databroker_storage_*`, `grpc_address`,
+// `databroker_service_url(s)`).
+struct DatabrokerOptions {
+  std::string storage_type = "memory";  // memory, file, postgres
+  // A file path (file) or a libpq connection string (postgres); relative
+  // paths are resolved against the config file's directory.
+  std::string storage_connection_string;
+  // The key it came from, for messages: databroker_storage_connection_string
+  // or databroker_storage_connection_string_file.
+  std::string storage_connection_setting = "databroker_storage_connection_string";
+  // Where gRPC services listen; "" = Pomerium's default (":443", or ":5443"
+  // when proxy or authenticate run in the same process).
+  std::string grpc_address;
+  // Where other services reach the databroker in split mode.
+  std::vector<std::string> service_urls;
+};
+
 struct UpstreamUrl {
   std::string scheme;  // http, https, h2c
   std::string host;    // lower-case host name or IP literal (no brackets)
@@ -167,6 +185,7 @@ struct Options {
   ListenerOptions listener;
   HttpOptions http;
   SecretOptions secrets;
+  DatabrokerOptions databroker;
   std::vector<Route> routes;
   // Files the config names (certificates, CAs, secrets); a change to any of
   // them triggers a reload, as a change to the config file does.

@@ -63,10 +63,7 @@ constexpr ExtraKey kExtraKeys[] = {
     {"authorize_service_url", ExtraKind::kString},
     {"authorize_service_urls", ExtraKind::kList},
     {"authorize_internal_service_url", ExtraKind::kString},
-    {"databroker_service_url", ExtraKind::kString},
-    {"databroker_service_urls", ExtraKind::kList},
     {"databroker_internal_service_url", ExtraKind::kString},
-    {"grpc_address", ExtraKind::kString},
     {"grpc_insecure", ExtraKind::kBool},
     {"grpc_client_timeout", ExtraKind::kDuration},
     {"override_certificate_name", ExtraKind::kString},
@@ -100,9 +97,6 @@ constexpr ExtraKey kExtraKeys[] = {
     {"signout_redirect_url", ExtraKind::kString},
     {"programmatic_redirect_domain_whitelist", ExtraKind::kList},
     // Databroker.
-    {"databroker_storage_type", ExtraKind::kString},
-    {"databroker_storage_connection_string", ExtraKind::kString},
-    {"databroker_storage_connection_string_file", ExtraKind::kPath},
     {"databroker_cluster_node_id", ExtraKind::kString},
     {"databroker_cluster_leader_id", ExtraKind::kString},
     {"databroker_cluster_nodes", ExtraKind::kAny},
@@ -370,6 +364,25 @@ void parseHeadersWithUnderscoresAction(OptionsBuilder& b, const Value& v) {
             {"reject", "drop_header", "allow"}, {{"reject_request", "reject"}});
 }
 
+void parseDatabrokerStorageType(OptionsBuilder& b, const Value& v) {
+  setChoice(b, v, b.options().databroker.storage_type, {"memory", "file", "postgres"}, {});
+}
+
+// databroker_service_url and databroker_service_urls both add to one list.
+void parseDatabrokerServiceUrls(OptionsBuilder& b, const Value& v) {
+  auto urls = b.ctx().readStringList(v);
+  if (!urls) return;
+  auto& pending = b.pending().databroker_service_urls;
+  if (!pending) pending.emplace();
+  for (auto& url : *urls) {
+    if (!startsWith(url, "http://") && !startsWith(url, "https://")) {
+      b.ctx().error(v.path, quote(url) + " is not an http:// or https:// URL");
+      continue;
+    }
+    pending->push_back(std::move(url));
+  }
+}
+
 using Pending = OptionsBuilder::Pending;
 
 // The table of global keys Gatehouse acts on: adding a key is one line here.
@@ -413,6 +426,15 @@ constexpr HandledKey kHandledKeys[] = {
     {"routes", KeyShape::kRoutes, pendingValueKey<&Pending::routes>},
     {"policy", KeyShape::kRoutes, pendingValueKey<&Pending::policy>},
     {"downstream_mtls", KeyShape::kStructured, parseDownstreamMtls},
+    {"databroker_storage_type", KeyShape::kScalar, parseDatabrokerStorageType},
+    {"databroker_storage_connection_string", KeyShape::kScalar,
+     pendingKey<&Pending::databroker_storage_connection_string>},
+    {"databroker_storage_connection_string_file", KeyShape::kScalar,
+     pendingKey<&Pending::databroker_storage_connection_string_file>},
+    {"grpc_address", KeyShape::kScalar,
+     listenAddressKey<&Options::databroker, &DatabrokerOptions::grpc_address>},
+    {"databroker_service_url", KeyShape::kScalar, parseDatabrokerServiceUrls},
+    {"databroker_service_urls", KeyShape::kScalar, parseDatabrokerServiceUrls},
 };
 
 std::optional<std::string> readUrandom(size_t size, std::string& problem) {
@@ -497,6 +519,7 @@ Options OptionsBuilder::finish() {
   finishCertificates();
   finishResponseHeaders();
   finishSecrets();
+  finishDatabroker();
   options_.watched_files = ctx_.takeWatchedFiles();
   return std::move(options_);
 }
@@ -619,6 +642,54 @@ void OptionsBuilder::finishSecrets() {
   finishSecret("cookie_secret", pending_.cookie_secret, pending_.cookie_secret_file,
                options_.secrets.cookie_secret, options_.secrets.cookie_secret_generated,
                authenticate && !all_in_one);
+}
+
+void OptionsBuilder::finishDatabroker() {
+  DatabrokerOptions& databroker = options_.databroker;
+  if (pending_.databroker_service_urls) databroker.service_urls = *pending_.databroker_service_urls;
+  const auto& inline_value = pending_.databroker_storage_connection_string;
+  const auto& file = pending_.databroker_storage_connection_string_file;
+  std::optional<std::string> text;
+  std::string key = "databroker_storage_connection_string";
+  if (file && !file->empty()) {
+    if (inline_value && !inline_value->empty()) {
+      ctx_.warn(key, "ignored because databroker_storage_connection_string_file is set");
+    }
+    key = "databroker_storage_connection_string_file";
+    text = ctx_.readFile(key, *file);
+    if (!text) return;
+    // Files written by editors and `echo` end in a newline.
+    while (!text->empty() && (text->back() == '\n' || text->back() == '\r')) text->pop_back();
+  } else if (inline_value && !inline_value->empty()) {
+    text = *inline_value;
+  }
+  databroker.storage_connection_setting = key;
+  if (databroker.storage_type == "memory") {
+    if (text) databroker.storage_connection_string = std::move(*text);
+    return;
+  }
+  if (!text || text->empty()) {
+    ctx_.error(key, "required when databroker_storage_type is " + databroker.storage_type);
+    return;
+  }
+  if (databroker.storage_type == "file") {
+    std::string path = *text;
+    if (startsWith(path, "file://")) path = path.substr(7);
+    if (path.empty()) {
+      ctx_.error(key, "expected a file path or a file:// URL");
+      return;
+    }
+    databroker.storage_connection_string = ctx_.resolvePath(path);
+    return;
+  }
+  // postgres: a libpq URI or key=value pairs; libpq checks the rest when
+  // the databroker connects.
+  if (!startsWith(*text, "postgres://") && !startsWith(*text, "postgresql://") &&
+      text->find('=') == std::string::npos) {
+    ctx_.error(key, "expected a postgres:// or postgresql:// URI or libpq key=value pairs");
+    return;
+  }
+  databroker.storage_connection_string = std::move(*text);
 }
 
 void OptionsBuilder::finishSecret(std::string_view name,

@@ -66,6 +66,9 @@ class OptionsBuilder {
     std::optional<std::string> cookie_secret;
     std::optional<std::string> cookie_secret_file;
     std::optional<std::vector<HeaderValue>> set_response_headers;
+    std::optional<std::string> databroker_storage_connection_string;
+    std::optional<std::string> databroker_storage_connection_string_file;
+    std::optional<std::vector<std::string>> databroker_service_urls;
   };
 
   ParseContext& ctx() { return ctx_; }
@@ -77,6 +80,7 @@ class OptionsBuilder {
   void finishCertificates();
   void finishResponseHeaders();
   void finishSecrets();
+  void finishDatabroker();
   void finishSecret(std::string_view name, const std::optional<std::string>& inline_value,
                     const std::optional<std::string>& file, std::string& out, bool& generated,
                     bool required);
