@@ -10,7 +10,7 @@ packages=(
   libboost1.81-dev libssl-dev libyaml-cpp-dev nlohmann-json3-dev libre2-dev libnghttp2-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libsqlite3-dev libpq-dev
   # tests and fuzzing
-  libgtest-dev libgmock-dev libclang-rt-14-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev
   # real peers used by the tests and the demo
   curl openssl python3 python3-websockets python3-h2 python3-grpcio python3-protobuf
   nghttp2-client procps postgresql-15
