@@ -61,10 +61,22 @@ int64_t micros(Timestamp t) { return t.time_since_epoch().count(); }
 int64_t micros(Duration d) { return std::chrono::duration_cast<std::chrono::microseconds>(d).count(); }
 Timestamp fromMicros(int64_t us) { return Timestamp(std::chrono::microseconds(us)); }
 
-// libpq's error text without the trailing newline.
+// libpq's error text on one line (it may span several, with a hint
+// indented on the next).
 std::string pqMessage(const char* text) {
-  std::string message = text ? text : "";
-  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+  std::string message;
+  bool line_break = false;
+  for (const char* p = text ? text : ""; *p != '\0'; ++p) {
+    if (*p == '\n') {
+      line_break = true;
+    } else if (line_break && (*p == ' ' || *p == '\t')) {
+      continue;
+    } else {
+      if (line_break) message += "; ";
+      line_break = false;
+      message += *p;
+    }
+  }
   return message;
 }
 

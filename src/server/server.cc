@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "crypto/random.h"
 #include "crypto/self_signed.h"
+#include "databroker/storage.h"
 #include "http/http1_server.h"
 #include "http/http2_server.h"
 #include "net/stream_factory.h"
@@ -254,6 +255,13 @@ class Server::Impl {
     redirect_address_ = options.listener.http_redirect_addr;
     watched_ = options.watched_files;
     content_hash_ = hashInputs();
+    // The databroker's storage is opened (and checked) once, at start.
+    const auto& db = options.databroker;
+    auto backend = databroker::openBackend(
+        {db.storage_type, db.storage_connection_string, db.storage_connection_setting, {}});
+    if (!backend) return backend.error();
+    databroker_ = std::move(*backend);
+    databroker_cleaner_ = std::make_unique<databroker::PeriodicCleaner>(databroker_);
 
     auto snapshot = proxy::Snapshot::create(std::move(options), ++generation_,
                                             fallback_cert_ ? &*fallback_cert_ : nullptr);
@@ -452,6 +460,8 @@ class Server::Impl {
   std::string redirect_address_;
   std::vector<std::string> watched_;
   uint64_t content_hash_ = 0;
+  std::shared_ptr<databroker::Backend> databroker_;
+  std::unique_ptr<databroker::PeriodicCleaner> databroker_cleaner_;
   std::vector<std::unique_ptr<Worker>> workers_;
   asio::io_context control_{1};
   asio::steady_timer reload_timer_{control_};
