@@ -25,7 +25,7 @@ class Http1UpstreamExchange final : public UpstreamExchange {
   ~Http1UpstreamExchange() override {
     // Bytes after the end of the response (a body on a 204, say) would be
     // read as the next request's response: such a connection is closed.
-    bool reusable = done_ && connection_->reader.keepAlive() && request_keep_alive_ &&
+    bool reusable = done_ && request_sent_ && connection_->reader.keepAlive() && request_keep_alive_ &&
                     connection_->reader.bodyDone() && !connection_->reader.hasBuffered() &&
                     connection_->stream->isOpen();
     if (reusable && return_) {
@@ -121,6 +121,7 @@ class Http1UpstreamExchange final : public UpstreamExchange {
       buffer_.clear();
       if (!r) co_return upstreamFailure(r.error(), "upstream write");
     }
+    request_sent_ = true;
     if (response_timeout_.count() > 0) {
       response_deadline_ = net::Clock::now() + response_timeout_;
     }
@@ -185,6 +186,7 @@ class Http1UpstreamExchange final : public UpstreamExchange {
   bool response_started_ = false;
   bool done_ = false;
   bool request_keep_alive_ = true;
+  bool request_sent_ = false;  // only a fully sent request leaves the connection reusable
 };
 
 }  // namespace

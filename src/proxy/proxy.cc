@@ -463,9 +463,19 @@ Task<void> Proxy::forward(Request& r) {
     (void)known_length;
     if (sent) sent = co_await upstream->finishRequest();
     Result<http::ResponseHead> response = Error::internal("not sent");
-    if (sent) response = co_await upstream->readResponse();
-    if (!sent || !response) {
-      last_error = sent ? response.error() : sent.error();
+    if (sent) {
+      response = co_await upstream->readResponse();
+    } else if (body_touched) {
+      // An upstream may answer early (413, say) and close without reading
+      // the rest of the body; our write then fails, but its answer is
+      // already here to be read, and it is the one the client should get.
+      response = co_await upstream->readResponse();
+      if (!response) response = sent.error();
+    } else {
+      response = sent.error();
+    }
+    if (!response) {
+      last_error = response.error();
       // A keep-alive connection the upstream closed while it sat idle:
       // safe to repeat on a new connection if no body went out.
       if (upstream->reusedConnection() && !upstream->responseStarted() && !body_touched &&
