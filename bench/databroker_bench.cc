@@ -222,6 +222,7 @@ void registerAll() {
 }  // namespace gatehouse::databroker
 
 int main(int argc, char** argv) {
+  gatehouse::databroker::GrpcLibraryScope grpc;
   gatehouse::databroker::registerAll();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

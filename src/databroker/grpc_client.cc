@@ -1,5 +1,6 @@
 #include "databroker/grpc_client.h"
 
+#include <grpc/grpc.h>
 #include <grpcpp/grpcpp.h>
 
 #include "databroker/proto_convert.h"
@@ -76,12 +77,52 @@ Result<Target> targetFor(const std::vector<std::string>& urls) {
   return target;
 }
 
+// Counts the calls and streams of a client that gRPC has not finished with.
+// Each holds a Ticket, declared as its first member so that it is released
+// last; the client's destructor waits for all of them, so that the channel
+// (and with it, possibly, gRPC itself) is released on the caller's thread,
+// not on one of gRPC's.
+class Outstanding {
+ public:
+  class Ticket {
+   public:
+    explicit Ticket(std::shared_ptr<Outstanding> owner) : owner_(std::move(owner)) {
+      std::lock_guard lock(owner_->mutex_);
+      ++owner_->count_;
+    }
+    Ticket(Ticket&& other) noexcept = default;
+    Ticket(const Ticket&) = delete;
+    Ticket& operator=(const Ticket&) = delete;
+    Ticket& operator=(Ticket&&) = delete;
+    ~Ticket() {
+      if (!owner_) return;
+      std::lock_guard lock(owner_->mutex_);
+      if (--owner_->count_ == 0) owner_->idle_.notify_all();
+    }
+
+   private:
+    std::shared_ptr<Outstanding> owner_;
+  };
+
+  void waitIdle() {
+    std::unique_lock lock(mutex_);
+    idle_.wait(lock, [this] { return count_ == 0; });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable idle_;
+  size_t count_ = 0;
+};
+using Ticket = Outstanding::Ticket;
+
 // One change stream: a gRPC read reactor that hands each record to the gate.
 // It keeps itself alive until gRPC calls OnDone.
 class SyncReactor final : public grpc::ClientReadReactor<pb::SyncResponse>,
                           public std::enable_shared_from_this<SyncReactor> {
  public:
-  explicit SyncReactor(SyncHandler handler) : gate_(std::move(handler)) {}
+  SyncReactor(Ticket ticket, SyncHandler handler)
+      : ticket_(std::move(ticket)), gate_(std::move(handler)) {}
 
   grpc::ClientContext& context() { return context_; }
   pb::SyncRequest& request() { return request_; }
@@ -124,6 +165,7 @@ class SyncReactor final : public grpc::ClientReadReactor<pb::SyncResponse>,
   }
 
  private:
+  Ticket ticket_;
   grpc::ClientContext context_;
   pb::SyncRequest request_;
   pb::SyncResponse response_;
@@ -145,7 +187,8 @@ class GrpcSyncStream final : public SyncStream {
 class SnapshotReactor final : public grpc::ClientReadReactor<pb::SyncLatestResponse>,
                               public std::enable_shared_from_this<SnapshotReactor> {
  public:
-  explicit SnapshotReactor(Callback<Snapshot> done) : done_(std::move(done)) {}
+  SnapshotReactor(Ticket ticket, Callback<Snapshot> done)
+      : ticket_(std::move(ticket)), done_(std::move(done)) {}
 
   grpc::ClientContext& context() { return context_; }
   pb::SyncLatestRequest& request() { return request_; }
@@ -189,6 +232,7 @@ class SnapshotReactor final : public grpc::ClientReadReactor<pb::SyncLatestRespo
   }
 
  private:
+  Ticket ticket_;
   grpc::ClientContext context_;
   pb::SyncLatestRequest request_;
   pb::SyncLatestResponse response_;
@@ -205,9 +249,10 @@ class GrpcClient final : public Client {
       : stub_(pb::DataBrokerService::NewStub(channel)),
         channel_(std::move(channel)),
         options_(std::move(options)) {}
+  ~GrpcClient() override { outstanding_->waitIdle(); }
 
   void get(std::string type, std::string id, Callback<Record> done) override {
-    auto call = std::make_shared<Call<pb::GetRequest, pb::GetResponse>>();
+    auto call = std::make_shared<Call<pb::GetRequest, pb::GetResponse>>(Ticket(outstanding_));
     call->request.set_type(std::move(type));
     call->request.set_id(std::move(id));
     start(call, [](auto* rpc, auto&&... args) { rpc->Get(args...); },
@@ -218,7 +263,7 @@ class GrpcClient final : public Client {
   }
 
   void put(std::vector<Record> records, Callback<PutResult> done) override {
-    auto call = std::make_shared<Call<pb::PutRequest, pb::PutResponse>>();
+    auto call = std::make_shared<Call<pb::PutRequest, pb::PutResponse>>(Ticket(outstanding_));
     for (const auto& record : records) {
       if (auto converted = proto::toProto(record, *call->request.add_records()); !converted) {
         return fail(done, converted.error());
@@ -230,7 +275,7 @@ class GrpcClient final : public Client {
 
   void patch(std::vector<Record> records, std::vector<std::string> field_mask,
              Callback<PutResult> done) override {
-    auto call = std::make_shared<Call<pb::PatchRequest, pb::PatchResponse>>();
+    auto call = std::make_shared<Call<pb::PatchRequest, pb::PatchResponse>>(Ticket(outstanding_));
     for (const auto& record : records) {
       if (auto converted = proto::toProto(record, *call->request.add_records()); !converted) {
         return fail(done, converted.error());
@@ -242,7 +287,7 @@ class GrpcClient final : public Client {
   }
 
   void query(Query query, Callback<QueryResult> done) override {
-    auto call = std::make_shared<Call<pb::QueryRequest, pb::QueryResponse>>();
+    auto call = std::make_shared<Call<pb::QueryRequest, pb::QueryResponse>>(Ticket(outstanding_));
     call->request.set_type(query.type);
     call->request.set_query(query.search);
     call->request.set_offset(static_cast<int64_t>(query.offset));
@@ -263,7 +308,7 @@ class GrpcClient final : public Client {
   }
 
   void syncLatest(std::string type, Callback<Snapshot> done) override {
-    auto reactor = std::make_shared<SnapshotReactor>(std::move(done));
+    auto reactor = std::make_shared<SnapshotReactor>(Ticket(outstanding_), std::move(done));
     prepare(reactor->context(), /*deadline=*/true);
     reactor->request().set_type(std::move(type));
     reactor->begin(*stub_);
@@ -271,7 +316,7 @@ class GrpcClient final : public Client {
 
   std::unique_ptr<SyncStream> sync(SyncPosition from, std::string type,
                                    SyncHandler handler) override {
-    auto reactor = std::make_shared<SyncReactor>(std::move(handler));
+    auto reactor = std::make_shared<SyncReactor>(Ticket(outstanding_), std::move(handler));
     prepare(reactor->context(), /*deadline=*/false);
     reactor->request().set_server_version(from.server_version);
     reactor->request().set_record_version(from.record_version);
@@ -281,7 +326,7 @@ class GrpcClient final : public Client {
   }
 
   void serverInfo(Callback<ServerInfo> done) override {
-    auto call = std::make_shared<Call<google::protobuf::Empty, pb::ServerInfoResponse>>();
+    auto call = std::make_shared<Call<google::protobuf::Empty, pb::ServerInfoResponse>>(Ticket(outstanding_));
     start(call, [](auto* rpc, auto&&... args) { rpc->ServerInfo(args...); },
           [done](pb::ServerInfoResponse& response) {
             done(ServerInfo{response.server_version(), response.earliest_record_version(),
@@ -291,7 +336,7 @@ class GrpcClient final : public Client {
   }
 
   void listTypes(Callback<std::vector<std::string>> done) override {
-    auto call = std::make_shared<Call<google::protobuf::Empty, pb::ListTypesResponse>>();
+    auto call = std::make_shared<Call<google::protobuf::Empty, pb::ListTypesResponse>>(Ticket(outstanding_));
     start(call, [](auto* rpc, auto&&... args) { rpc->ListTypes(args...); },
           [done](pb::ListTypesResponse& response) {
             done(std::vector<std::string>(response.types().begin(), response.types().end()));
@@ -300,7 +345,7 @@ class GrpcClient final : public Client {
   }
 
   void getOptions(std::string type, Callback<TypeOptions> done) override {
-    auto call = std::make_shared<Call<pb::GetOptionsRequest, pb::GetOptionsResponse>>();
+    auto call = std::make_shared<Call<pb::GetOptionsRequest, pb::GetOptionsResponse>>(Ticket(outstanding_));
     call->request.set_type(std::move(type));
     start(call, [](auto* rpc, auto&&... args) { rpc->GetOptions(args...); },
           [done](pb::GetOptionsResponse& response) { done(proto::fromProto(response.options())); },
@@ -308,7 +353,7 @@ class GrpcClient final : public Client {
   }
 
   void setOptions(std::string type, TypeOptions options, Callback<void> done) override {
-    auto call = std::make_shared<Call<pb::SetOptionsRequest, pb::SetOptionsResponse>>();
+    auto call = std::make_shared<Call<pb::SetOptionsRequest, pb::SetOptionsResponse>>(Ticket(outstanding_));
     call->request.set_type(std::move(type));
     proto::toProto(options, *call->request.mutable_options());
     start(call, [](auto* rpc, auto&&... args) { rpc->SetOptions(args...); },
@@ -316,7 +361,7 @@ class GrpcClient final : public Client {
   }
 
   void clear(Callback<ClearResult> done) override {
-    auto call = std::make_shared<Call<google::protobuf::Empty, pb::ClearResponse>>();
+    auto call = std::make_shared<Call<google::protobuf::Empty, pb::ClearResponse>>(Ticket(outstanding_));
     start(call, [](auto* rpc, auto&&... args) { rpc->Clear(args...); },
           [done](pb::ClearResponse& response) {
             done(ClearResult{response.old_server_version(), response.new_server_version()});
@@ -325,7 +370,7 @@ class GrpcClient final : public Client {
   }
 
   void acquireLease(std::string name, Duration ttl, Callback<std::string> done) override {
-    auto call = std::make_shared<Call<pb::AcquireLeaseRequest, pb::AcquireLeaseResponse>>();
+    auto call = std::make_shared<Call<pb::AcquireLeaseRequest, pb::AcquireLeaseResponse>>(Ticket(outstanding_));
     call->request.set_name(std::move(name));
     proto::toProto(ttl, *call->request.mutable_duration());
     start(call, [](auto* rpc, auto&&... args) { rpc->AcquireLease(args...); },
@@ -333,7 +378,7 @@ class GrpcClient final : public Client {
   }
 
   void renewLease(std::string name, std::string id, Duration ttl, Callback<void> done) override {
-    auto call = std::make_shared<Call<pb::RenewLeaseRequest, google::protobuf::Empty>>();
+    auto call = std::make_shared<Call<pb::RenewLeaseRequest, google::protobuf::Empty>>(Ticket(outstanding_));
     call->request.set_name(std::move(name));
     call->request.set_id(std::move(id));
     proto::toProto(ttl, *call->request.mutable_duration());
@@ -342,7 +387,7 @@ class GrpcClient final : public Client {
   }
 
   void releaseLease(std::string name, std::string id, Callback<void> done) override {
-    auto call = std::make_shared<Call<pb::ReleaseLeaseRequest, google::protobuf::Empty>>();
+    auto call = std::make_shared<Call<pb::ReleaseLeaseRequest, google::protobuf::Empty>>(Ticket(outstanding_));
     call->request.set_name(std::move(name));
     call->request.set_id(std::move(id));
     start(call, [](auto* rpc, auto&&... args) { rpc->ReleaseLease(args...); },
@@ -352,6 +397,8 @@ class GrpcClient final : public Client {
  private:
   template <typename Request, typename Response>
   struct Call {
+    explicit Call(Ticket t) : ticket(std::move(t)) {}
+    Ticket ticket;
     grpc::ClientContext context;
     Request request;
     Response response;
@@ -370,8 +417,10 @@ class GrpcClient final : public Client {
   // Completes `done` with an error on another thread: callbacks never run
   // inline.
   template <typename T>
-  static void fail(const Callback<T>& done, Error error) {
-    std::thread([done, error = std::move(error)] { done(error); }).detach();
+  void fail(const Callback<T>& done, Error error) {
+    std::thread([done, error = std::move(error), ticket = Ticket(outstanding_)] {
+      done(error);
+    }).detach();
   }
 
   void prepare(grpc::ClientContext& context, bool deadline) {
@@ -398,9 +447,13 @@ class GrpcClient final : public Client {
   std::unique_ptr<pb::DataBrokerService::Stub> stub_;
   std::shared_ptr<grpc::Channel> channel_;
   GrpcClientOptions options_;
+  std::shared_ptr<Outstanding> outstanding_ = std::make_shared<Outstanding>();
 };
 
 }  // namespace
+
+GrpcLibraryScope::GrpcLibraryScope() { grpc_init(); }
+GrpcLibraryScope::~GrpcLibraryScope() { grpc_shutdown_blocking(); }
 
 Result<std::unique_ptr<Client>> makeGrpcClient(GrpcClientOptions options) {
   auto target = targetFor(options.urls);

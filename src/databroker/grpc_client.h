@@ -26,4 +26,17 @@ struct GrpcClientOptions {
 // callbacks run on gRPC's threads.
 Result<std::unique_ptr<Client>> makeGrpcClient(GrpcClientOptions options);
 
+// Keeps gRPC initialised while it lives and shuts it down completely (on
+// this thread) when destroyed. Hold one in main() around everything that
+// uses gRPC: otherwise the last gRPC object may be released on one of
+// gRPC's threads while the process exits, and gRPC's clean-up then races
+// the exit.
+class GrpcLibraryScope {
+ public:
+  GrpcLibraryScope();
+  ~GrpcLibraryScope();
+  GrpcLibraryScope(const GrpcLibraryScope&) = delete;
+  GrpcLibraryScope& operator=(const GrpcLibraryScope&) = delete;
+};
+
 }  // namespace gatehouse::databroker

@@ -23,6 +23,18 @@ using namespace std::chrono_literals;
 
 const std::string kSecret = "0123456789abcdef0123456789abcdef";
 
+// gRPC stays initialised for the whole program and is shut down on the main
+// thread at the end, as main() of a real process does.
+class GrpcEnvironment : public ::testing::Environment {
+ public:
+  void SetUp() override { scope_ = std::make_unique<GrpcLibraryScope>(); }
+  void TearDown() override { scope_.reset(); }
+
+ private:
+  std::unique_ptr<GrpcLibraryScope> scope_;
+};
+const auto* const kGrpcEnvironment = ::testing::AddGlobalTestEnvironment(new GrpcEnvironment);
+
 nlohmann::json json(const std::string& text) { return nlohmann::json::parse(text); }
 
 std::vector<std::string> ids(const std::vector<Record>& records) {
