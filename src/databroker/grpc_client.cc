@@ -309,7 +309,9 @@ class GrpcClient final : public Client {
 
   void syncLatest(std::string type, Callback<Snapshot> done) override {
     auto reactor = std::make_shared<SnapshotReactor>(Ticket(outstanding_), std::move(done));
-    prepare(reactor->context(), /*deadline=*/true);
+    // No deadline: a large snapshot may take a while; keepalive pings notice
+    // a databroker that died.
+    prepare(reactor->context(), /*deadline=*/false);
     reactor->request().set_type(std::move(type));
     reactor->begin(*stub_);
   }

@@ -309,12 +309,14 @@ class PostgresBackend final : public Backend {
   Result<PutResult> put(std::vector<Record> records) override {
     if (auto valid = validatePut(records); !valid) return valid.error();
     return write([&](WriteContext& w) -> Result<std::vector<Record>> {
-      std::set<std::string> types;
+      // Only types that have a capacity need the eviction query.
+      std::set<std::string> capped;
       for (Record& record : records) {
-        TRY(writeRecord(w, record));
-        types.insert(record.type);
+        bool has_capacity = false;
+        TRY(writeRecord(w, record, &has_capacity));
+        if (has_capacity) capped.insert(record.type);
       }
-      for (const auto& type : types) TRY(enforceCapacity(w, type));
+      for (const auto& type : capped) TRY(enforceCapacity(w, type));
       return std::move(records);
     });
   }
@@ -811,7 +813,9 @@ class PostgresBackend final : public Backend {
     return result;
   }
 
-  Result<void> writeRecord(WriteContext& w, Record& record) {
+  // Writes one record and its change row with one statement. A put also
+  // reports whether the type has a capacity, saving a query when it has not.
+  Result<void> writeRecord(WriteContext& w, Record& record, bool* has_capacity = nullptr) {
     record.version = ++w.latest;
     record.modified_at = w.now;
     Params params;
@@ -828,14 +832,18 @@ class PostgresBackend final : public Backend {
       if (!rows) return rows.error();
       record.data = normalized(rows->text(0, 0));
     } else {
-      TRY(execOn(w.c,
-                 "WITH r AS (INSERT INTO gatehouse.records (type, id, version, data, modified_at) "
-                 "VALUES ($1, $2, $3, $4::jsonb, gatehouse.ts($5)) ON CONFLICT (type, id) DO "
-                 "UPDATE SET version = EXCLUDED.version, data = EXCLUDED.data, "
-                 "modified_at = EXCLUDED.modified_at) "
-                 "INSERT INTO gatehouse.record_changes (version, type, id, data, modified_at) "
-                 "VALUES ($3, $1, $2, $4::jsonb, gatehouse.ts($5))",
-                 params, "put", true));
+      auto rows = execOn(
+          w.c,
+          "WITH r AS (INSERT INTO gatehouse.records (type, id, version, data, modified_at) "
+          "VALUES ($1, $2, $3, $4::jsonb, gatehouse.ts($5)) ON CONFLICT (type, id) DO "
+          "UPDATE SET version = EXCLUDED.version, data = EXCLUDED.data, "
+          "modified_at = EXCLUDED.modified_at) "
+          "INSERT INTO gatehouse.record_changes (version, type, id, data, modified_at) "
+          "VALUES ($3, $1, $2, $4::jsonb, gatehouse.ts($5)) "
+          "RETURNING (SELECT capacity FROM gatehouse.record_options WHERE type = $1)",
+          params, "put", true);
+      if (!rows) return rows.error();
+      if (has_capacity != nullptr) *has_capacity = rows->rows() == 1 && !rows->isNull(0, 0);
     }
     return {};
   }
