@@ -310,6 +310,36 @@ TEST_F(GrpcTest, ASyncerOverGrpcReconnectsAfterTheDatabrokerRestarts) {
   EXPECT_EQ(syncer.resyncs("session"), 0u);
 }
 
+TEST_F(GrpcTest, WithSeveralUrlsCallsGoOnWhenOneDatabrokerStops) {
+  // A second databroker process over the same store.
+  GrpcServerOptions second_options;
+  second_options.address = "127.0.0.1:0";
+  second_options.shared_secret = kSecret;
+  auto second = GrpcServer::start(backend_, second_options);
+  ASSERT_TRUE(second.ok()) << second.error().message;
+  GrpcClientOptions options;
+  options.urls = {"http://127.0.0.1:" + std::to_string(server_->port()),
+                  "http://127.0.0.1:" + std::to_string((*second)->port())};
+  options.shared_secret = kSecret;
+  options.timeout = 2s;
+  auto client = makeGrpcClient(options);
+  ASSERT_TRUE(client.ok()) << client.error().message;
+  ASSERT_TRUE(backend_->put({rec("t", "1")}).ok());
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_TRUE(call<Record>([&](auto done) { (*client)->get("t", "1", done); }).ok());
+  }
+
+  server_->shutdown(0ms);
+  // Once the channel has seen the first one go, every call goes to the other.
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  int consecutive = 0;
+  while (consecutive < 10 && std::chrono::steady_clock::now() < deadline) {
+    bool ok = call<Record>([&](auto done) { (*client)->get("t", "1", done); }).ok();
+    consecutive = ok ? consecutive + 1 : 0;
+  }
+  EXPECT_EQ(consecutive, 10);
+}
+
 TEST(GrpcClientOptions, RefusesUrlsItCannotBalance) {
   GrpcClientOptions options;
   options.shared_secret = kSecret;
