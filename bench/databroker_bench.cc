@@ -104,7 +104,8 @@ void putOne(benchmark::State& state, const std::string& kind) {
   if (db == nullptr) return;
   int i = 0;
   for (auto _ : state) {
-    auto result = db->put({record("bench.put", "s" + std::to_string(i % kPreloaded), sessionData(i))});
+    auto result =
+        db->put({record("bench.put", "s" + std::to_string(i % kPreloaded), sessionData(i))});
     if (!result) state.SkipWithError(result.error().message.c_str());
     ++i;
   }

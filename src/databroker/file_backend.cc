@@ -39,7 +39,9 @@ INSERT INTO meta (key, value) VALUES ('latest_version', 0);
 
 int64_t micros(Timestamp t) { return t.time_since_epoch().count(); }
 Timestamp fromMicros(int64_t us) { return Timestamp(std::chrono::microseconds(us)); }
-int64_t micros(Duration d) { return std::chrono::duration_cast<std::chrono::microseconds>(d).count(); }
+int64_t micros(Duration d) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+}
 
 // Unavailable for the failures that go away (lock contention, a full or
 // failing disk), Internal for the rest.
@@ -113,9 +115,9 @@ class Connection {
 
   static Result<std::unique_ptr<Connection>> open(const std::string& path) {
     auto conn = std::make_unique<Connection>();
-    int rc = sqlite3_open_v2(path.c_str(), &conn->db_,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                             nullptr);
+    int rc =
+        sqlite3_open_v2(path.c_str(), &conn->db_,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) {
       return Error::invalid("cannot open SQLite database \"" + path +
                             "\": " + (conn->db_ ? sqlite3_errmsg(conn->db_) : sqlite3_errstr(rc)));
@@ -202,8 +204,8 @@ Record readRecord(const Statement& row) {
   return record;
 }
 
-#define TRY(expr)                           \
-  do {                                      \
+#define TRY(expr)                                 \
+  do {                                            \
     if (auto _r = (expr); !_r) return _r.error(); \
   } while (0)
 
@@ -348,12 +350,13 @@ class FileBackend final : public Backend {
     }
     ChangeBatch batch;
     batch.record_version = std::max(from.record_version, info->latest_record_version);
-    auto stmt = type.empty()
-                    ? conn_->prepare("SELECT version, type, id, data, modified_at, deleted_at "
-                                     "FROM changes WHERE version > ? ORDER BY version LIMIT ?")
-                    : conn_->prepare("SELECT version, type, id, data, modified_at, deleted_at "
-                                     "FROM changes WHERE version > ? AND type = ? "
-                                     "ORDER BY version LIMIT ?");
+    auto stmt = type.empty() ? conn_->prepare(
+                                   "SELECT version, type, id, data, modified_at, deleted_at "
+                                   "FROM changes WHERE version > ? ORDER BY version LIMIT ?")
+                             : conn_->prepare(
+                                   "SELECT version, type, id, data, modified_at, deleted_at "
+                                   "FROM changes WHERE version > ? AND type = ? "
+                                   "ORDER BY version LIMIT ?");
     if (!stmt) return stmt.error();
     stmt->bind(1, static_cast<int64_t>(from.record_version));
     if (type.empty()) {
@@ -383,10 +386,12 @@ class FileBackend final : public Backend {
     Snapshot snapshot;
     snapshot.server_version = info->server_version;
     snapshot.record_version = info->latest_record_version;
-    auto stmt = type.empty() ? conn_->prepare("SELECT type, id, version, data, modified_at "
-                                              "FROM records ORDER BY type, id")
-                             : conn_->prepare("SELECT type, id, version, data, modified_at "
-                                              "FROM records WHERE type = ? ORDER BY id");
+    auto stmt = type.empty() ? conn_->prepare(
+                                   "SELECT type, id, version, data, modified_at "
+                                   "FROM records ORDER BY type, id")
+                             : conn_->prepare(
+                                   "SELECT type, id, version, data, modified_at "
+                                   "FROM records WHERE type = ? ORDER BY id");
     if (!stmt) return stmt.error();
     if (!type.empty()) stmt->bind(1, type);
     int rc = 0;
@@ -458,7 +463,8 @@ class FileBackend final : public Backend {
       do {
         result.new_server_version = newServerVersion();
       } while (result.new_server_version == result.old_server_version);
-      TRY(conn_->exec("DELETE FROM records; DELETE FROM changes; DELETE FROM options; "
+      TRY(
+          conn_->exec("DELETE FROM records; DELETE FROM changes; DELETE FROM options; "
                       "DELETE FROM leases;",
                       "clear"));
       TRY(setMeta("server_version", static_cast<int64_t>(result.new_server_version)));
@@ -649,8 +655,8 @@ class FileBackend final : public Backend {
     if (!stmt) return stmt.error();
     int rc = stmt->step();
     if (rc != SQLITE_ROW) return sqliteError(conn_->db(), rc, "server info");
-    info.earliest_record_version = stmt->isNull(0) ? info.latest_record_version + 1
-                                                   : static_cast<uint64_t>(stmt->integer(0));
+    info.earliest_record_version =
+        stmt->isNull(0) ? info.latest_record_version + 1 : static_cast<uint64_t>(stmt->integer(0));
     return info;
   }
 
@@ -735,7 +741,8 @@ class FileBackend final : public Backend {
 
 }  // namespace
 
-Result<std::unique_ptr<Backend>> openFileBackend(std::string_view location, BackendOptions options) {
+Result<std::unique_ptr<Backend>> openFileBackend(std::string_view location,
+                                                 BackendOptions options) {
   std::string path(location);
   if (path.rfind("file://", 0) == 0) path = path.substr(7);
   if (path.empty()) return Error::invalid("empty path");

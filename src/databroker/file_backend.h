@@ -14,6 +14,7 @@ namespace gatehouse::databroker {
 // synchronous=FULL (the default) neither does a power cut. Several
 // processes may share the file; each sees the others' changes within
 // about a quarter of a second.
-Result<std::unique_ptr<Backend>> openFileBackend(std::string_view path, BackendOptions options = {});
+Result<std::unique_ptr<Backend>> openFileBackend(std::string_view path,
+                                                 BackendOptions options = {});
 
 }  // namespace gatehouse::databroker

@@ -51,7 +51,8 @@ Result<Target> targetFor(const std::vector<std::string>& urls) {
     target.tls = tls;
     url = url.substr(0, url.find('/'));
     size_t colon = url.rfind(':');
-    bool has_port = colon != std::string_view::npos && url.find(']', colon) == std::string_view::npos;
+    bool has_port =
+        colon != std::string_view::npos && url.find(']', colon) == std::string_view::npos;
     std::string host(has_port ? url.substr(0, colon) : url);
     std::string port = has_port ? std::string(url.substr(colon + 1)) : (tls ? "443" : "80");
     if (host.empty()) {
@@ -255,11 +256,9 @@ class GrpcClient final : public Client {
     auto call = std::make_shared<Call<pb::GetRequest, pb::GetResponse>>(Ticket(outstanding_));
     call->request.set_type(std::move(type));
     call->request.set_id(std::move(id));
-    start(call, [](auto* rpc, auto&&... args) { rpc->Get(args...); },
-          [done](pb::GetResponse& response) {
-            done(proto::fromProto(response.record()));
-          },
-          done);
+    start(
+        call, [](auto* rpc, auto&&... args) { rpc->Get(args...); },
+        [done](pb::GetResponse& response) { done(proto::fromProto(response.record())); }, done);
   }
 
   void put(std::vector<Record> records, Callback<PutResult> done) override {
@@ -269,8 +268,9 @@ class GrpcClient final : public Client {
         return fail(done, converted.error());
       }
     }
-    start(call, [](auto* rpc, auto&&... args) { rpc->Put(args...); },
-          [done](pb::PutResponse& response) { done(putResult(response)); }, done);
+    start(
+        call, [](auto* rpc, auto&&... args) { rpc->Put(args...); },
+        [done](pb::PutResponse& response) { done(putResult(response)); }, done);
   }
 
   void patch(std::vector<Record> records, std::vector<std::string> field_mask,
@@ -282,8 +282,9 @@ class GrpcClient final : public Client {
       }
     }
     for (auto& path : field_mask) call->request.mutable_field_mask()->add_paths(std::move(path));
-    start(call, [](auto* rpc, auto&&... args) { rpc->Patch(args...); },
-          [done](pb::PatchResponse& response) { done(putResult(response)); }, done);
+    start(
+        call, [](auto* rpc, auto&&... args) { rpc->Patch(args...); },
+        [done](pb::PatchResponse& response) { done(putResult(response)); }, done);
   }
 
   void query(Query query, Callback<QueryResult> done) override {
@@ -293,18 +294,19 @@ class GrpcClient final : public Client {
     call->request.set_offset(static_cast<int64_t>(query.offset));
     call->request.set_limit(static_cast<int64_t>(query.limit));
     proto::filterToProto(query.filter, *call->request.mutable_filter());
-    start(call, [](auto* rpc, auto&&... args) { rpc->Query(args...); },
-          [done](pb::QueryResponse& response) {
-            auto records = proto::fromProto(response.records());
-            if (!records) return done(records.error());
-            QueryResult result;
-            result.records = std::move(*records);
-            result.total_count = static_cast<uint64_t>(response.total_count());
-            result.server_version = response.server_version();
-            result.record_version = response.record_version();
-            done(std::move(result));
-          },
-          done);
+    start(
+        call, [](auto* rpc, auto&&... args) { rpc->Query(args...); },
+        [done](pb::QueryResponse& response) {
+          auto records = proto::fromProto(response.records());
+          if (!records) return done(records.error());
+          QueryResult result;
+          result.records = std::move(*records);
+          result.total_count = static_cast<uint64_t>(response.total_count());
+          result.server_version = response.server_version();
+          result.record_version = response.record_version();
+          done(std::move(result));
+        },
+        done);
   }
 
   void syncLatest(std::string type, Callback<Snapshot> done) override {
@@ -328,72 +330,88 @@ class GrpcClient final : public Client {
   }
 
   void serverInfo(Callback<ServerInfo> done) override {
-    auto call = std::make_shared<Call<google::protobuf::Empty, pb::ServerInfoResponse>>(Ticket(outstanding_));
-    start(call, [](auto* rpc, auto&&... args) { rpc->ServerInfo(args...); },
-          [done](pb::ServerInfoResponse& response) {
-            done(ServerInfo{response.server_version(), response.earliest_record_version(),
-                            response.latest_record_version()});
-          },
-          done);
+    auto call = std::make_shared<Call<google::protobuf::Empty, pb::ServerInfoResponse>>(
+        Ticket(outstanding_));
+    start(
+        call, [](auto* rpc, auto&&... args) { rpc->ServerInfo(args...); },
+        [done](pb::ServerInfoResponse& response) {
+          done(ServerInfo{response.server_version(), response.earliest_record_version(),
+                          response.latest_record_version()});
+        },
+        done);
   }
 
   void listTypes(Callback<std::vector<std::string>> done) override {
-    auto call = std::make_shared<Call<google::protobuf::Empty, pb::ListTypesResponse>>(Ticket(outstanding_));
-    start(call, [](auto* rpc, auto&&... args) { rpc->ListTypes(args...); },
-          [done](pb::ListTypesResponse& response) {
-            done(std::vector<std::string>(response.types().begin(), response.types().end()));
-          },
-          done);
+    auto call = std::make_shared<Call<google::protobuf::Empty, pb::ListTypesResponse>>(
+        Ticket(outstanding_));
+    start(
+        call, [](auto* rpc, auto&&... args) { rpc->ListTypes(args...); },
+        [done](pb::ListTypesResponse& response) {
+          done(std::vector<std::string>(response.types().begin(), response.types().end()));
+        },
+        done);
   }
 
   void getOptions(std::string type, Callback<TypeOptions> done) override {
-    auto call = std::make_shared<Call<pb::GetOptionsRequest, pb::GetOptionsResponse>>(Ticket(outstanding_));
+    auto call =
+        std::make_shared<Call<pb::GetOptionsRequest, pb::GetOptionsResponse>>(Ticket(outstanding_));
     call->request.set_type(std::move(type));
-    start(call, [](auto* rpc, auto&&... args) { rpc->GetOptions(args...); },
-          [done](pb::GetOptionsResponse& response) { done(proto::fromProto(response.options())); },
-          done);
+    start(
+        call, [](auto* rpc, auto&&... args) { rpc->GetOptions(args...); },
+        [done](pb::GetOptionsResponse& response) { done(proto::fromProto(response.options())); },
+        done);
   }
 
   void setOptions(std::string type, TypeOptions options, Callback<void> done) override {
-    auto call = std::make_shared<Call<pb::SetOptionsRequest, pb::SetOptionsResponse>>(Ticket(outstanding_));
+    auto call =
+        std::make_shared<Call<pb::SetOptionsRequest, pb::SetOptionsResponse>>(Ticket(outstanding_));
     call->request.set_type(std::move(type));
     proto::toProto(options, *call->request.mutable_options());
-    start(call, [](auto* rpc, auto&&... args) { rpc->SetOptions(args...); },
-          [done](pb::SetOptionsResponse&) { done(Result<void>()); }, done);
+    start(
+        call, [](auto* rpc, auto&&... args) { rpc->SetOptions(args...); },
+        [done](pb::SetOptionsResponse&) { done(Result<void>()); }, done);
   }
 
   void clear(Callback<ClearResult> done) override {
-    auto call = std::make_shared<Call<google::protobuf::Empty, pb::ClearResponse>>(Ticket(outstanding_));
-    start(call, [](auto* rpc, auto&&... args) { rpc->Clear(args...); },
-          [done](pb::ClearResponse& response) {
-            done(ClearResult{response.old_server_version(), response.new_server_version()});
-          },
-          done);
+    auto call =
+        std::make_shared<Call<google::protobuf::Empty, pb::ClearResponse>>(Ticket(outstanding_));
+    start(
+        call, [](auto* rpc, auto&&... args) { rpc->Clear(args...); },
+        [done](pb::ClearResponse& response) {
+          done(ClearResult{response.old_server_version(), response.new_server_version()});
+        },
+        done);
   }
 
   void acquireLease(std::string name, Duration ttl, Callback<std::string> done) override {
-    auto call = std::make_shared<Call<pb::AcquireLeaseRequest, pb::AcquireLeaseResponse>>(Ticket(outstanding_));
+    auto call = std::make_shared<Call<pb::AcquireLeaseRequest, pb::AcquireLeaseResponse>>(
+        Ticket(outstanding_));
     call->request.set_name(std::move(name));
     proto::toProto(ttl, *call->request.mutable_duration());
-    start(call, [](auto* rpc, auto&&... args) { rpc->AcquireLease(args...); },
-          [done](pb::AcquireLeaseResponse& response) { done(response.id()); }, done);
+    start(
+        call, [](auto* rpc, auto&&... args) { rpc->AcquireLease(args...); },
+        [done](pb::AcquireLeaseResponse& response) { done(response.id()); }, done);
   }
 
   void renewLease(std::string name, std::string id, Duration ttl, Callback<void> done) override {
-    auto call = std::make_shared<Call<pb::RenewLeaseRequest, google::protobuf::Empty>>(Ticket(outstanding_));
+    auto call = std::make_shared<Call<pb::RenewLeaseRequest, google::protobuf::Empty>>(
+        Ticket(outstanding_));
     call->request.set_name(std::move(name));
     call->request.set_id(std::move(id));
     proto::toProto(ttl, *call->request.mutable_duration());
-    start(call, [](auto* rpc, auto&&... args) { rpc->RenewLease(args...); },
-          [done](google::protobuf::Empty&) { done(Result<void>()); }, done);
+    start(
+        call, [](auto* rpc, auto&&... args) { rpc->RenewLease(args...); },
+        [done](google::protobuf::Empty&) { done(Result<void>()); }, done);
   }
 
   void releaseLease(std::string name, std::string id, Callback<void> done) override {
-    auto call = std::make_shared<Call<pb::ReleaseLeaseRequest, google::protobuf::Empty>>(Ticket(outstanding_));
+    auto call = std::make_shared<Call<pb::ReleaseLeaseRequest, google::protobuf::Empty>>(
+        Ticket(outstanding_));
     call->request.set_name(std::move(name));
     call->request.set_id(std::move(id));
-    start(call, [](auto* rpc, auto&&... args) { rpc->ReleaseLease(args...); },
-          [done](google::protobuf::Empty&) { done(Result<void>()); }, done);
+    start(
+        call, [](auto* rpc, auto&&... args) { rpc->ReleaseLease(args...); },
+        [done](google::protobuf::Empty&) { done(Result<void>()); }, done);
   }
 
  private:
@@ -475,7 +493,8 @@ Result<std::unique_ptr<Client>> makeGrpcClient(GrpcClientOptions options) {
       target->tls ? grpc::SslCredentials(grpc::SslCredentialsOptions())
                   : grpc::InsecureChannelCredentials();
   auto channel = grpc::CreateCustomChannel(target->target, credentials, args);
-  return std::unique_ptr<Client>(std::make_unique<GrpcClient>(std::move(channel), std::move(options)));
+  return std::unique_ptr<Client>(
+      std::make_unique<GrpcClient>(std::move(channel), std::move(options)));
 }
 
 }  // namespace gatehouse::databroker

@@ -37,7 +37,8 @@ class Service final : public pb::DataBrokerService::Service {
     std::string id = newLeaseId();
     auto acquired = backend_->acquireLease(req->name(), id, proto::fromProto(req->duration()));
     if (!acquired) return proto::toStatus(acquired.error());
-    if (!*acquired) return Status(grpc::StatusCode::ALREADY_EXISTS, "lease is held by someone else");
+    if (!*acquired)
+      return Status(grpc::StatusCode::ALREADY_EXISTS, "lease is held by someone else");
     resp->set_id(id);
     return Status::OK;
   }
@@ -157,7 +158,8 @@ class Service final : public pb::DataBrokerService::Service {
       for (const auto& record : batch->records) {
         pb::SyncResponse response;
         if (auto s = convert(record, *response.mutable_record()); !s.ok()) return s;
-        if (!writer->Write(response)) return Status(grpc::StatusCode::CANCELLED, "client went away");
+        if (!writer->Write(response))
+          return Status(grpc::StatusCode::CANCELLED, "client went away");
       }
       position.record_version = batch->record_version;
       if (batch->more) continue;

@@ -121,9 +121,10 @@ class LocalClient final : public Client {
   }
   void patch(std::vector<Record> records, std::vector<std::string> field_mask,
              Callback<PutResult> done) override {
-    run(std::move(done), [this, records = std::move(records), mask = std::move(field_mask)]() mutable {
-      return backend_->patch(std::move(records), mask);
-    });
+    run(std::move(done),
+        [this, records = std::move(records), mask = std::move(field_mask)]() mutable {
+          return backend_->patch(std::move(records), mask);
+        });
   }
   void query(Query query, Callback<QueryResult> done) override {
     run(std::move(done), [this, query = std::move(query)] { return backend_->query(query); });
@@ -133,7 +134,8 @@ class LocalClient final : public Client {
   }
   std::unique_ptr<SyncStream> sync(SyncPosition from, std::string type,
                                    SyncHandler handler) override {
-    auto sync = std::make_shared<LocalSync>(backend_, pool_, from, std::move(type), std::move(handler));
+    auto sync =
+        std::make_shared<LocalSync>(backend_, pool_, from, std::move(type), std::move(handler));
     sync->start();
     return std::make_unique<LocalSyncStream>(std::move(sync));
   }
@@ -180,9 +182,7 @@ class LocalClient final : public Client {
  private:
   template <typename T, typename Work>
   void run(Callback<T> done, Work work) {
-    asio::post(pool_, [done = std::move(done), work = std::move(work)]() mutable {
-      done(work());
-    });
+    asio::post(pool_, [done = std::move(done), work = std::move(work)]() mutable { done(work()); });
   }
 
   std::shared_ptr<Backend> backend_;

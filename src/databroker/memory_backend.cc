@@ -233,7 +233,8 @@ class MemoryBackend final : public Backend {
       Timestamp now = options_.clock();
       for (auto& [name, state] : types_) {
         if (!state.options.ttl) continue;
-        Timestamp cutoff = now - std::chrono::duration_cast<std::chrono::microseconds>(*state.options.ttl);
+        Timestamp cutoff =
+            now - std::chrono::duration_cast<std::chrono::microseconds>(*state.options.ttl);
         std::vector<std::string> expired;
         for (const auto& [id, record] : state.records) {
           if (record.modified_at < cutoff) expired.push_back(id);

@@ -58,7 +58,9 @@ CREATE FUNCTION gatehouse.lower_ascii(t TEXT) RETURNS TEXT LANGUAGE sql IMMUTABL
 };
 
 int64_t micros(Timestamp t) { return t.time_since_epoch().count(); }
-int64_t micros(Duration d) { return std::chrono::duration_cast<std::chrono::microseconds>(d).count(); }
+int64_t micros(Duration d) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+}
 Timestamp fromMicros(int64_t us) { return Timestamp(std::chrono::microseconds(us)); }
 
 // libpq's error text on one line (it may span several, with a hint
@@ -98,7 +100,8 @@ class Params {
   int size() const { return static_cast<int>(values_.size()); }
   std::vector<const char*> pointers() const {
     std::vector<const char*> out;
-    for (size_t i = 0; i < values_.size(); ++i) out.push_back(nulls_[i] ? nullptr : values_[i].c_str());
+    for (size_t i = 0; i < values_.size(); ++i)
+      out.push_back(nulls_[i] ? nullptr : values_[i].c_str());
     return out;
   }
 
@@ -251,21 +254,28 @@ Result<PgResult> execOn(Connection& c, const char* sql, const Params& params, st
 // the same keys (libpq: later keywords override, an expanded dbname
 // overrides the ones before it).
 PGconn* connect(const std::string& conninfo) {
-  const char* keys[] = {"connect_timeout", "application_name", "keepalives_idle",
-                        "keepalives_interval", "keepalives_count", "dbname", nullptr};
+  const char* keys[] = {"connect_timeout",
+                        "application_name",
+                        "keepalives_idle",
+                        "keepalives_interval",
+                        "keepalives_count",
+                        "dbname",
+                        nullptr};
   const char* values[] = {"5", "gatehouse-databroker", "10", "5", "3", conninfo.c_str(), nullptr};
   return PQconnectdbParams(keys, values, /*expand_dbname=*/1);
 }
 
-#define TRY(expr)                                  \
-  do {                                             \
-    if (auto _r = (expr); !_r) return _r.error();  \
+#define TRY(expr)                                 \
+  do {                                            \
+    if (auto _r = (expr); !_r) return _r.error(); \
   } while (0)
 
 class PostgresBackend final : public Backend {
  public:
   PostgresBackend(std::string conninfo, BackendOptions options)
-      : conninfo_(std::move(conninfo)), options_(std::move(options)), wake_fd_(::eventfd(0, EFD_CLOEXEC)) {
+      : conninfo_(std::move(conninfo)),
+        options_(std::move(options)),
+        wake_fd_(::eventfd(0, EFD_CLOEXEC)) {
     if (!options_.clock) options_.clock = databroker::now;
   }
 
@@ -292,8 +302,9 @@ class PostgresBackend final : public Backend {
   Result<Record> get(std::string_view type, std::string_view id) override {
     auto c = checkout();
     if (!c) return c.error();
-    auto rows = execOn(**c, "SELECT version, data::text, gatehouse.us(modified_at) "
-                            "FROM gatehouse.records WHERE type = $1 AND id = $2",
+    auto rows = execOn(**c,
+                       "SELECT version, data::text, gatehouse.us(modified_at) "
+                       "FROM gatehouse.records WHERE type = $1 AND id = $2",
                        Params().add(type).add(id), "get", true);
     if (!rows) return rows.error();
     if (rows->rows() == 0) return notFound("record not found");
@@ -328,8 +339,9 @@ class PostgresBackend final : public Backend {
     return write([&](WriteContext& w) -> Result<std::vector<Record>> {
       std::vector<Record> patched;
       for (Record& record : records) {
-        auto rows = execOn(w.c, "SELECT data::text FROM gatehouse.records "
-                                "WHERE type = $1 AND id = $2 FOR UPDATE",
+        auto rows = execOn(w.c,
+                           "SELECT data::text FROM gatehouse.records "
+                           "WHERE type = $1 AND id = $2 FOR UPDATE",
                            Params().add(record.type).add(record.id), "patch", true);
         if (!rows) return rows.error();
         if (rows->rows() == 0) continue;
@@ -361,9 +373,10 @@ class PostgresBackend final : public Backend {
     params.add(query.type);
     if (!query.search.empty()) {
       params.add(lowerAscii(query.search)).add(textArray(options->indexed_fields));
-      sql += " AND (strpos(gatehouse.lower_ascii(id), $2) > 0 OR EXISTS (SELECT 1 FROM "
-             "unnest($3::text[]) f WHERE strpos(gatehouse.lower_ascii(gatehouse.field_text(data, "
-             "f)), $2) > 0))";
+      sql +=
+          " AND (strpos(gatehouse.lower_ascii(id), $2) > 0 OR EXISTS (SELECT 1 FROM "
+          "unnest($3::text[]) f WHERE strpos(gatehouse.lower_ascii(gatehouse.field_text(data, "
+          "f)), $2) > 0))";
     }
     for (const auto& [field, value] : query.filter) {
       if (field == "id") {
@@ -429,7 +442,8 @@ class PostgresBackend final : public Backend {
     if (!rows) return rows.error();
     uint64_t server_version = static_cast<uint64_t>(rows->integer(0, 0));
     uint64_t latest = static_cast<uint64_t>(rows->integer(0, 1));
-    uint64_t earliest = rows->isNull(0, 2) ? latest + 1 : static_cast<uint64_t>(rows->integer(0, 2));
+    uint64_t earliest =
+        rows->isNull(0, 2) ? latest + 1 : static_cast<uint64_t>(rows->integer(0, 2));
     if (from.server_version != server_version) return aborted("invalid server version");
     if (from.record_version + 1 < earliest) return aborted("invalid record version");
     ChangeBatch batch;
@@ -456,15 +470,15 @@ class PostgresBackend final : public Backend {
   Result<Snapshot> latest(std::string_view type) override {
     auto c = checkout();
     if (!c) return c.error();
-    auto rows = execOn(
-        **c,
-        "WITH meta AS (SELECT (SELECT server_version FROM gatehouse.migration_info) AS sv, "
-        "(SELECT latest FROM gatehouse.record_version) AS latest) "
-        "SELECT meta.sv, meta.latest, r.type, r.id, r.version, r.data::text, "
-        "gatehouse.us(r.modified_at) FROM meta LEFT JOIN LATERAL "
-        "(SELECT * FROM gatehouse.records WHERE $1 = '' OR type = $1) r ON true "
-        "ORDER BY r.type COLLATE \"C\", r.id COLLATE \"C\"",
-        Params().add(type), "sync latest", true);
+    auto rows =
+        execOn(**c,
+               "WITH meta AS (SELECT (SELECT server_version FROM gatehouse.migration_info) AS sv, "
+               "(SELECT latest FROM gatehouse.record_version) AS latest) "
+               "SELECT meta.sv, meta.latest, r.type, r.id, r.version, r.data::text, "
+               "gatehouse.us(r.modified_at) FROM meta LEFT JOIN LATERAL "
+               "(SELECT * FROM gatehouse.records WHERE $1 = '' OR type = $1) r ON true "
+               "ORDER BY r.type COLLATE \"C\", r.id COLLATE \"C\"",
+               Params().add(type), "sync latest", true);
     if (!rows) return rows.error();
     Snapshot snapshot;
     snapshot.server_version = static_cast<uint64_t>(rows->integer(0, 0));
@@ -491,7 +505,8 @@ class PostgresBackend final : public Backend {
   Result<std::vector<std::string>> listTypes() override {
     auto c = checkout();
     if (!c) return c.error();
-    auto rows = execOn(**c, "SELECT type FROM (SELECT DISTINCT type FROM gatehouse.records) t "
+    auto rows = execOn(**c,
+                       "SELECT type FROM (SELECT DISTINCT type FROM gatehouse.records) t "
                        "ORDER BY type COLLATE \"C\"",
                        Params(), "list types", true);
     if (!rows) return rows.error();
@@ -563,7 +578,8 @@ class PostgresBackend final : public Backend {
     // One atomic upsert: take the row if it is free, expired or already ours.
     auto rows = execOn(
         **c,
-        "INSERT INTO gatehouse.leases AS l (name, id, expires_at) VALUES ($1, $2, gatehouse.ts($3)) "
+        "INSERT INTO gatehouse.leases AS l (name, id, expires_at) VALUES ($1, $2, "
+        "gatehouse.ts($3)) "
         "ON CONFLICT (name) DO UPDATE SET id = EXCLUDED.id, expires_at = EXCLUDED.expires_at "
         "WHERE l.expires_at <= gatehouse.ts($4) OR l.id = EXCLUDED.id RETURNING id",
         Params().add(name).add(id).add(now + micros(ttl)).add(now), "acquire lease", true);
@@ -575,11 +591,11 @@ class PostgresBackend final : public Backend {
     auto c = checkout();
     if (!c) return c.error();
     int64_t now = micros(options_.clock());
-    auto rows = execOn(**c,
-                       "UPDATE gatehouse.leases SET expires_at = gatehouse.ts($3) "
-                       "WHERE name = $1 AND id = $2 AND expires_at > gatehouse.ts($4) RETURNING id",
-                       Params().add(name).add(id).add(now + micros(ttl)).add(now), "renew lease",
-                       true);
+    auto rows =
+        execOn(**c,
+               "UPDATE gatehouse.leases SET expires_at = gatehouse.ts($3) "
+               "WHERE name = $1 AND id = $2 AND expires_at > gatehouse.ts($4) RETURNING id",
+               Params().add(name).add(id).add(now + micros(ttl)).add(now), "renew lease", true);
     if (!rows) return rows.error();
     return rows->rows() == 1;
   }
@@ -596,12 +612,13 @@ class PostgresBackend final : public Backend {
   Result<void> clean() override {
     auto cleaned = write([&](WriteContext& w) -> Result<std::vector<Record>> {
       int64_t now = micros(w.now);
-      auto expired = execOn(w.c,
-                            "SELECT r.type, r.id FROM gatehouse.records r JOIN "
-                            "gatehouse.record_options o ON o.type = r.type "
-                            "WHERE o.ttl_us IS NOT NULL AND r.modified_at < gatehouse.ts($1 - o.ttl_us) "
-                            "ORDER BY r.version",
-                            Params().add(now), "clean", true);
+      auto expired =
+          execOn(w.c,
+                 "SELECT r.type, r.id FROM gatehouse.records r JOIN "
+                 "gatehouse.record_options o ON o.type = r.type "
+                 "WHERE o.ttl_us IS NOT NULL AND r.modified_at < gatehouse.ts($1 - o.ttl_us) "
+                 "ORDER BY r.version",
+                 Params().add(now), "clean", true);
       if (!expired) return expired.error();
       for (int i = 0; i < expired->rows(); ++i) {
         TRY(removeRecord(w, expired->text(i, 0), expired->text(i, 1)));
@@ -625,8 +642,7 @@ class PostgresBackend final : public Backend {
    public:
     Checkout(PostgresBackend& owner, std::unique_ptr<Connection> conn)
         : owner_(&owner), conn_(std::move(conn)) {}
-    Checkout(Checkout&& other) noexcept
-        : owner_(other.owner_), conn_(std::move(other.conn_)) {}
+    Checkout(Checkout&& other) noexcept : owner_(other.owner_), conn_(std::move(other.conn_)) {}
     Checkout(const Checkout&) = delete;
     Checkout& operator=(const Checkout&) = delete;
     Checkout& operator=(Checkout&&) = delete;
@@ -748,8 +764,9 @@ class PostgresBackend final : public Backend {
     if (!version) return version.error();
     int64_t applied = 0;
     if (version->rows() == 0) {
-      TRY(execOn(c, "INSERT INTO gatehouse.migration_info (server_version, migration_version) "
-                    "VALUES ($1, 0)",
+      TRY(execOn(c,
+                 "INSERT INTO gatehouse.migration_info (server_version, migration_version) "
+                 "VALUES ($1, 0)",
                  Params().add(newServerVersion()), "migrate", false));
     } else {
       applied = version->integer(0, 0);
@@ -832,16 +849,16 @@ class PostgresBackend final : public Backend {
       if (!rows) return rows.error();
       record.data = normalized(rows->text(0, 0));
     } else {
-      auto rows = execOn(
-          w.c,
-          "WITH r AS (INSERT INTO gatehouse.records (type, id, version, data, modified_at) "
-          "VALUES ($1, $2, $3, $4::jsonb, gatehouse.ts($5)) ON CONFLICT (type, id) DO "
-          "UPDATE SET version = EXCLUDED.version, data = EXCLUDED.data, "
-          "modified_at = EXCLUDED.modified_at) "
-          "INSERT INTO gatehouse.record_changes (version, type, id, data, modified_at) "
-          "VALUES ($3, $1, $2, $4::jsonb, gatehouse.ts($5)) "
-          "RETURNING (SELECT capacity FROM gatehouse.record_options WHERE type = $1)",
-          params, "put", true);
+      auto rows =
+          execOn(w.c,
+                 "WITH r AS (INSERT INTO gatehouse.records (type, id, version, data, modified_at) "
+                 "VALUES ($1, $2, $3, $4::jsonb, gatehouse.ts($5)) ON CONFLICT (type, id) DO "
+                 "UPDATE SET version = EXCLUDED.version, data = EXCLUDED.data, "
+                 "modified_at = EXCLUDED.modified_at) "
+                 "INSERT INTO gatehouse.record_changes (version, type, id, data, modified_at) "
+                 "VALUES ($3, $1, $2, $4::jsonb, gatehouse.ts($5)) "
+                 "RETURNING (SELECT capacity FROM gatehouse.record_options WHERE type = $1)",
+                 params, "put", true);
       if (!rows) return rows.error();
       if (has_capacity != nullptr) *has_capacity = rows->rows() == 1 && !rows->isNull(0, 0);
     }

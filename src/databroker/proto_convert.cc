@@ -171,17 +171,35 @@ void filterToProto(const std::map<std::string, std::string>& in, google::protobu
 grpc::Status toStatus(const Error& error) {
   grpc::StatusCode code = grpc::StatusCode::INTERNAL;
   switch (error.code) {
-    case ErrorCode::kInvalidArgument: code = grpc::StatusCode::INVALID_ARGUMENT; break;
-    case ErrorCode::kNotFound: code = grpc::StatusCode::NOT_FOUND; break;
-    case ErrorCode::kUnavailable: code = grpc::StatusCode::UNAVAILABLE; break;
-    case ErrorCode::kTimeout: code = grpc::StatusCode::DEADLINE_EXCEEDED; break;
-    case ErrorCode::kAborted: code = grpc::StatusCode::ABORTED; break;
-    case ErrorCode::kUnauthenticated: code = grpc::StatusCode::UNAUTHENTICATED; break;
-    case ErrorCode::kAlreadyExists: code = grpc::StatusCode::ALREADY_EXISTS; break;
-    case ErrorCode::kTooLarge: code = grpc::StatusCode::RESOURCE_EXHAUSTED; break;
+    case ErrorCode::kInvalidArgument:
+      code = grpc::StatusCode::INVALID_ARGUMENT;
+      break;
+    case ErrorCode::kNotFound:
+      code = grpc::StatusCode::NOT_FOUND;
+      break;
+    case ErrorCode::kUnavailable:
+      code = grpc::StatusCode::UNAVAILABLE;
+      break;
+    case ErrorCode::kTimeout:
+      code = grpc::StatusCode::DEADLINE_EXCEEDED;
+      break;
+    case ErrorCode::kAborted:
+      code = grpc::StatusCode::ABORTED;
+      break;
+    case ErrorCode::kUnauthenticated:
+      code = grpc::StatusCode::UNAUTHENTICATED;
+      break;
+    case ErrorCode::kAlreadyExists:
+      code = grpc::StatusCode::ALREADY_EXISTS;
+      break;
+    case ErrorCode::kTooLarge:
+      code = grpc::StatusCode::RESOURCE_EXHAUSTED;
+      break;
     case ErrorCode::kProtocol:
     case ErrorCode::kClosed:
-    case ErrorCode::kInternal: code = grpc::StatusCode::INTERNAL; break;
+    case ErrorCode::kInternal:
+      code = grpc::StatusCode::INTERNAL;
+      break;
   }
   return grpc::Status(code, error.message);
 }
@@ -191,12 +209,24 @@ Error fromStatus(const grpc::Status& status) {
   error.source = ErrorSource::kUpstream;
   error.message = status.error_message();
   switch (status.error_code()) {
-    case grpc::StatusCode::INVALID_ARGUMENT: error.code = ErrorCode::kInvalidArgument; break;
-    case grpc::StatusCode::NOT_FOUND: error.code = ErrorCode::kNotFound; break;
-    case grpc::StatusCode::ABORTED: error.code = ErrorCode::kAborted; break;
-    case grpc::StatusCode::UNAUTHENTICATED: error.code = ErrorCode::kUnauthenticated; break;
-    case grpc::StatusCode::ALREADY_EXISTS: error.code = ErrorCode::kAlreadyExists; break;
-    case grpc::StatusCode::RESOURCE_EXHAUSTED: error.code = ErrorCode::kTooLarge; break;
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      error.code = ErrorCode::kInvalidArgument;
+      break;
+    case grpc::StatusCode::NOT_FOUND:
+      error.code = ErrorCode::kNotFound;
+      break;
+    case grpc::StatusCode::ABORTED:
+      error.code = ErrorCode::kAborted;
+      break;
+    case grpc::StatusCode::UNAUTHENTICATED:
+      error.code = ErrorCode::kUnauthenticated;
+      break;
+    case grpc::StatusCode::ALREADY_EXISTS:
+      error.code = ErrorCode::kAlreadyExists;
+      break;
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      error.code = ErrorCode::kTooLarge;
+      break;
     case grpc::StatusCode::UNAVAILABLE:
     case grpc::StatusCode::DEADLINE_EXCEEDED:
     case grpc::StatusCode::CANCELLED:
@@ -205,7 +235,9 @@ Error fromStatus(const grpc::Status& status) {
       error.retryable = true;
       if (error.message.empty()) error.message = "databroker unavailable";
       break;
-    default: error.code = ErrorCode::kInternal; break;
+    default:
+      error.code = ErrorCode::kInternal;
+      break;
   }
   return error;
 }

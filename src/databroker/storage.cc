@@ -11,8 +11,8 @@ Result<std::unique_ptr<Backend>> openBackend(const StorageOptions& options) {
   if (options.type == "memory") return makeMemoryBackend(options.backend);
   if (options.type == "file" || options.type == "postgres") {
     if (options.connection_string.empty()) {
-      return Error::invalid(options.connection_setting + ": required when databroker_storage_type is " +
-                            options.type);
+      return Error::invalid(options.connection_setting +
+                            ": required when databroker_storage_type is " + options.type);
     }
     Result<std::unique_ptr<Backend>> backend =
         options.type == "file" ? openFileBackend(options.connection_string, options.backend)

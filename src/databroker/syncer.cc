@@ -98,9 +98,8 @@ bool Syncer::sleepFor(std::chrono::milliseconds delay) {
 bool Syncer::loadSnapshot(TypeState& state) {
   auto promise = std::make_shared<std::promise<Result<Snapshot>>>();
   auto future = promise->get_future();
-  client_.syncLatest(state.type, [promise](Result<Snapshot> result) {
-    promise->set_value(std::move(result));
-  });
+  client_.syncLatest(state.type,
+                     [promise](Result<Snapshot> result) { promise->set_value(std::move(result)); });
   Result<Snapshot> snapshot = future.get();
   if (!snapshot) {
     log::warn("databroker sync: snapshot failed")
@@ -217,7 +216,9 @@ void Syncer::run(TypeState& state) {
         state.records.clear();
         state.position = {};
       }
-      log::info("databroker sync: starting over").str("type", state.type).str("reason", error.message);
+      log::info("databroker sync: starting over")
+          .str("type", state.type)
+          .str("reason", error.message);
       need_snapshot = true;
       continue;
     }

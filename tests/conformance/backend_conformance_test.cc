@@ -167,7 +167,8 @@ TEST_P(Conformance, DeleteAppearsInSyncWithTheRecordsLastData) {
 
 TEST_P(Conformance, SyncStreamsChangesInOrderFilteredByTypeAndLimited) {
   uint64_t start = db().serverInfo()->latest_record_version;
-  for (int i = 0; i < 5; ++i) put({rec("a", "a" + std::to_string(i)), rec("b", "b" + std::to_string(i))});
+  for (int i = 0; i < 5; ++i)
+    put({rec("a", "a" + std::to_string(i)), rec("b", "b" + std::to_string(i))});
 
   ChangeBatch all = changesAfter(start);
   ASSERT_EQ(all.records.size(), 10u);
@@ -520,8 +521,10 @@ TEST_P(PersistentConformance, RecordsVersionsAndServerVersionSurviveReopening) {
 TEST_P(PersistentConformance, TwoProcessesWritingConcurrentlyLoseNothing) {
   constexpr int kPerProcess = 100;
   uint64_t start = db().serverInfo()->latest_record_version;
-  Child first({"write", harness_->kind(), harness_->connection(), "p1", std::to_string(kPerProcess)});
-  Child second({"write", harness_->kind(), harness_->connection(), "p2", std::to_string(kPerProcess)});
+  Child first(
+      {"write", harness_->kind(), harness_->connection(), "p1", std::to_string(kPerProcess)});
+  Child second(
+      {"write", harness_->kind(), harness_->connection(), "p2", std::to_string(kPerProcess)});
   // This process writes too, at the same time.
   for (int i = 0; i < kPerProcess; ++i) put({rec("proc", "p0-" + std::to_string(i))});
   std::string line;

@@ -29,9 +29,7 @@ class PostgresEnvironment : public ::testing::Environment {
 const auto* const kPostgresEnvironment =
     ::testing::AddGlobalTestEnvironment(new PostgresEnvironment);
 
-std::string selfPath() {
-  return std::filesystem::read_symlink("/proc/self/exe").string();
-}
+std::string selfPath() { return std::filesystem::read_symlink("/proc/self/exe").string(); }
 
 }  // namespace
 
@@ -58,7 +56,8 @@ StoreHarness::StoreHarness(std::string kind) : kind_(std::move(kind)) {
       setup_error_ = "PostgreSQL is not running";
       return;
     }
-    std::string name = "t" + std::to_string(::getpid()) + "_" + std::to_string(++g_database_counter);
+    std::string name =
+        "t" + std::to_string(::getpid()) + "_" + std::to_string(++g_database_counter);
     connection_ = server.createDatabase(name);
     if (connection_.empty()) setup_error_ = "CREATE DATABASE " + name + " failed";
   }

@@ -54,9 +54,9 @@ TEST(PostgresBackend, AnUnreachableServerIsAnErrorNamingTheSetting) {
   auto opened = open(uri);
   ASSERT_FALSE(opened.ok());
   EXPECT_EQ(opened.error().code, ErrorCode::kUnavailable);
-  EXPECT_THAT(opened.error().message,
-              ::testing::StartsWith(
-                  "databroker_storage_connection_string: cannot connect to PostgreSQL"));
+  EXPECT_THAT(
+      opened.error().message,
+      ::testing::StartsWith("databroker_storage_connection_string: cannot connect to PostgreSQL"));
 }
 
 TEST(PostgresBackend, AMalformedConnectionStringIsAnErrorNamingTheSetting) {

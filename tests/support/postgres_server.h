@@ -120,7 +120,8 @@ class PostgresServer {
     std::string command = asPostgres(std::string(kBinDir) + "/pg_ctl -D " + dir_ + "/data -l " +
                                      dir_ + "/server.log -w -t 60 -o '" + options + "' start");
     if (!run(command + " > " + dir_ + "/pg_ctl.log 2>&1")) {
-      error = "pg_ctl start failed: " + readFile(dir_ + "/pg_ctl.log") + readFile(dir_ + "/server.log");
+      error =
+          "pg_ctl start failed: " + readFile(dir_ + "/pg_ctl.log") + readFile(dir_ + "/server.log");
       return false;
     }
     running_ = true;

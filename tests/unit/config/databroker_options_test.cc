@@ -28,7 +28,8 @@ databroker_service_urls: [http://10.0.0.1:5443, http://10.0.0.2:5443]
             "postgresql://gatehouse@db1:5432,db2:5432/gatehouse?target_session_attrs=read-write");
   EXPECT_EQ(o.databroker.storage_connection_setting, "databroker_storage_connection_string");
   EXPECT_EQ(o.databroker.grpc_address, ":5443");
-  EXPECT_THAT(o.databroker.service_urls, ElementsAre("http://10.0.0.1:5443", "http://10.0.0.2:5443"));
+  EXPECT_THAT(o.databroker.service_urls,
+              ElementsAre("http://10.0.0.1:5443", "http://10.0.0.2:5443"));
   EXPECT_EQ(o.extra.count("grpc_address"), 0u);
 }
 
@@ -49,16 +50,18 @@ TEST(DatabrokerOptionsTest, FileAndPostgresNeedAConnectionString) {
                   .errors,
               ElementsAre("databroker_storage_connection_string: expected a postgres:// or "
                           "postgresql:// URI or libpq key=value pairs"));
-  Options keywords = testing::loadOk("databroker_storage_type: postgres\n"
-                                     "databroker_storage_connection_string: host=db dbname=gh\n");
+  Options keywords = testing::loadOk(
+      "databroker_storage_type: postgres\n"
+      "databroker_storage_connection_string: host=db dbname=gh\n");
   EXPECT_EQ(keywords.databroker.storage_connection_string, "host=db dbname=gh");
 }
 
 TEST(DatabrokerOptionsTest, FilePathsResolveAgainstTheConfigFile) {
   testing::TempDir dir;
-  std::string config = dir.write("etc/gatehouse.yaml",
-                                 "databroker_storage_type: file\n"
-                                 "databroker_storage_connection_string: file://../data/db.sqlite\n");
+  std::string config =
+      dir.write("etc/gatehouse.yaml",
+                "databroker_storage_type: file\n"
+                "databroker_storage_connection_string: file://../data/db.sqlite\n");
   LoadResult r = loadFile(config, testing::secretsEnv());
   ASSERT_THAT(r.errors, IsEmpty());
   EXPECT_EQ(r.options->databroker.storage_connection_string, dir.str() + "/data/db.sqlite");
@@ -78,12 +81,15 @@ TEST(DatabrokerOptionsTest, TheConnectionStringCanComeFromAFile) {
   EXPECT_EQ(r.options->databroker.storage_connection_setting,
             "databroker_storage_connection_string_file");
   EXPECT_THAT(r.options->watched_files, ElementsAre(dir.str() + "/secrets/db"));
-  EXPECT_THAT(r.warnings, ElementsAre(::testing::HasSubstr("databroker_storage_connection_string")));
+  EXPECT_THAT(r.warnings,
+              ElementsAre(::testing::HasSubstr("databroker_storage_connection_string")));
 
-  LoadResult missing = testing::load("databroker_storage_type: postgres\n"
-                                     "databroker_storage_connection_string_file: /nonexistent/db\n");
+  LoadResult missing = testing::load(
+      "databroker_storage_type: postgres\n"
+      "databroker_storage_connection_string_file: /nonexistent/db\n");
   ASSERT_EQ(missing.errors.size(), 1u);
-  EXPECT_THAT(missing.errors[0], ::testing::StartsWith("databroker_storage_connection_string_file: "));
+  EXPECT_THAT(missing.errors[0],
+              ::testing::StartsWith("databroker_storage_connection_string_file: "));
 }
 
 TEST(DatabrokerOptionsTest, BadAddressesAndUrlsNameTheirKey) {

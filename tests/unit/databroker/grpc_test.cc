@@ -93,8 +93,9 @@ TEST_F(GrpcTest, EveryUnaryOperationWorksThroughTheClient) {
   auto missing = call<Record>([&](auto done) { c.get("session", "nope", done); });
   EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
 
-  auto patched = call<PutResult>(
-      [&](auto done) { c.patch({rec("session", "s2", R"({"user_id":"u9"})")}, {"user_id"}, done); });
+  auto patched = call<PutResult>([&](auto done) {
+    c.patch({rec("session", "s2", R"({"user_id":"u9"})")}, {"user_id"}, done);
+  });
   ASSERT_TRUE(patched.ok()) << patched.error().message;
   EXPECT_EQ(json(backend_->get("session", "s2")->data), json(R"({"user_id":"u9"})"));
 
@@ -157,8 +158,10 @@ TEST_F(GrpcTest, MessagesOfUnknownTypesRoundTripAsOpaqueBytes) {
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(json(got->data), json(opaque));
   // A known message type is stored in its JSON form, which queries can see.
-  std::string timestamp = R"({"@type":"type.googleapis.com/google.protobuf.Timestamp","value":"2026-01-02T03:04:05Z"})";
-  ASSERT_TRUE(call<PutResult>([&](auto done) { client_->put({rec("t", "1", timestamp)}, done); }).ok());
+  std::string timestamp =
+      R"({"@type":"type.googleapis.com/google.protobuf.Timestamp","value":"2026-01-02T03:04:05Z"})";
+  ASSERT_TRUE(
+      call<PutResult>([&](auto done) { client_->put({rec("t", "1", timestamp)}, done); }).ok());
   EXPECT_EQ(json(backend_->get("t", "1")->data), json(timestamp));
 }
 
@@ -201,9 +204,10 @@ TEST_F(GrpcTest, AChangeStreamSeesAnotherClientsWritesAndDeletes) {
   Collector collector;
   auto stream = client_->sync({info->server_version, info->latest_record_version}, "session",
                               collector.handler());
-  ASSERT_TRUE(call<PutResult>([&](auto done) {
-                writer->put({rec("session", "a"), rec("user", "ignored"), rec("session", "b")}, done);
-              }).ok());
+  ASSERT_TRUE(
+      call<PutResult>([&](auto done) {
+        writer->put({rec("session", "a"), rec("user", "ignored"), rec("session", "b")}, done);
+      }).ok());
   Record gone = deletion("session", "a");
   ASSERT_TRUE(call<PutResult>([&](auto done) { writer->put({gone}, done); }).ok());
   ASSERT_TRUE(collector.signal.waitFor([&] { return collector.count() == 3; }));
@@ -241,7 +245,8 @@ TEST_F(GrpcTest, AWrongSharedSecretIsUnauthenticated) {
   EXPECT_EQ(put.error().code, ErrorCode::kUnauthenticated);
   EXPECT_EQ(backend_->get("t", "1").error().code, ErrorCode::kNotFound);
   Collector collector;
-  auto stream = intruder->sync({backend_->serverInfo()->server_version, 0}, "", collector.handler());
+  auto stream =
+      intruder->sync({backend_->serverInfo()->server_version, 0}, "", collector.handler());
   ASSERT_TRUE(collector.signal.waitFor([&] { return collector.failure().has_value(); }));
   EXPECT_EQ(collector.failure()->code, ErrorCode::kUnauthenticated);
   auto snapshot = call<Snapshot>([&](auto done) { intruder->syncLatest("", done); });
@@ -302,10 +307,12 @@ TEST_F(GrpcTest, ASyncerOverGrpcReconnectsAfterTheDatabrokerRestarts) {
   ASSERT_TRUE(backend_->put({rec("session", "while-down")}).ok());
   startServer(port);
   ASSERT_TRUE(backend_->put({rec("session", "after")}).ok());
-  ASSERT_TRUE(changed.waitFor([&] {
-    return syncer.get("session", "while-down").has_value() &&
-           syncer.get("session", "after").has_value();
-  }, 20s));
+  ASSERT_TRUE(changed.waitFor(
+      [&] {
+        return syncer.get("session", "while-down").has_value() &&
+               syncer.get("session", "after").has_value();
+      },
+      20s));
   // It resumed from where it was: the same store needed no new snapshot.
   EXPECT_EQ(syncer.resyncs("session"), 0u);
 }
@@ -346,7 +353,8 @@ TEST(GrpcClientOptions, RefusesUrlsItCannotBalance) {
   options.urls = {};
   EXPECT_FALSE(makeGrpcClient(options).ok());
   options.urls = {"ftp://x"};
-  EXPECT_THAT(makeGrpcClient(options).error().message, ::testing::HasSubstr("databroker_service_urls[0]"));
+  EXPECT_THAT(makeGrpcClient(options).error().message,
+              ::testing::HasSubstr("databroker_service_urls[0]"));
   options.urls = {"http://a.example:5443", "http://b.example:5443"};
   EXPECT_FALSE(makeGrpcClient(options).ok());
   options.urls = {"http://10.0.0.1:5443", "http://10.0.0.2:5443"};

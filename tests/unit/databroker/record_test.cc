@@ -26,7 +26,8 @@ TEST(ApplyFieldMask, ReplacesAddsAndRemovesNamedPaths) {
   // Named but absent in the patch: removed.
   EXPECT_EQ(*applyFieldMask(current, R"({})", {"e", "b.d"}), R"({"a":1,"b":{"c":2}})");
   // New nested paths are created.
-  EXPECT_EQ(*applyFieldMask(R"({})", R"({"x":{"y":{"z":1}}})", {"x.y.z"}), R"({"x":{"y":{"z":1}}})");
+  EXPECT_EQ(*applyFieldMask(R"({})", R"({"x":{"y":{"z":1}}})", {"x.y.z"}),
+            R"({"x":{"y":{"z":1}}})");
   // Unnamed fields of the patch are ignored.
   EXPECT_EQ(*applyFieldMask(R"({"a":1})", R"({"a":2,"b":3})", {"a"}), R"({"a":2})");
   EXPECT_FALSE(applyFieldMask("[]", "{}", {"a"}).ok());

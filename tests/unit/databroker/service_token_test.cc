@@ -38,7 +38,8 @@ TEST(ServiceToken, AMintedTokenVerifiesWithTheSameSecretOnly) {
 
 TEST(ServiceToken, TheOnlyClaimIsExp) {
   std::string token = mintServiceToken(kSecret, now());
-  auto payload = base64Decode(token.substr(token.find('.') + 1, token.rfind('.') - token.find('.') - 1));
+  auto payload =
+      base64Decode(token.substr(token.find('.') + 1, token.rfind('.') - token.find('.') - 1));
   ASSERT_TRUE(payload);
   EXPECT_THAT(*payload, ::testing::MatchesRegex(R"(\{"exp":[0-9]+\})"));
 }
@@ -53,13 +54,21 @@ TEST(ServiceToken, ExpiredTokensAreRefusedAfterAMinuteOfLeeway) {
 
 TEST(ServiceToken, RefusesEverythingElse) {
   std::string header = R"({"alg":"HS256","typ":"JWT"})";
-  EXPECT_TRUE(verifyServiceToken(sign(header, R"({"exp":)" + expIn(60s) + "}", kSecret), kSecret, now()).ok());
+  EXPECT_TRUE(
+      verifyServiceToken(sign(header, R"({"exp":)" + expIn(60s) + "}", kSecret), kSecret, now())
+          .ok());
   // Extra claims, a missing or non-numeric exp.
-  EXPECT_FALSE(verifyServiceToken(sign(header, R"({"exp":)" + expIn(60s) + R"(,"sub":"x"})", kSecret), kSecret, now()).ok());
+  EXPECT_FALSE(
+      verifyServiceToken(sign(header, R"({"exp":)" + expIn(60s) + R"(,"sub":"x"})", kSecret),
+                         kSecret, now())
+          .ok());
   EXPECT_FALSE(verifyServiceToken(sign(header, R"({"iat":1})", kSecret), kSecret, now()).ok());
   EXPECT_FALSE(verifyServiceToken(sign(header, R"({"exp":"soon"})", kSecret), kSecret, now()).ok());
   // Other algorithms, "none" included.
-  EXPECT_FALSE(verifyServiceToken(sign(R"({"alg":"HS512"})", R"({"exp":)" + expIn(60s) + "}", kSecret), kSecret, now()).ok());
+  EXPECT_FALSE(
+      verifyServiceToken(sign(R"({"alg":"HS512"})", R"({"exp":)" + expIn(60s) + "}", kSecret),
+                         kSecret, now())
+          .ok());
   std::string unsigned_token = base64UrlEncode(R"({"alg":"none"})") + "." +
                                base64UrlEncode(R"({"exp":)" + expIn(60s) + "}") + ".";
   EXPECT_FALSE(verifyServiceToken(unsigned_token, kSecret, now()).ok());

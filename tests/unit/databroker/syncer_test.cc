@@ -147,9 +147,10 @@ class SyncerTest : public ::testing::Test {
 };
 
 TEST_F(SyncerTest, LoadsASnapshotThenFollowsChanges) {
-  ASSERT_TRUE(backend_->put({rec("session", "s1", R"({"user_id":"u1"})"), rec("user", "u1"),
-                             rec("other", "x")})
-                  .ok());
+  ASSERT_TRUE(
+      backend_
+          ->put({rec("session", "s1", R"({"user_id":"u1"})"), rec("user", "u1"), rec("other", "x")})
+          .ok());
   Syncer syncer(client_, options({"session", "user"}));
   ASSERT_TRUE(syncer.waitReady(10s));
   EXPECT_TRUE(syncer.get("session", "s1").has_value());
