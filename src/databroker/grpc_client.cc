@@ -457,7 +457,7 @@ class GrpcClient final : public Client {
   void start(std::shared_ptr<CallT> call, Invoke invoke, OnOk on_ok, const Callback<T>& done) {
     prepare(call->context, /*deadline=*/true);
     std::function<void(grpc::Status)> on_done = [call, on_ok = std::move(on_ok),
-                                                 done](grpc::Status status) mutable {
+                                                 done](const grpc::Status& status) mutable {
       if (!status.ok()) return done(proto::fromStatus(status));
       on_ok(call->response);
     };

@@ -262,7 +262,7 @@ std::string listenTarget(const std::string& address) {
 }  // namespace
 
 Result<std::unique_ptr<GrpcServer>> GrpcServer::start(std::shared_ptr<Backend> backend,
-                                                      GrpcServerOptions options) {
+                                                      const GrpcServerOptions& options) {
   if (options.shared_secret.empty()) return Error::invalid("shared_secret: required");
   auto service = std::make_unique<Service>(std::move(backend), options.shared_secret);
   grpc::EnableDefaultHealthCheckService(true);

@@ -25,7 +25,7 @@ class GrpcServer {
   // Binds and starts serving; an error names `grpc_address` if the address
   // cannot be bound.
   static Result<std::unique_ptr<GrpcServer>> start(std::shared_ptr<Backend> backend,
-                                                   GrpcServerOptions options);
+                                                   const GrpcServerOptions& options);
   virtual ~GrpcServer() = default;
 
   // The bound port (useful with port 0).

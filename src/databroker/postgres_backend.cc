@@ -388,6 +388,8 @@ class PostgresBackend final : public Backend {
                std::to_string(params.size());
       }
     }
+    std::string matching = sql;
+    Params matching_params = params;
     sql += " ORDER BY id COLLATE \"C\"";
     params.add(static_cast<int64_t>(query.offset));
     sql += " OFFSET $" + std::to_string(params.size());
@@ -410,9 +412,8 @@ class PostgresBackend final : public Backend {
     }
     if (rows->rows() == 0 && query.offset > 0) {
       // The page is past the end: count separately.
-      std::string count = "SELECT count(*) FROM (" + sql.substr(0, sql.find(" ORDER BY")) + ") q";
-      Params count_params = params;
-      auto counted = execOn(conn, count.c_str(), count_params, "query", false);
+      std::string count = "SELECT count(*) FROM (" + matching + ") q";
+      auto counted = execOn(conn, count.c_str(), matching_params, "query", false);
       if (!counted) return counted.error();
       result.total_count = static_cast<uint64_t>(counted->integer(0, 0));
     }
@@ -511,6 +512,7 @@ class PostgresBackend final : public Backend {
                        Params(), "list types", true);
     if (!rows) return rows.error();
     std::vector<std::string> types;
+    types.reserve(static_cast<size_t>(rows->rows()));
     for (int i = 0; i < rows->rows(); ++i) types.push_back(rows->text(i, 0));
     return types;
   }
@@ -916,7 +918,8 @@ class PostgresBackend final : public Backend {
 
   static std::string normalized(const std::string& jsonb_text) {
     auto data = normalizeData(jsonb_text);
-    return data ? std::move(*data) : jsonb_text;
+    if (!data) return jsonb_text;
+    return std::move(*data);
   }
 
   // The LISTEN connection: wakes change streams when any process commits.

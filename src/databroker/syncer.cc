@@ -125,7 +125,7 @@ bool Syncer::loadSnapshot(TypeState& state) {
   return true;
 }
 
-void Syncer::apply(TypeState& state, std::vector<Record> records) {
+void Syncer::apply(TypeState& state, const std::vector<Record>& records) {
   {
     std::unique_lock lock(state.data_mutex);
     for (const Record& record : records) {
@@ -180,7 +180,7 @@ void Syncer::run(TypeState& state) {
     }
     SyncHandler handler;
     handler.on_records = [this, &state](std::vector<Record> records) {
-      apply(state, std::move(records));
+      apply(state, records);
       std::lock_guard lock(control_mutex_);
       state.backoff = options_.min_backoff;
     };

@@ -65,7 +65,7 @@ class Syncer {
 
   void run(TypeState& state);
   bool loadSnapshot(TypeState& state);
-  void apply(TypeState& state, std::vector<Record> records);
+  void apply(TypeState& state, const std::vector<Record>& records);
   bool sleepFor(std::chrono::milliseconds delay);
 
   Client& client_;

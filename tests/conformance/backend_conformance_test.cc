@@ -281,6 +281,17 @@ TEST_P(Conformance, QueryOrdersByIdWithOffsetLimitAndTotal) {
   EXPECT_THAT(ids(page->records), ElementsAre("b", "c"));
   EXPECT_EQ(page->total_count, 5u);
 
+  query.offset = 10;  // past the end: no records, still the total
+  auto beyond = db().query(query);
+  ASSERT_TRUE(beyond.ok()) << beyond.error().message;
+  EXPECT_THAT(beyond->records, IsEmpty());
+  EXPECT_EQ(beyond->total_count, 5u);
+  query.search = "d";
+  beyond = db().query(query);
+  ASSERT_TRUE(beyond.ok()) << beyond.error().message;
+  EXPECT_EQ(beyond->total_count, 1u);
+  query.search = "";
+
   Query empty_type;
   EXPECT_EQ(db().query(empty_type).error().code, ErrorCode::kInvalidArgument);
   Query unknown;
