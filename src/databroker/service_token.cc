@@ -1,25 +1,14 @@
 #include "databroker/service_token.h"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <nlohmann/json.hpp>
 
 #include "common/base64.h"
+#include "crypto/hmac.h"
 
 namespace gatehouse::databroker {
 namespace {
 
 constexpr auto kLeeway = std::chrono::minutes(1);
-
-std::string hmacSha256(std::string_view key, std::string_view data) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &length);
-  return std::string(reinterpret_cast<const char*>(out), length);
-}
 
 Error unauthenticated(std::string message) {
   return {ErrorCode::kUnauthenticated, ErrorSource::kDownstream, std::move(message), false};
@@ -31,7 +20,8 @@ std::string mintServiceToken(std::string_view shared_secret, Timestamp now, Dura
   auto exp = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch() + lifetime);
   std::string signing_input = base64UrlEncode(R"({"alg":"HS256","typ":"JWT"})") + "." +
                               base64UrlEncode(R"({"exp":)" + std::to_string(exp.count()) + "}");
-  return signing_input + "." + base64UrlEncode(hmacSha256(shared_secret, signing_input));
+  return signing_input + "." +
+         base64UrlEncode(crypto::hmac(crypto::HmacHash::kSha256, shared_secret, signing_input));
 }
 
 Result<void> verifyServiceToken(std::string_view token, std::string_view shared_secret,
@@ -53,9 +43,8 @@ Result<void> verifyServiceToken(std::string_view token, std::string_view shared_
   if (!header.is_object() || !header.contains("alg") || header["alg"] != "HS256") {
     return unauthenticated("invalid jwt: algorithm must be HS256");
   }
-  std::string expected = hmacSha256(shared_secret, token.substr(0, second));
-  if (signature->size() != expected.size() ||
-      CRYPTO_memcmp(signature->data(), expected.data(), expected.size()) != 0) {
+  if (!crypto::verifyHmac(crypto::HmacHash::kSha256, shared_secret, token.substr(0, second),
+                          *signature)) {
     return unauthenticated("invalid jwt: bad signature");
   }
 
