@@ -20,6 +20,9 @@ using grpc::Status;
 constexpr size_t kSyncBatch = 1000;
 // How often a waiting Sync stream checks whether its client went away.
 constexpr auto kSyncWakeInterval = std::chrono::milliseconds(500);
+// A waiting stream looks at the store at least this often even without a
+// notification, in case one was lost.
+constexpr auto kSyncRecheckInterval = std::chrono::seconds(10);
 
 class Service final : public pb::DataBrokerService::Service {
  public:
@@ -163,8 +166,11 @@ class Service final : public pb::DataBrokerService::Service {
       }
       position.record_version = batch->record_version;
       if (batch->more) continue;
-      backend_->notifier().waitForChange(generation,
-                                         std::chrono::steady_clock::now() + kSyncWakeInterval);
+      auto recheck = std::chrono::steady_clock::now() + kSyncRecheckInterval;
+      while (!ctx->IsCancelled() && !stopping_ && std::chrono::steady_clock::now() < recheck) {
+        auto wake = std::min(recheck, std::chrono::steady_clock::now() + kSyncWakeInterval);
+        if (backend_->notifier().waitForChange(generation, wake)) break;
+      }
     }
     return Status(grpc::StatusCode::UNAVAILABLE, "databroker is shutting down");
   }
