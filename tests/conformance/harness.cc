@@ -1,5 +1,7 @@
 #include "conformance/harness.h"
 
+#include "databroker/grpc_server.h"
+
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -141,6 +143,8 @@ int Child::wait() {
 //                        put, and prints "done" at the end
 //   write-forever PREFIX puts records "PREFIX-i" until killed, printing
 //                        "ID VERSION" after each acknowledged put
+//   serve-grpc SECRET    serves the gRPC service on a free loopback port,
+//                        prints "port N", and runs until stdin closes
 int runHelper(int argc, char** argv) {
   if (argc < 5) {
     std::cerr << "usage: --helper MODE KIND CONNECTION ARGS...\n";
@@ -170,6 +174,22 @@ int runHelper(int argc, char** argv) {
       }
     }
     std::cout << "done" << std::endl;
+    return 0;
+  }
+  if (mode == "serve-grpc" && argc >= 6) {
+    GrpcServerOptions options;
+    options.address = "127.0.0.1:0";
+    options.shared_secret = argv[5];
+    auto server = GrpcServer::start(std::shared_ptr<Backend>(std::move(*backend)), options);
+    if (!server) {
+      std::cerr << "serve failed: " << server.error().message << "\n";
+      return 5;
+    }
+    std::cout << "port " << (*server)->port() << std::endl;
+    std::string ignored;
+    while (std::getline(std::cin, ignored)) {
+    }
+    (*server)->shutdown();
     return 0;
   }
   if (mode == "write-forever" && argc >= 6) {
