@@ -11,7 +11,15 @@ namespace gatehouse {
 inline char asciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 
 std::string toLower(std::string_view s);
-bool iequals(std::string_view a, std::string_view b);
+// ASCII case-insensitive equality; inline because header lookups call it
+// for every field of every request.
+inline bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (asciiLower(a[i]) != asciiLower(b[i])) return false;
+  }
+  return true;
+}
 bool startsWith(std::string_view s, std::string_view prefix);
 bool endsWith(std::string_view s, std::string_view suffix);
 std::string_view trim(std::string_view s);

@@ -14,6 +14,7 @@ namespace gatehouse::http {
 // What a handler knows about the connection a request arrived on.
 struct ConnectionInfo {
   tcp::endpoint remote;
+  std::string remote_ip;  // remote.address() as text, formatted once per connection
   tcp::endpoint local;
   bool tls = false;
   std::string_view server_name;  // SNI

@@ -42,13 +42,17 @@ bool Headers::hasToken(std::string_view name, std::string_view token) const {
 }
 
 bool isHopByHop(std::string_view name) {
-  static constexpr std::string_view kHopByHop[] = {
-      "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding",
-      "upgrade",    "proxy-authenticate", "proxy-authorization"};
-  for (auto h : kHopByHop) {
-    if (iequals(name, h)) return true;
+  // By length first: this runs for every field in both directions.
+  switch (name.size()) {
+    case 2: return iequals(name, "te");
+    case 7: return iequals(name, "trailer") || iequals(name, "upgrade");
+    case 10: return iequals(name, "connection") || iequals(name, "keep-alive");
+    case 16: return iequals(name, "proxy-connection");
+    case 17: return iequals(name, "transfer-encoding");
+    case 18: return iequals(name, "proxy-authenticate");
+    case 19: return iequals(name, "proxy-authorization");
+    default: return false;
   }
-  return false;
 }
 
 const char* statusReason(int status) {

@@ -177,7 +177,9 @@ Task<Result<size_t>> Http1Reader::readHeadBytes(net::Clock::duration read_timeou
     // The head ends at the first empty line. A bare "\n\n" also ends it so
     // that the validator can refuse it instead of waiting for more bytes.
     for (size_t i = scanned; i < data.size(); ++i) {
-      if (data[i] != '\n') continue;
+      const void* nl = std::memchr(data.data() + i, '\n', data.size() - i);
+      if (!nl) break;
+      i = static_cast<size_t>(static_cast<const char*>(nl) - data.data());
       if ((i + 1 < data.size() && data[i + 1] == '\n') ||
           (i + 2 < data.size() && data[i + 1] == '\r' && data[i + 2] == '\n')) {
         size_t len = data[i + 1] == '\n' ? i + 2 : i + 3;
@@ -234,6 +236,7 @@ Result<void> Http1Reader::parseRequestHead(std::string_view head, RequestHead& o
   if (check.verdict != HeadVerdict::kOk) return protocolError(check.reason);
 
   out = RequestHead{};
+  out.headers.reserve(16);
   auto parser = std::make_unique<BeastParser<true>>();
   parser->request = &out;
   error_code ec;
@@ -341,6 +344,7 @@ Task<Result<ResponseHead>> Http1Reader::readResponse(std::string_view request_me
     if (*len == 0) co_return upstreamError("upstream closed the connection before responding");
     std::string_view head(buffer_.data() + start_, *len);
     ResponseHead out;
+    out.headers.reserve(16);
     auto parser = std::make_unique<BeastParser<false>>();
     parser->response = &out;
     if (request_method == "HEAD") parser->skip(true);

@@ -248,6 +248,7 @@ Task<void> serveHttp1(std::unique_ptr<net::Stream> stream, Handler& handler,
   Http1Reader reader(*stream, kInitialBuffer);
   ConnectionInfo info;
   info.remote = stream->remoteEndpoint();
+  info.remote_ip = info.remote.address().to_string();
   info.local = stream->localEndpoint();
   info.tls = stream->isTls();
   info.server_name = stream->serverName();

@@ -123,6 +123,7 @@ class ServerConnection final : public Http2Session {
         executor_(executor),
         handlers_wake_(executor) {
     info_.remote = stream.remoteEndpoint();
+    info_.remote_ip = info_.remote.address().to_string();
     info_.local = stream.localEndpoint();
     info_.tls = stream.isTls();
     info_.server_name = stream.serverName();

@@ -67,9 +67,8 @@ std::string withoutCookie(std::string_view header, std::string_view cookie_name)
   return out;
 }
 
-std::string clientAddress(const http::RequestHead& request, const tcp::endpoint& remote,
+std::string clientAddress(const http::RequestHead& request, const std::string& peer,
                           uint32_t trusted_hops) {
-  std::string peer = remote.address().to_string();
   if (trusted_hops == 0) return peer;
   std::vector<std::string> hops;
   for (const auto& f : request.headers.fields()) {
@@ -143,7 +142,7 @@ std::string Proxy::newRequestId() {
 Task<void> Proxy::handle(http::ServerExchange& exchange) {
   Request r(exchange, snapshots_.current());
   r.id = newRequestId();
-  r.client_ip = clientAddress(r.head(), exchange.connection().remote,
+  r.client_ip = clientAddress(r.head(), exchange.connection().remote_ip,
                               r.snapshot->options.http.xff_num_trusted_hops);
 
   if (co_await admit(r) == Outcome::kContinue) {
@@ -335,7 +334,7 @@ void Proxy::prepareUpstreamHeaders(Request& r, http::RequestHead& out,
   uint32_t trusted = snap.options.http.xff_num_trusted_hops;
   if (!snap.options.http.skip_xff_append) {
     if (!forwarded_for.empty()) forwarded_for += ", ";
-    forwarded_for += conn.remote.address().to_string();
+    forwarded_for += conn.remote_ip;
   }
   if (!forwarded_for.empty()) out.headers.set("x-forwarded-for", forwarded_for);
   std::string proto = conn.tls ? "https" : "http";
@@ -422,6 +421,7 @@ Task<void> Proxy::forward(Request& r) {
     target.host = to->host;
     target.port = to->port;
     target.tls = r.snapshot->upstream_tls[route.index];
+    target.request_has_body = in.has_body;
     target.server_name = route.tls_server_name.empty() ? std::string_view(to->host)
                                                        : std::string_view(route.tls_server_name);
     auto opened = co_await pool_.open(target, kConnectTimeout, attempt > 0);

@@ -7,6 +7,7 @@ namespace {
 
 constexpr size_t kMaxIdlePerTarget = 128;
 constexpr auto kMaxIdleTime = std::chrono::seconds(60);
+constexpr auto kRecentlyUsed = std::chrono::milliseconds(500);
 constexpr auto kTlsHandshakeTimeout = std::chrono::seconds(10);
 
 }  // namespace
@@ -71,7 +72,13 @@ Task<Result<std::unique_ptr<http::UpstreamExchange>>> UpstreamPool::open(
         auto connection = std::move(idle.back());
         idle.pop_back();
         if (now - connection->idle_since > kMaxIdleTime) continue;
-        if (connection->stream->peerClosedOrDirty()) continue;
+        // Checking costs a syscall; a connection used a moment ago is very
+        // unlikely to be closed, and a bodiless request that meets one is
+        // repeated on a new connection anyway.
+        if ((target.request_has_body || now - connection->idle_since > kRecentlyUsed) &&
+            connection->stream->peerClosedOrDirty()) {
+          continue;
+        }
         co_return http::makeHttp1UpstreamExchange(std::move(connection), returnTo(key));
       }
     }
