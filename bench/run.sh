@@ -40,7 +40,8 @@ free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("12
 up_port=$(free_port); ceil_port=$(free_port); gh_port=$(free_port)
 
 mkdir -p "$dir/nginx"
-head -c 100000 /dev/urandom | base64 -w0 | head -c 102400 > "$dir/nginx/big"
+chmod 755 "$dir" "$dir/nginx"  # nginx workers run as nobody
+head -c 76800 /dev/urandom | base64 -w0 > "$dir/nginx/big"  # exactly 102400 bytes
 [[ $(stat -c %s "$dir/nginx/big") -eq 102400 ]]
 cat > "$dir/nginx/nginx.conf" <<CONF
 worker_processes ${workers};
@@ -130,6 +131,11 @@ run_case() {
 }
 
 ceiling_pids=$(nginx_pids "$ceiling_pid")
+# Both proxies must serve the same bytes before their speed means anything.
+for port in "$ceil_port" "$gh_port"; do
+  size=$(curl -s -o /dev/null -w '%{size_download} %{http_code}' -H "Host: bench.localhost" "http://127.0.0.1:${port}/big")
+  [[ "$size" == "102400 200" ]] || { echo "port ${port}: /big answered ${size}" >&2; exit 1; }
+done
 results="$dir/results"
 : > "$results"
 for run in $(seq 1 "$runs"); do
