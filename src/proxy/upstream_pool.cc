@@ -5,7 +5,7 @@
 namespace gatehouse::proxy {
 namespace {
 
-constexpr size_t kMaxIdlePerTarget = 128;
+constexpr size_t kMaxIdlePerTarget = 1024;
 constexpr auto kMaxIdleTime = std::chrono::seconds(60);
 constexpr auto kRecentlyUsed = std::chrono::milliseconds(500);
 constexpr auto kTlsHandshakeTimeout = std::chrono::seconds(10);
