@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "crypto/random.h"
 #include "crypto/self_signed.h"
+#include "databroker/grpc_server.h"
 #include "databroker/storage.h"
 #include "http/http1_server.h"
 #include "http/http2_server.h"
@@ -232,9 +233,19 @@ class Server::Impl {
     }
     config::Options options = std::move(*loaded.options);
     if (auto level = log::parseLevel(options.log_level)) log::setLevel(*level);
-    if (std::find(options.services.begin(), options.services.end(), "all") == options.services.end()) {
-      return Error::invalid("services: only \"all\" can run in this version");
+    // `all`, or the databroker on its own (`databroker`, alias `cache`);
+    // the other services run only inside `all` in this version.
+    bool all = false;
+    bool databroker_only = true;
+    for (const auto& s : options.services) {
+      if (s == "all") all = true;
+      if (s != "databroker" && s != "cache") databroker_only = false;
     }
+    if (!all && !databroker_only) {
+      return Error::invalid(
+          "services: only \"all\" or \"databroker\" can run in this version");
+    }
+    serve_http_ = all;
 
     if (!options.listener.insecure_server && options.listener.certificates.empty()) {
       std::vector<std::string> names = {"localhost", "*.localhost", "127.0.0.1", "::1"};
@@ -262,18 +273,34 @@ class Server::Impl {
     if (!backend) return backend.error();
     databroker_ = std::move(*backend);
     databroker_cleaner_ = std::make_unique<databroker::PeriodicCleaner>(databroker_);
+    // The databroker's gRPC service: always when it runs on its own (on
+    // Pomerium's default ":443" unless grpc_address says otherwise), and
+    // with `all` when grpc_address is set, for other processes to use.
+    if (!serve_http_ || !db.grpc_address.empty()) {
+      databroker::GrpcServerOptions grpc_options;
+      grpc_options.address = db.grpc_address.empty() ? ":443" : db.grpc_address;
+      grpc_options.shared_secret = options.secrets.shared_secret;
+      auto grpc = databroker::GrpcServer::start(databroker_, grpc_options);
+      if (!grpc) return grpc.error();
+      grpc_server_ = std::move(*grpc);
+      log::info("listening")
+          .str("address", grpc_options.address.substr(0, grpc_options.address.rfind(':') + 1) +
+                              std::to_string(grpc_server_->port()))
+          .str("kind", "grpc");
+    }
 
     auto snapshot = proxy::Snapshot::create(std::move(options), ++generation_,
                                             fallback_cert_ ? &*fallback_cert_ : nullptr);
     if (!snapshot) return snapshot.error();
     store_.publish(std::move(*snapshot));
 
-    for (size_t i = 0; i < workers_count_; ++i) {
+    for (size_t i = 0; serve_http_ && i < workers_count_; ++i) {
       uint64_t seed = 0;
       std::string bytes = crypto::randomBytes(sizeof(seed));
       std::memcpy(&seed, bytes.data(), sizeof(seed));
       workers_.push_back(std::make_unique<Worker>(store_, seed));
     }
+    if (!serve_http_) return {};
     if (auto r = bind(address_, insecure_ ? ListenerKind::kPlain : ListenerKind::kTls); !r) {
       return Error::invalid("address: " + r.error().message);
     }
@@ -314,6 +341,7 @@ class Server::Impl {
     control_.run();
 
     for (auto& w : workers_) w->stop();
+    if (grpc_server_) grpc_server_->shutdown();
     log::info("stopped");
     return 0;
   }
@@ -460,6 +488,8 @@ class Server::Impl {
   std::string redirect_address_;
   std::vector<std::string> watched_;
   uint64_t content_hash_ = 0;
+  bool serve_http_ = true;
+  std::unique_ptr<databroker::GrpcServer> grpc_server_;
   std::shared_ptr<databroker::Backend> databroker_;
   std::unique_ptr<databroker::PeriodicCleaner> databroker_cleaner_;
   std::vector<std::unique_ptr<Worker>> workers_;
