@@ -154,8 +154,8 @@ std::array<uint8_t, 32> hChaCha20(const std::array<uint8_t, 32>& key,
   s[1] = 0x3320646e;
   s[2] = 0x79622d32;
   s[3] = 0x6b206574;
-  for (int i = 0; i < 8; ++i) s[4 + i] = loadLittleEndian(key.data() + 4 * i);
-  for (int i = 0; i < 4; ++i) s[12 + i] = loadLittleEndian(nonce.data() + 4 * i);
+  for (size_t i = 0; i < 8; ++i) s[4 + i] = loadLittleEndian(key.data() + 4 * i);
+  for (size_t i = 0; i < 4; ++i) s[12 + i] = loadLittleEndian(nonce.data() + 4 * i);
   for (int round = 0; round < 10; ++round) {
     // Column round, then diagonal round.
     quarterRound(s[0], s[4], s[8], s[12]);
@@ -168,7 +168,7 @@ std::array<uint8_t, 32> hChaCha20(const std::array<uint8_t, 32>& key,
     quarterRound(s[3], s[4], s[9], s[14]);
   }
   std::array<uint8_t, 32> subkey{};
-  for (int i = 0; i < 4; ++i) {
+  for (size_t i = 0; i < 4; ++i) {
     storeLittleEndian(s[i], subkey.data() + 4 * i);
     storeLittleEndian(s[12 + i], subkey.data() + 16 + 4 * i);
   }

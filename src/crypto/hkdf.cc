@@ -8,7 +8,7 @@ namespace gatehouse::crypto {
 
 Result<std::string> hkdfSha256(std::string_view secret, std::string_view salt,
                                std::string_view info, size_t length) {
-  constexpr size_t kMaxLength = 255 * 32;
+  constexpr size_t kMaxLength = size_t{255} * 32;
   if (length == 0 || length > kMaxLength) {
     return Error::invalid("HKDF-SHA256: output length " + std::to_string(length) +
                           " is not between 1 and 8160");

@@ -35,7 +35,7 @@ using detail::bytesOf;
 using detail::malformed;
 using Material = Jwk::Material;
 
-constexpr size_t kMaxJwkBytes = 16 * 1024;
+constexpr size_t kMaxJwkBytes = size_t{16} * 1024;
 constexpr int kMaxJwkDepth = 8;
 constexpr int kMinRsaBits = 2048;
 constexpr int kMaxRsaBits = 8192;

@@ -15,7 +15,7 @@ namespace gatehouse::crypto {
 // /.well-known/pomerium/jwks.json. Immutable once built.
 class Jwks {
  public:
-  static constexpr size_t kMaxBytes = 256 * 1024;
+  static constexpr size_t kMaxBytes = size_t{256} * 1024;
   static constexpr size_t kMaxKeys = 100;
 
   // Parses {"keys": [...]}. The document must be strict JSON (no duplicate

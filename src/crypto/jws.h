@@ -13,9 +13,9 @@ namespace gatehouse::crypto {
 
 // Bounds on untrusted JOSE input, checked before any work that grows with it.
 struct JwsLimits {
-  size_t max_token_bytes = 64 * 1024;  // ID tokens with many groups get large
-  size_t max_header_bytes = 4 * 1024;  // decoded JOSE header
-  int max_json_depth = 32;             // nesting in the header and the claims
+  size_t max_token_bytes = size_t{64} * 1024;  // ID tokens with many groups get large
+  size_t max_header_bytes = size_t{4} * 1024;  // decoded JOSE header
+  int max_json_depth = 32;                     // nesting in the header and the claims
 };
 
 // The protected header of a JWS, after strict checks (see Jws::parse).

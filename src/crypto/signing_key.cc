@@ -17,7 +17,7 @@ namespace {
 
 using detail::bytesOf;
 
-constexpr size_t kMaxSigningKeyBytes = 1024 * 1024;
+constexpr size_t kMaxSigningKeyBytes = size_t{1024} * 1024;
 constexpr std::string_view kDerivationInfo = "derived-jwt-signing-key";
 // Go 1.19's ecdsa.GenerateKey read BitLen/8 + 8 bytes: 40 for P-256.
 constexpr size_t kDerivationBytes = 256 / 8 + 8;
