@@ -109,7 +109,9 @@ class PolicyCompiler {
 
  private:
   Result<void> addRule(const nlohmann::json& rule, const std::string& where) {
-    for (const auto& [action, body] : rule.items()) {
+    for (auto entry = rule.begin(); entry != rule.end(); ++entry) {
+      const std::string& action = entry.key();
+      const nlohmann::json& body = entry.value();
       std::string at = where + "." + action;
       std::vector<Policy::Term>* terms;
       if (action == "allow") {
@@ -124,7 +126,8 @@ class PolicyCompiler {
         return Error::invalid(at + ": expected an object of operators (and, or, not, nor), got " +
                               describeJson(body));
       }
-      for (const auto& [name, criteria] : body.items()) {
+      for (auto entry = body.begin(); entry != body.end(); ++entry) {
+        const std::string& name = entry.key();
         if (name != "and" && name != "or" && name != "not" && name != "nor" && name != "action") {
           return Error::invalid(at + ": unsupported operator " + quote(name) +
                                 " (expected and, or, not or nor)");
@@ -166,7 +169,11 @@ class PolicyCompiler {
                             (object.is_object() ? std::to_string(object.size()) + " keys"
                                                 : describeJson(object)));
     }
-    const auto& [key, data] = *object.items().begin();
+    // An iterator, not a structured binding of *items().begin(): that one
+    // reads a dead temporary (it breaks in optimised builds).
+    auto entry = object.begin();
+    const std::string& key = entry.key();
+    const nlohmann::json& data = entry.value();
     std::string_view full = key;
     size_t slash = full.find('/');
     std::string_view name = full.substr(0, slash);

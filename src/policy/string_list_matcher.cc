@@ -47,7 +47,9 @@ Result<StringListMatcher> StringListMatcher::compile(const nlohmann::json& data)
   if (data.empty()) {
     return Error::invalid("empty string list matcher: expected " + std::string(kOperators));
   }
-  for (const auto& [key, value] : data.items()) {
+  for (auto entry = data.begin(); entry != data.end(); ++entry) {
+    const std::string& key = entry.key();
+    const nlohmann::json& value = entry.value();
     Operator op;
     if (key == "has") {
       op = Operator::kHas;

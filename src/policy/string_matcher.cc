@@ -39,9 +39,11 @@ Result<StringMatcher> StringMatcher::compile(const nlohmann::json& data) {
       {"in", Operator::kIn},
       {"not_in", Operator::kNotIn},
   }};
-  for (const auto& [key, value] : data.items()) {
+  for (auto entry = data.begin(); entry != data.end(); ++entry) {
+    const std::string& key = entry.key();
+    const nlohmann::json& value = entry.value();
     auto found = std::find_if(kByName.begin(), kByName.end(),
-                              [&, &key = key](const auto& entry) { return entry.first == key; });
+                              [&](const auto& candidate) { return candidate.first == key; });
     if (found == kByName.end()) {
       return Error::invalid("unknown string matcher operator \"" + key + "\" (expected " +
                             std::string(kOperators) + ")");

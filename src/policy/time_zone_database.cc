@@ -2,7 +2,6 @@
 
 #include <cstdlib>
 #include <fstream>
-#include <iterator>
 
 namespace gatehouse::policy {
 
@@ -44,12 +43,15 @@ Result<std::shared_ptr<const TimeZone>> TzifDirectory::find(std::string_view nam
     if (isUtcName(name)) return TimeZone::utc();
     return Error::invalid("unknown time zone " + quoted + " (not found in " + directory_ + ")");
   }
+  // Real zone files are a few kilobytes; the cap keeps a stray large file
+  // from being read whole.
   constexpr size_t kMaxSize = 1 << 20;
   std::string data;
-  data.resize(kMaxSize + 1);
-  in.read(data.data(), static_cast<std::streamsize>(data.size()));
-  data.resize(static_cast<size_t>(in.gcount()));
-  if (data.size() > kMaxSize) return Error::invalid("time zone " + quoted + ": file too large");
+  char chunk[4096];
+  while (in.read(chunk, sizeof(chunk)) || in.gcount() > 0) {
+    data.append(chunk, static_cast<size_t>(in.gcount()));
+    if (data.size() > kMaxSize) return Error::invalid("time zone " + quoted + ": file too large");
+  }
   return TimeZone::fromTzif(std::string(name), data);
 }
 

@@ -130,7 +130,9 @@ Made makeClientCertificate(const CriterionArgs& args) {
     return Error::invalid("expected object for certificate matcher, got " + describeJson(args.data));
   }
   ClientCertificate::Conditions conditions;
-  for (const auto& [key, value] : args.data.items()) {
+  for (auto entry = args.data.begin(); entry != args.data.end(); ++entry) {
+    const std::string& key = entry.key();
+    const nlohmann::json& value = entry.value();
     if (key == "fingerprint") {
       auto list = stringList(value, "certificate fingerprint",
                              [](const std::string& text) -> Result<std::string> {

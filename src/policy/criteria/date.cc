@@ -148,7 +148,9 @@ Made makeDate(const CriterionArgs& args) {
                           describeJson(args.data));
   }
   const nlohmann::json* timezone = nullptr;
-  for (const auto& [key, value] : args.data.items()) {
+  for (auto entry = args.data.begin(); entry != args.data.end(); ++entry) {
+    const std::string& key = entry.key();
+    const nlohmann::json& value = entry.value();
     if (key == "timezone") {
       timezone = &value;
     } else if (key != "after" && key != "before") {

@@ -86,7 +86,9 @@ Made makeDayOfWeek(const CriterionArgs& args) {
   const nlohmann::json* timezone = nullptr;
   if (args.data.is_object()) {
     days = nullptr;
-    for (const auto& [key, value] : args.data.items()) {
+    for (auto entry = args.data.begin(); entry != args.data.end(); ++entry) {
+      const std::string& key = entry.key();
+      const nlohmann::json& value = entry.value();
       if (key == "days") {
         days = &value;
       } else if (key == "timezone") {

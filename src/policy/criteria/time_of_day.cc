@@ -113,7 +113,9 @@ Made makeTimeOfDay(const CriterionArgs& args) {
   }
   const nlohmann::json* timezone = nullptr;
   std::optional<nanoseconds> bounds[2];
-  for (const auto& [key, value] : args.data.items()) {
+  for (auto entry = args.data.begin(); entry != args.data.end(); ++entry) {
+    const std::string& key = entry.key();
+    const nlohmann::json& value = entry.value();
     int slot;
     if (key == "timezone") {
       timezone = &value;
