@@ -36,8 +36,16 @@ Result<Jwks> Jwks::parse(std::string_view json) {
 
 std::vector<const Jwk*> Jwks::find(std::string_view key_id, JwsAlgorithm algorithm) const {
   std::vector<const Jwk*> found;
+  bool id_known = false;
   for (const Jwk& key : keys_) {
+    id_known = id_known || (!key_id.empty() && key.keyId() == key_id);
     if (key.allows(algorithm) && (key_id.empty() || key.keyId() == key_id)) found.push_back(&key);
+  }
+  if (!id_known && !key_id.empty()) {
+    // A token may name a key that its issuer publishes without a "kid".
+    for (const Jwk& key : keys_) {
+      if (key.allows(algorithm) && key.keyId().empty()) found.push_back(&key);
+    }
   }
   return found;
 }

@@ -33,7 +33,9 @@ class Jwks {
 
   // The keys that may check a signature made with `algorithm` by the key
   // named `key_id`: with an empty `key_id`, every key that allows the
-  // algorithm.
+  // algorithm; when no key has that id, the keys that have none (some
+  // issuers publish keys without "kid" and name them in tokens anyway).
+  // Only a key that allows the algorithm is ever returned.
   std::vector<const Jwk*> find(std::string_view key_id, JwsAlgorithm algorithm) const;
 
   // {"keys":[...]} with the public part of every key, in order.

@@ -218,6 +218,10 @@ TEST(Jwks, ParsesWhatItCanUseAndListsTheRest) {
                         JwsAlgorithm::kEs256)
                   .empty());
   EXPECT_EQ(set->find("", JwsAlgorithm::kEs256).size(), 1u);
+  // The EC and OKP keys have no "kid": a token naming an unknown key may
+  // still be checked with them, never with a key that has another id.
+  EXPECT_EQ(set->find("unknown", JwsAlgorithm::kEs256).size(), 1u);
+  EXPECT_TRUE(set->find("unknown", JwsAlgorithm::kRs256).empty());
   EXPECT_EQ(set->find("", JwsAlgorithm::kEdDsa).size(), 1u);
   EXPECT_TRUE(set->find("", JwsAlgorithm::kHs256).empty());
 }
