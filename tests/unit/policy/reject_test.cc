@@ -1,24 +1,7 @@
-// accept and reject (one test file each would hold two lines; they are
-// mirror images).
 #include "unit/policy/policy_test_util.h"
 
 namespace gatehouse::policy::testing {
 namespace {
-
-TEST(AcceptCriterion, AllowsEveryoneWithReasonAccept) {
-  Policy policy = compileOk("allow:\n  and:\n    - accept: true\n");
-  Request anonymous;
-  Decision d = policy.evaluate(anonymous.input());
-  EXPECT_TRUE(d.allowed());
-  EXPECT_EQ(names(d.allow_reasons), Names{"accept"});
-  EXPECT_EQ(names(d.deny_reasons), Names{});
-}
-
-TEST(AcceptCriterion, DataIsIgnored) {
-  Policy policy = compileOk("allow:\n  or:\n    - accept: {anything: [1, 2]}\n");
-  Request r;
-  EXPECT_TRUE(policy.evaluate(r.input()).allowed());
-}
 
 TEST(RejectCriterion, DeniesEveryoneWithReasonReject) {
   Policy policy = compileOk("allow:\n  and:\n    - reject: true\n");
@@ -37,6 +20,11 @@ TEST(RejectCriterion, UnderDenyNeverDenies) {
   EXPECT_TRUE(d.allowed());
   EXPECT_EQ(names(d.deny_reasons), Names{"reject"});
   EXPECT_EQ(names(d.reasons), (Names{"accept", "reject"}));
+}
+
+TEST(RejectCriterion, TakesNoSubPath) {
+  EXPECT_THAT(compileError("allow:\n  and:\n    - reject/x: true\n"),
+              ::testing::HasSubstr("criterion \"reject\" takes no sub-path"));
 }
 
 }  // namespace
