@@ -78,6 +78,9 @@ struct DatabrokerOptions {
   std::string grpc_address;
   // Where other services reach the databroker in split mode.
   std::vector<std::string> service_urls;
+  // How long changes stay in the change log (a Gatehouse key,
+  // `databroker_change_log_retention`); a stream further behind starts over.
+  Duration change_log_retention = std::chrono::hours(1);
 };
 
 struct UpstreamUrl {

@@ -433,6 +433,8 @@ constexpr HandledKey kHandledKeys[] = {
      pendingKey<&Pending::databroker_storage_connection_string_file>},
     {"grpc_address", KeyShape::kScalar,
      listenAddressKey<&Options::databroker, &DatabrokerOptions::grpc_address>},
+    {"databroker_change_log_retention", KeyShape::kScalar,
+     durationKey<&Options::databroker, &DatabrokerOptions::change_log_retention>},
     {"databroker_service_url", KeyShape::kScalar, parseDatabrokerServiceUrls},
     {"databroker_service_urls", KeyShape::kScalar, parseDatabrokerServiceUrls},
 };
@@ -664,6 +666,9 @@ void OptionsBuilder::finishDatabroker() {
     text = *inline_value;
   }
   databroker.storage_connection_setting = key;
+  if (databroker.change_log_retention <= Duration::zero()) {
+    ctx_.error("databroker_change_log_retention", "must be a positive duration");
+  }
   if (databroker.storage_type == "memory") {
     if (text) databroker.storage_connection_string = std::move(*text);
     return;

@@ -268,8 +268,13 @@ class Server::Impl {
     content_hash_ = hashInputs();
     // The databroker's storage is opened (and checked) once, at start.
     const auto& db = options.databroker;
+    databroker::BackendOptions backend_options;
+    backend_options.change_retention =
+        std::chrono::duration_cast<decltype(backend_options.change_retention)>(
+            db.change_log_retention);
     auto backend = databroker::openBackend(
-        {db.storage_type, db.storage_connection_string, db.storage_connection_setting, {}});
+        {db.storage_type, db.storage_connection_string, db.storage_connection_setting,
+         backend_options});
     if (!backend) return backend.error();
     databroker_ = std::move(*backend);
     databroker_cleaner_ = std::make_unique<databroker::PeriodicCleaner>(databroker_);

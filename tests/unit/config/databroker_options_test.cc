@@ -109,3 +109,22 @@ TEST(DatabrokerOptionsTest, SettingsComeFromTheEnvironmentToo) {
 
 }  // namespace
 }  // namespace gatehouse::config
+
+namespace gatehouse::config {
+namespace {
+
+TEST(DatabrokerRetention, DefaultsToOneHourAndIsConfigurable) {
+  LoadResult plain = loadText("address: :443\n", "/tmp", {});
+  ASSERT_TRUE(plain.options) << (plain.errors.empty() ? "" : plain.errors[0]);
+  EXPECT_EQ(plain.options->databroker.change_log_retention, Duration(std::chrono::hours(1)));
+  LoadResult set = loadText("databroker_change_log_retention: 10m\n", "/tmp", {});
+  ASSERT_TRUE(set.options);
+  EXPECT_EQ(set.options->databroker.change_log_retention, Duration(std::chrono::minutes(10)));
+  LoadResult zero = loadText("databroker_change_log_retention: 0s\n", "/tmp", {});
+  ASSERT_FALSE(zero.options);
+  ASSERT_EQ(zero.errors.size(), 1u);
+  EXPECT_EQ(zero.errors[0], "databroker_change_log_retention: must be a positive duration");
+}
+
+}  // namespace
+}  // namespace gatehouse::config
