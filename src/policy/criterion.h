@@ -1,9 +1,8 @@
 #pragma once
 
 #include <memory>
-#include <string_view>
-
 #include <nlohmann/json_fwd.hpp>
+#include <string_view>
 
 #include "common/result.h"
 #include "policy/input.h"

@@ -6,13 +6,12 @@
 // Policy::evaluate, which copies nothing.
 
 #include <chrono>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <utility>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "policy/ip_address.h"
 

@@ -1,9 +1,8 @@
 #include "policy/policy.h"
 
 #include <algorithm>
-#include <utility>
-
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "policy/criterion_registry.h"
 #include "policy/json_describe.h"
@@ -72,8 +71,10 @@ class PolicyCompiler {
       return {};
     }
     if (!document.is_object()) {
-      return Error::invalid(where + ": expected a rule ({allow: ...} or {deny: ...}) or a list of "
-                            "rules, got " + describeJson(document));
+      return Error::invalid(where +
+                            ": expected a rule ({allow: ...} or {deny: ...}) or a list of "
+                            "rules, got " +
+                            describeJson(document));
     }
     return addRule(document, where);
   }
@@ -164,10 +165,11 @@ class PolicyCompiler {
   Result<std::unique_ptr<const Criterion>> criterion(const nlohmann::json& object,
                                                      const std::string& where) {
     if (!object.is_object() || object.size() != 1) {
-      return Error::invalid(where + ": a criterion is an object with exactly one key "
-                            "(e.g. {email: {is: user@example.com}}), got " +
-                            (object.is_object() ? std::to_string(object.size()) + " keys"
-                                                : describeJson(object)));
+      return Error::invalid(
+          where +
+          ": a criterion is an object with exactly one key "
+          "(e.g. {email: {is: user@example.com}}), got " +
+          (object.is_object() ? std::to_string(object.size()) + " keys" : describeJson(object)));
     }
     // An iterator, not a structured binding of *items().begin(): that one
     // reads a dead temporary (it breaks in optimised builds).

@@ -40,13 +40,13 @@ enum class Reason : uint8_t {
   kValidClientCertificate,         // valid-client-certificate
   // The time criteria are Pomerium Enterprise features without published
   // reason strings; these follow the "<criterion>-ok/-unauthorized" pattern.
-  kDateOk,                   // date-ok
-  kDateUnauthorized,         // date-unauthorized
-  kDayOfWeekOk,              // day-of-week-ok
-  kDayOfWeekUnauthorized,    // day-of-week-unauthorized
-  kTimeOfDayOk,              // time-of-day-ok
-  kTimeOfDayUnauthorized,    // time-of-day-unauthorized
-  kRouteNotFound,            // route-not-found: set by route lookup, never by a criterion
+  kDateOk,                 // date-ok
+  kDateUnauthorized,       // date-unauthorized
+  kDayOfWeekOk,            // day-of-week-ok
+  kDayOfWeekUnauthorized,  // day-of-week-unauthorized
+  kTimeOfDayOk,            // time-of-day-ok
+  kTimeOfDayUnauthorized,  // time-of-day-unauthorized
+  kRouteNotFound,          // route-not-found: set by route lookup, never by a criterion
   kCount,
 };
 
@@ -86,7 +86,9 @@ class Reasons {
 
  private:
   explicit constexpr Reasons(uint64_t bits) : bits_(bits) {}
-  static constexpr uint64_t bit(Reason reason) { return uint64_t{1} << static_cast<uint8_t>(reason); }
+  static constexpr uint64_t bit(Reason reason) {
+    return uint64_t{1} << static_cast<uint8_t>(reason);
+  }
 
   uint64_t bits_ = 0;
 };

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-
 #include <nlohmann/json.hpp>
 
 #include "policy/json_describe.h"
@@ -28,7 +27,8 @@ Result<StringMatcher> StringMatcher::compile(const nlohmann::json& data) {
     if (data.is_number() || data.is_boolean()) message += "; quote it to match it as text";
     return Error::invalid(std::move(message));
   }
-  if (data.empty()) return Error::invalid("empty string matcher: expected " + std::string(kOperators));
+  if (data.empty())
+    return Error::invalid("empty string matcher: expected " + std::string(kOperators));
 
   static constexpr std::array<std::pair<std::string_view, Operator>, 7> kByName = {{
       {"is", Operator::kIs},
@@ -51,8 +51,8 @@ Result<StringMatcher> StringMatcher::compile(const nlohmann::json& data) {
     Condition condition{found->second, {}, {}};
     if (condition.op == Operator::kIn || condition.op == Operator::kNotIn) {
       if (!value.is_array()) {
-        return Error::invalid("string matcher operator \"" + key + "\" expects a list of strings, got " +
-                              describeJson(value));
+        return Error::invalid("string matcher operator \"" + key +
+                              "\" expects a list of strings, got " + describeJson(value));
       }
       for (const auto& element : value) {
         if (!element.is_string()) {

@@ -213,7 +213,8 @@ std::shared_ptr<const TimeZone> TimeZone::utc() {
 Result<std::shared_ptr<const TimeZone>> TimeZone::fromPosixRule(std::string name,
                                                                 std::string_view text) {
   auto rule = parsePosixRule(text);
-  if (!rule) return Error::invalid("time zone \"" + name + "\": invalid rule \"" + std::string(text) + "\"");
+  if (!rule)
+    return Error::invalid("time zone \"" + name + "\": invalid rule \"" + std::string(text) + "\"");
   std::shared_ptr<TimeZone> zone(new TimeZone());
   zone->name_ = std::move(name);
   zone->type_offsets_ = {static_cast<int32_t>(rule->std_offset.count())};
@@ -221,7 +222,8 @@ Result<std::shared_ptr<const TimeZone>> TimeZone::fromPosixRule(std::string name
   return std::shared_ptr<const TimeZone>(std::move(zone));
 }
 
-Result<std::shared_ptr<const TimeZone>> TimeZone::fromTzif(std::string name, std::string_view data) {
+Result<std::shared_ptr<const TimeZone>> TimeZone::fromTzif(std::string name,
+                                                           std::string_view data) {
   auto fail = [&](std::string_view why) {
     return Error::invalid("time zone \"" + name + "\": " + std::string(why));
   };
@@ -235,7 +237,7 @@ Result<std::shared_ptr<const TimeZone>> TimeZone::fromTzif(std::string name, std
   };
   auto readCounts = [&](size_t at) {
     const unsigned char* p = bytes + at + 20;
-    return Counts{readBig32(p), readBig32(p + 4), readBig32(p + 8),
+    return Counts{readBig32(p),      readBig32(p + 4),  readBig32(p + 8),
                   readBig32(p + 12), readBig32(p + 16), readBig32(p + 20)};
   };
   auto blockSize = [](const Counts& c, size_t time_size) -> uint64_t {

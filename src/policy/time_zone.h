@@ -43,10 +43,10 @@ class TimeZone {
     struct Date {
       enum class Kind : uint8_t { kJulian, kZeroBased, kMonthWeekDay };
       Kind kind = Kind::kMonthWeekDay;
-      int day = 0;    // Jn: 1..365 (no Feb 29); n: 0..365
-      int month = 0;  // Mm.w.d
-      int week = 0;   // 1..5 (5 = last)
-      int weekday = 0;  // 0 = Sunday
+      int day = 0;                      // Jn: 1..365 (no Feb 29); n: 0..365
+      int month = 0;                    // Mm.w.d
+      int week = 0;                     // 1..5 (5 = last)
+      int weekday = 0;                  // 0 = Sunday
       std::chrono::seconds time{7200};  // local time of day, may exceed 24h or be negative
     };
     std::chrono::seconds std_offset{0};
@@ -62,10 +62,10 @@ class TimeZone {
   TimeZone() = default;
 
   std::string name_;
-  std::vector<int64_t> transitions_;          // UTC seconds, ascending
-  std::vector<uint8_t> transition_types_;     // index into type_offsets_
-  std::vector<int32_t> type_offsets_;         // seconds east of UTC
-  std::optional<PosixRule> rule_;             // after the last transition
+  std::vector<int64_t> transitions_;       // UTC seconds, ascending
+  std::vector<uint8_t> transition_types_;  // index into type_offsets_
+  std::vector<int32_t> type_offsets_;      // seconds east of UTC
+  std::optional<PosixRule> rule_;          // after the last transition
 };
 
 }  // namespace gatehouse::policy

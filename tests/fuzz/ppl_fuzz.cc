@@ -10,11 +10,10 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "config/loader.h"
 #include "policy/policy.h"
@@ -35,8 +34,8 @@ using gatehouse::policy::Policy;
 }
 
 struct Fixtures {
-  std::vector<HeaderList::Header> header_pairs = {
-      {"Origin", "https://other.example.com"}, {"Access-Control-Request-Method", "PUT"}};
+  std::vector<HeaderList::Header> header_pairs = {{"Origin", "https://other.example.com"},
+                                                  {"Access-Control-Request-Method", "PUT"}};
   HeaderList headers{header_pairs};
   nlohmann::json claims = {{"groups", {"admins", "devs"}},
                            {"email_verified", true},
@@ -59,10 +58,14 @@ struct Fixtures {
     user.request.method = "GET";
     user.request.path = "/api/v1/things";
     user.request.source_ip = IpAddress::parse("2001:db8::7");
-    user.request.client_certificate = {true, true,
-                                       "17859273e8a980631d367b2d5a6a6635412b0f22835f69e47b3f65624546a704",
-                                       "FsDbM0rUYIiL3V339eIKqiz6HPSB+Pz2WeAWhqlqh8U=",
-                                       sans, sans, sans};
+    user.request.client_certificate = {
+        true,
+        true,
+        "17859273e8a980631d367b2d5a6a6635412b0f22835f69e47b3f65624546a704",
+        "FsDbM0rUYIiL3V339eIKqiz6HPSB+Pz2WeAWhqlqh8U=",
+        sans,
+        sans,
+        sans};
     user.session.authenticated = true;
     user.session.user_id = "user-1";
     user.session.email = "alice@example.com";

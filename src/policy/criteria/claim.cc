@@ -7,9 +7,8 @@
 // every claim as a list, so a nested lookup may step through a list holding
 // one object; plain JSON objects work as well.
 
-#include <vector>
-
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "policy/criteria/criteria.h"
 #include "policy/string_list_matcher.h"

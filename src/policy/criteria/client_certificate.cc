@@ -8,10 +8,9 @@
 // without a certificate never matches.
 // client-certificate-ok / client-certificate-unauthorized.
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/base64.h"
 #include "common/strings.h"
@@ -56,12 +55,14 @@ Result<std::vector<std::string>> stringList(const nlohmann::json& data, std::str
                                             Convert convert) {
   std::vector<std::string> out;
   if (!data.is_string() && !data.is_array()) {
-    return Error::invalid(std::string(what) + " condition expects a string or array of strings, got " +
+    return Error::invalid(std::string(what) +
+                          " condition expects a string or array of strings, got " +
                           describeJson(data));
   }
   auto add = [&](const nlohmann::json& value) -> Result<void> {
     if (!value.is_string()) {
-      return Error::invalid(std::string(what) + " must be a string (was " + describeJson(value) + ")");
+      return Error::invalid(std::string(what) + " must be a string (was " + describeJson(value) +
+                            ")");
     }
     const auto& text = value.get_ref<const std::string&>();
     if (text.empty()) return Error::invalid(std::string(what) + " must not be empty");
@@ -127,22 +128,22 @@ class ClientCertificate final : public Criterion {
 Made makeClientCertificate(const CriterionArgs& args) {
   if (auto ok = requireNoSubPath(args, "client_certificate"); !ok) return ok.error();
   if (!args.data.is_object()) {
-    return Error::invalid("expected object for certificate matcher, got " + describeJson(args.data));
+    return Error::invalid("expected object for certificate matcher, got " +
+                          describeJson(args.data));
   }
   ClientCertificate::Conditions conditions;
   for (auto entry = args.data.begin(); entry != args.data.end(); ++entry) {
     const std::string& key = entry.key();
     const nlohmann::json& value = entry.value();
     if (key == "fingerprint") {
-      auto list = stringList(value, "certificate fingerprint",
-                             [](const std::string& text) -> Result<std::string> {
-                               auto canonical = canonicalFingerprint(text);
-                               if (!canonical) {
-                                 return Error::invalid("unsupported certificate fingerprint format (" +
-                                                       text + ")");
-                               }
-                               return *canonical;
-                             });
+      auto list = stringList(
+          value, "certificate fingerprint", [](const std::string& text) -> Result<std::string> {
+            auto canonical = canonicalFingerprint(text);
+            if (!canonical) {
+              return Error::invalid("unsupported certificate fingerprint format (" + text + ")");
+            }
+            return *canonical;
+          });
       if (!list) return list.error();
       conditions.fingerprints = std::move(*list);
     } else if (key == "spki_hash") {
@@ -153,7 +154,8 @@ Made makeClientCertificate(const CriterionArgs& args) {
                                if (!raw || raw->size() != 32 || !standard || text.size() != 44) {
                                  return Error::invalid(
                                      "certificate SPKI hash must be a base64-encoded SHA-256 hash "
-                                     "(was " + text + ")");
+                                     "(was " +
+                                     text + ")");
                                }
                                return text;
                              });
@@ -171,7 +173,8 @@ Made makeClientCertificate(const CriterionArgs& args) {
                             " (expected fingerprint, spki_hash, san_email, san_dns or san_uri)");
     }
   }
-  return std::unique_ptr<const Criterion>(std::make_unique<ClientCertificate>(std::move(conditions)));
+  return std::unique_ptr<const Criterion>(
+      std::make_unique<ClientCertificate>(std::move(conditions)));
 }
 
 }  // namespace gatehouse::policy::criteria

@@ -144,8 +144,9 @@ class Date final : public Criterion {
 Made makeDate(const CriterionArgs& args) {
   if (auto ok = requireNoSubPath(args, "date"); !ok) return ok.error();
   if (!args.data.is_object()) {
-    return Error::invalid("expected a date matcher {after: <ISO-8601 time>, before: <ISO-8601 time>}, got " +
-                          describeJson(args.data));
+    return Error::invalid(
+        "expected a date matcher {after: <ISO-8601 time>, before: <ISO-8601 time>}, got " +
+        describeJson(args.data));
   }
   const nlohmann::json* timezone = nullptr;
   for (auto entry = args.data.begin(); entry != args.data.end(); ++entry) {
@@ -177,7 +178,8 @@ Made makeDate(const CriterionArgs& args) {
                             "\" is not an ISO-8601 date or time (2006-01-02 or "
                             "2006-01-02T15:04:05, optionally with Z or an offset)");
     }
-    auto year = std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(parsed->local)).year();
+    auto year =
+        std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(parsed->local)).year();
     if (year < std::chrono::year(1900) || year > std::chrono::year(2200)) {
       return Error::invalid("date matcher \"" + key + "\": year out of range 1900..2200");
     }

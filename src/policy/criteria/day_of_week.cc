@@ -94,7 +94,8 @@ Made makeDayOfWeek(const CriterionArgs& args) {
       } else if (key == "timezone") {
         timezone = &value;
       } else {
-        return Error::invalid("unknown day_of_week key \"" + key + "\" (expected days or timezone)");
+        return Error::invalid("unknown day_of_week key \"" + key +
+                              "\" (expected days or timezone)");
       }
     }
     if (days == nullptr) return Error::invalid("day_of_week needs days, e.g. {days: mon-fri}");

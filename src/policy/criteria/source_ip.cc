@@ -3,9 +3,8 @@
 // A request without a known source address never matches.
 // source-ip-ok / source-ip-unauthorized.
 
-#include <vector>
-
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "policy/criteria/criteria.h"
 #include "policy/ip_address.h"
@@ -36,7 +35,8 @@ class SourceIp final : public Criterion {
 };
 
 Result<IpRange> parseRange(const nlohmann::json& value) {
-  if (!value.is_string()) return Error::invalid("expected string value, got " + describeJson(value));
+  if (!value.is_string())
+    return Error::invalid("expected string value, got " + describeJson(value));
   const auto& text = value.get_ref<const std::string&>();
   auto range = IpRange::parse(text);
   if (!range) return Error::invalid("expected IP or CIDR range, got: \"" + text + "\"");

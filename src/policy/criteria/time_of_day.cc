@@ -129,7 +129,8 @@ Made makeTimeOfDay(const CriterionArgs& args) {
                             "\" (expected timezone, after or before)");
     }
     if (!value.is_string()) {
-      return Error::invalid("time_of_day \"" + key + "\" expects a time such as \"9:00\" or \"5 PM\", got " +
+      return Error::invalid("time_of_day \"" + key +
+                            "\" expects a time such as \"9:00\" or \"5 PM\", got " +
                             describeJson(value));
     }
     const auto& text = value.get_ref<const std::string&>();
@@ -140,7 +141,8 @@ Made makeTimeOfDay(const CriterionArgs& args) {
                             "15:04:05 or 15:04)");
     }
   }
-  if (timezone == nullptr) return Error::invalid("time_of_day needs a timezone, e.g. timezone: UTC");
+  if (timezone == nullptr)
+    return Error::invalid("time_of_day needs a timezone, e.g. timezone: UTC");
   if (!bounds[0] && !bounds[1]) return Error::invalid("time_of_day needs after, before or both");
   auto zone = zoneFrom(args, timezone);
   if (!zone) return zone.error();

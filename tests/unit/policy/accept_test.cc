@@ -19,7 +19,8 @@ TEST(AcceptCriterion, DataIsIgnored) {
 }
 
 TEST(AcceptCriterion, UnderDenyDeniesEveryone) {
-  Policy policy = compileOk("- allow:\n    or: [{accept: true}]\n- deny:\n    or: [{accept: true}]\n");
+  Policy policy =
+      compileOk("- allow:\n    or: [{accept: true}]\n- deny:\n    or: [{accept: true}]\n");
   Request r = Request::user("a@example.com");
   Decision d = policy.evaluate(r.input());
   EXPECT_TRUE(d.allow);

@@ -24,7 +24,8 @@ Request withCertificate() {
 }
 
 Decision decide(std::string_view matcher, Request r) {
-  Policy policy = compileOk("allow:\n  and:\n    - client_certificate: " + std::string(matcher) + "\n");
+  Policy policy =
+      compileOk("allow:\n  and:\n    - client_certificate: " + std::string(matcher) + "\n");
   return policy.evaluate(r.input());
 }
 
@@ -34,10 +35,10 @@ TEST(ClientCertificateCriterion, Fingerprint) {
   EXPECT_EQ(names(d.allow_reasons), Names{"client-certificate-ok"});
   EXPECT_TRUE(decide("{fingerprint: '" + std::string(kLongFingerprint) + "'}", withCertificate())
                   .allowed());
-  EXPECT_TRUE(decide("{fingerprint: ['" + std::string(64, 'a') + "', '" + std::string(kFingerprint) +
-                         "']}",
-                     withCertificate())
-                  .allowed());
+  EXPECT_TRUE(
+      decide("{fingerprint: ['" + std::string(64, 'a') + "', '" + std::string(kFingerprint) + "']}",
+             withCertificate())
+          .allowed());
   Decision no = decide("{fingerprint: '" + std::string(64, 'a') + "'}", withCertificate());
   EXPECT_FALSE(no.allowed());
   EXPECT_EQ(names(no.allow_reasons), Names{"client-certificate-unauthorized"});
@@ -45,20 +46,24 @@ TEST(ClientCertificateCriterion, Fingerprint) {
 
 TEST(ClientCertificateCriterion, SpkiHash) {
   EXPECT_TRUE(decide("{spki_hash: '" + std::string(kSpki) + "'}", withCertificate()).allowed());
-  EXPECT_TRUE(decide("{spki_hash: ['" + std::string(kOtherSpki) + "', '" + std::string(kSpki) + "']}",
-                     withCertificate())
-                  .allowed());
-  EXPECT_FALSE(decide("{spki_hash: '" + std::string(kOtherSpki) + "'}", withCertificate()).allowed());
+  EXPECT_TRUE(
+      decide("{spki_hash: ['" + std::string(kOtherSpki) + "', '" + std::string(kSpki) + "']}",
+             withCertificate())
+          .allowed());
+  EXPECT_FALSE(
+      decide("{spki_hash: '" + std::string(kOtherSpki) + "'}", withCertificate()).allowed());
 }
 
 TEST(ClientCertificateCriterion, SanMatchers) {
   EXPECT_TRUE(decide("{san_email: {ends_with: '@yourdomain.com'}}", withCertificate()).allowed());
   EXPECT_FALSE(decide("{san_email: {ends_with: '@other.com'}}", withCertificate()).allowed());
   EXPECT_TRUE(decide("{san_dns: backup.internal}", withCertificate()).allowed());
-  EXPECT_TRUE(decide("{san_uri: {starts_with: 'spiffe://example.org/'}}", withCertificate()).allowed());
+  EXPECT_TRUE(
+      decide("{san_uri: {starts_with: 'spiffe://example.org/'}}", withCertificate()).allowed());
   // Each operator needs some SAN, not necessarily the same one (Pomerium).
-  EXPECT_TRUE(decide("{san_dns: {starts_with: client, ends_with: backup.internal}}", withCertificate())
-                  .allowed());
+  EXPECT_TRUE(
+      decide("{san_dns: {starts_with: client, ends_with: backup.internal}}", withCertificate())
+          .allowed());
   Request no_sans = withCertificate();
   no_sans.san_dns.clear();
   EXPECT_FALSE(decide("{san_dns: {not: x}}", no_sans).allowed());
@@ -85,11 +90,14 @@ TEST(ClientCertificateCriterion, InvalidData) {
   EXPECT_THAT(error("{fingerprint: abc}"),
               ::testing::HasSubstr("unsupported certificate fingerprint format (abc)"));
   EXPECT_THAT(error("{fingerprint: ''}"), ::testing::HasSubstr("must not be empty"));
-  EXPECT_THAT(error("{fingerprint: 5}"), ::testing::HasSubstr("expects a string or array of strings"));
+  EXPECT_THAT(error("{fingerprint: 5}"),
+              ::testing::HasSubstr("expects a string or array of strings"));
   EXPECT_THAT(error("{spki_hash: abc}"),
               ::testing::HasSubstr("must be a base64-encoded SHA-256 hash"));
-  EXPECT_THAT(error("{serial: 1}"), ::testing::HasSubstr("unsupported certificate matcher condition: serial"));
-  EXPECT_THAT(error("{san_dns: {iss: x}}"), ::testing::HasSubstr("san_dns: unknown string matcher operator"));
+  EXPECT_THAT(error("{serial: 1}"),
+              ::testing::HasSubstr("unsupported certificate matcher condition: serial"));
+  EXPECT_THAT(error("{san_dns: {iss: x}}"),
+              ::testing::HasSubstr("san_dns: unknown string matcher operator"));
   // Upper-case short form and lower-case long form are not fingerprints.
   std::string upper = "{fingerprint: '" + std::string(64, 'A') + "'}";
   EXPECT_THAT(error(upper), ::testing::HasSubstr("unsupported certificate fingerprint format"));

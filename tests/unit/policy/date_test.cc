@@ -5,7 +5,8 @@ namespace gatehouse::policy::testing {
 namespace {
 
 Decision at(std::string_view matcher, std::chrono::system_clock::time_point now) {
-  Policy policy = compileOk("allow:\n  and:\n    - date: " + std::string(matcher) + "\n", fakeZones());
+  Policy policy =
+      compileOk("allow:\n  and:\n    - date: " + std::string(matcher) + "\n", fakeZones());
   Request r;
   r.now = now;
   return policy.evaluate(r.input());
@@ -52,7 +53,8 @@ TEST(DateCriterion, OffsetsAndZones) {
   EXPECT_TRUE(at(paris_winter, utc(2024, 12, 1, 7, 59, 59)).allowed());
   EXPECT_FALSE(at(paris_winter, utc(2024, 12, 1, 8)).allowed());
   // An explicit offset wins over the zone.
-  EXPECT_TRUE(at("{after: '2024-07-01T09:00Z', timezone: Europe/Paris}", utc(2024, 7, 1, 9)).allowed());
+  EXPECT_TRUE(
+      at("{after: '2024-07-01T09:00Z', timezone: Europe/Paris}", utc(2024, 7, 1, 9)).allowed());
 }
 
 TEST(DateCriterion, InvalidData) {
@@ -60,11 +62,14 @@ TEST(DateCriterion, InvalidData) {
     return compileError("allow:\n  and:\n    - date: " + std::string(data) + "\n", fakeZones());
   };
   EXPECT_THAT(error("'2024-01-01'"), ::testing::HasSubstr("expected a date matcher"));
-  EXPECT_THAT(error("{after: 'yesterday'}"), ::testing::HasSubstr("is not an ISO-8601 date or time"));
+  EXPECT_THAT(error("{after: 'yesterday'}"),
+              ::testing::HasSubstr("is not an ISO-8601 date or time"));
   EXPECT_THAT(error("{after: '2024-02-30'}"), ::testing::HasSubstr("is not an ISO-8601"));
   EXPECT_THAT(error("{after: '2024-01-01T25:00'}"), ::testing::HasSubstr("is not an ISO-8601"));
-  EXPECT_THAT(error("{after: 2024}"), ::testing::HasSubstr("expects an ISO-8601 time, got a number"));
-  EXPECT_THAT(error("{since: '2024-01-01'}"), ::testing::HasSubstr("unknown date matcher operator \"since\""));
+  EXPECT_THAT(error("{after: 2024}"),
+              ::testing::HasSubstr("expects an ISO-8601 time, got a number"));
+  EXPECT_THAT(error("{since: '2024-01-01'}"),
+              ::testing::HasSubstr("unknown date matcher operator \"since\""));
   EXPECT_THAT(error("{timezone: UTC}"), ::testing::HasSubstr("needs after, before or both"));
   EXPECT_THAT(error("{after: '2024-01-01', timezone: Mars/Olympus}"),
               ::testing::HasSubstr("unknown time zone \"Mars/Olympus\""));

@@ -5,7 +5,9 @@ namespace gatehouse::policy::testing {
 namespace {
 
 // 2024-03-04 is a Monday.
-std::chrono::system_clock::time_point day(unsigned d, int hour = 12) { return utc(2024, 3, d, hour); }
+std::chrono::system_clock::time_point day(unsigned d, int hour = 12) {
+  return utc(2024, 3, d, hour);
+}
 
 Decision at(std::string_view matcher, std::chrono::system_clock::time_point now) {
   Policy policy =
@@ -52,14 +54,16 @@ TEST(DayOfWeekCriterion, UtcByDefaultOrTheGivenZone) {
 
 TEST(DayOfWeekCriterion, InvalidData) {
   auto error = [](std::string_view data) {
-    return compileError("allow:\n  and:\n    - day_of_week: " + std::string(data) + "\n", fakeZones());
+    return compileError("allow:\n  and:\n    - day_of_week: " + std::string(data) + "\n",
+                        fakeZones());
   };
   EXPECT_THAT(error("funday"), ::testing::HasSubstr("\"funday\" is not a day"));
   EXPECT_THAT(error("mon-"), ::testing::HasSubstr("\"mon-\" is not a day"));
   EXPECT_THAT(error("'mon,,fri'"), ::testing::HasSubstr("is not a day"));
   EXPECT_THAT(error("5"), ::testing::HasSubstr("expects a string"));
   EXPECT_THAT(error("{timezone: UTC}"), ::testing::HasSubstr("needs days"));
-  EXPECT_THAT(error("{days: mon, tz: UTC}"), ::testing::HasSubstr("unknown day_of_week key \"tz\""));
+  EXPECT_THAT(error("{days: mon, tz: UTC}"),
+              ::testing::HasSubstr("unknown day_of_week key \"tz\""));
 }
 
 }  // namespace

@@ -21,10 +21,12 @@ std::string errorForThirdRoute(std::string_view policy_yaml) {
 }
 
 TEST(PolicyErrors, UnknownCriterionNamesRouteAndCriterion) {
-  EXPECT_EQ(errorForThirdRoute("allow:\n  and:\n    - email: a@example.com\n    - emial: b@example.com\n"),
+  EXPECT_EQ(errorForThirdRoute(
+                "allow:\n  and:\n    - email: a@example.com\n    - emial: b@example.com\n"),
             "routes[2].policy.allow.and[1]: unknown criterion \"emial\" (did you mean \"email\"?)");
-  EXPECT_EQ(errorForThirdRoute("- allow:\n    or: [{accept: true}]\n- deny:\n    or: [{groupz: x}]\n"),
-            "routes[2].policy[1].deny.or[0]: unknown criterion \"groupz\" (did you mean \"groups\"?)");
+  EXPECT_EQ(
+      errorForThirdRoute("- allow:\n    or: [{accept: true}]\n- deny:\n    or: [{groupz: x}]\n"),
+      "routes[2].policy[1].deny.or[0]: unknown criterion \"groupz\" (did you mean \"groups\"?)");
   EXPECT_EQ(errorForThirdRoute("allow:\n  or: [{pomerium_routes: true}]\n"),
             "routes[2].policy.allow.or[0]: unknown criterion \"pomerium_routes\"");
 }
@@ -36,8 +38,9 @@ TEST(PolicyErrors, CriterionDataErrorsNameTheCriterion) {
   EXPECT_EQ(errorForThirdRoute("allow:\n  and:\n    - claim/groups: {contains: adm}\n"),
             "routes[2].policy.allow.and[0].claim/groups: unknown string list matcher operator "
             "\"contains\" (expected has, is or exclude)");
-  EXPECT_EQ(errorForThirdRoute("allow:\n  and:\n    - email/x: a@example.com\n"),
-            "routes[2].policy.allow.and[0].email/x: criterion \"email\" takes no sub-path (\"email/x\")");
+  EXPECT_EQ(
+      errorForThirdRoute("allow:\n  and:\n    - email/x: a@example.com\n"),
+      "routes[2].policy.allow.and[0].email/x: criterion \"email\" takes no sub-path (\"email/x\")");
 }
 
 TEST(PolicyErrors, Structure) {
@@ -48,8 +51,9 @@ TEST(PolicyErrors, Structure) {
             "routes[0].policy.allow: unsupported operator \"xor\" (expected and, or, not or nor)");
   EXPECT_EQ(error("allow:\n  and: {accept: true}\n"),
             "routes[0].policy.allow.and: expected a list of criteria, got an object");
-  EXPECT_EQ(error("allow: [{accept: true}]\n"),
-            "routes[0].policy.allow: expected an object of operators (and, or, not, nor), got a list");
+  EXPECT_EQ(
+      error("allow: [{accept: true}]\n"),
+      "routes[0].policy.allow: expected an object of operators (and, or, not, nor), got a list");
   EXPECT_THAT(error("allow:\n  and:\n    - {accept: true, reject: true}\n"),
               ::testing::StartsWith("routes[0].policy.allow.and[0]: a criterion is an object with "
                                     "exactly one key"));
@@ -73,7 +77,8 @@ TEST(PolicyErrors, MatchersThatCouldNeverMatchAreRejected) {
   EXPECT_THAT(error("claim/groups: [a, b]"),
               ::testing::HasSubstr("use the or operator with one criterion each"));
   EXPECT_THAT(error("claim/groups: {}"), ::testing::HasSubstr("empty string list matcher"));
-  EXPECT_THAT(error("groups: {has: [a]}"), ::testing::HasSubstr("expects a string, number or boolean"));
+  EXPECT_THAT(error("groups: {has: [a]}"),
+              ::testing::HasSubstr("expects a string, number or boolean"));
 }
 
 TEST(PolicyErrors, DocumentText) {

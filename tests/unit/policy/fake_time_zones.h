@@ -25,7 +25,8 @@ class FakeTimeZones final : public TimeZoneDatabase {
   }
   Result<std::shared_ptr<const TimeZone>> find(std::string_view name) const override {
     auto it = rules_.find(std::string(name));
-    if (it == rules_.end()) return Error::invalid("unknown time zone \"" + std::string(name) + "\"");
+    if (it == rules_.end())
+      return Error::invalid("unknown time zone \"" + std::string(name) + "\"");
     return TimeZone::fromPosixRule(it->first, it->second);
   }
 

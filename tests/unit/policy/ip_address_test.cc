@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "policy/ip_address.h"
+
+#include <gtest/gtest.h>
 
 namespace gatehouse::policy {
 namespace {

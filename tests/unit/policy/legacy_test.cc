@@ -50,7 +50,8 @@ TEST(LegacyKeys, AllowedDomains) {
 }
 
 TEST(LegacyKeys, AllowedIdpClaimsOneCriterionPerValue) {
-  Policy policy = compileRoute("allowed_idp_claims:\n  groups: [admins, devs]\n  email_verified: [true]\n");
+  Policy policy =
+      compileRoute("allowed_idp_claims:\n  groups: [admins, devs]\n  email_verified: [true]\n");
   Request dev = Request::user("d@example.com");
   dev.claims = {{"groups", {"devs"}}};
   Decision d = policy.evaluate(dev.input());
@@ -86,7 +87,8 @@ TEST(LegacyKeys, CorsPreflightNeedsNoSession) {
   Policy policy = compileRoute("allowed_users: [alice@example.com]\ncors_allow_preflight: true\n");
   Request preflight;
   preflight.method = "OPTIONS";
-  preflight.headers = {{"Origin", "https://x.example.com"}, {"Access-Control-Request-Method", "GET"}};
+  preflight.headers = {{"Origin", "https://x.example.com"},
+                       {"Access-Control-Request-Method", "GET"}};
   Decision d = policy.evaluate(preflight.input());
   EXPECT_TRUE(d.allowed());
   EXPECT_EQ(names(d.allow_reasons), Names{"cors-request"});
@@ -129,12 +131,15 @@ TEST(LegacyKeys, NoPolicyAtAllDeniesEveryone) {
 
 TEST(LegacyKeys, InvalidCombinationsAreConfigErrors) {
   std::vector<std::string> errors;
-  EXPECT_FALSE(loadRoute("allow_public_unauthenticated_access: true\nallowed_users: [a@b.c]\n", &errors));
+  EXPECT_FALSE(
+      loadRoute("allow_public_unauthenticated_access: true\nallowed_users: [a@b.c]\n", &errors));
   ASSERT_FALSE(errors.empty());
-  EXPECT_THAT(errors.front(), ::testing::HasSubstr("allow_public_unauthenticated_access cannot be combined"));
+  EXPECT_THAT(errors.front(),
+              ::testing::HasSubstr("allow_public_unauthenticated_access cannot be combined"));
   EXPECT_FALSE(loadRoute("allow_any_authenticated_user: true\nallowed_domains: [b.c]\n", &errors));
   ASSERT_FALSE(errors.empty());
-  EXPECT_THAT(errors.front(), ::testing::HasSubstr("allow_any_authenticated_user cannot be combined"));
+  EXPECT_THAT(errors.front(),
+              ::testing::HasSubstr("allow_any_authenticated_user cannot be combined"));
 
   // A Route built by hand gets the same answer from the compiler.
   config::Route route;
@@ -143,8 +148,9 @@ TEST(LegacyKeys, InvalidCombinationsAreConfigErrors) {
   route.policy_json = R"({"allow": {"or": [{"email": "a@b.c"}]}})";
   auto policy = Policy::compile(route);
   ASSERT_FALSE(policy.ok());
-  EXPECT_THAT(policy.error().message,
-              ::testing::StartsWith("routes[4]: allow_public_unauthenticated_access cannot be combined"));
+  EXPECT_THAT(
+      policy.error().message,
+      ::testing::StartsWith("routes[4]: allow_public_unauthenticated_access cannot be combined"));
   config::Route any;
   any.allow_any_authenticated_user = true;
   any.allowed_users = {"a@b.c"};

@@ -15,8 +15,9 @@ Request person(bool a, bool b) {
 }
 
 bool decideOperator(std::string_view op, bool a, bool b) {
-  Policy policy = compileOk("allow:\n  " + std::string(op) +
-                            ":\n    - domain:\n        is: example.com\n    - claim/groups: admin\n");
+  Policy policy =
+      compileOk("allow:\n  " + std::string(op) +
+                ":\n    - domain:\n        is: example.com\n    - claim/groups: admin\n");
   Request r = person(a, b);
   return policy.evaluate(r.input()).allowed();
 }
@@ -184,7 +185,8 @@ TEST(Operators, PomeriumGeneratorExample) {
 TEST(Operators, UnauthenticatedReasonSurvivesForSignInRedirect) {
   // Pomerium turns user-unauthenticated on either side into a sign-in
   // redirect; it must reach the decision through the operators.
-  Policy policy = compileOk("allow:\n  or:\n    - email: a@example.com\n    - http_path: /public\n");
+  Policy policy =
+      compileOk("allow:\n  or:\n    - email: a@example.com\n    - http_path: /public\n");
   Request anonymous;
   anonymous.path = "/private";
   Decision d = policy.evaluate(anonymous.input());

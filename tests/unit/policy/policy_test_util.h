@@ -4,14 +4,13 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "config/loader.h"
 #include "policy/policy.h"
@@ -34,8 +33,9 @@ inline std::string indent(std::string_view text, std::string_view prefix) {
 // unindented), and returns that route.
 inline std::optional<config::Route> loadRoute(std::string_view route_keys,
                                               std::vector<std::string>* errors = nullptr) {
-  std::string text = "routes:\n  - from: https://app.example.com\n    to: http://upstream.internal\n" +
-                     indent(route_keys, "    ");
+  std::string text =
+      "routes:\n  - from: https://app.example.com\n    to: http://upstream.internal\n" +
+      indent(route_keys, "    ");
   config::LoadResult result = config::loadText(text, "/nonexistent", secretsEnv());
   if (errors != nullptr) *errors = result.errors;
   if (!result.options || result.options->routes.empty()) return std::nullopt;

@@ -1,8 +1,8 @@
+#include "policy/reason.h"
+
 #include <gtest/gtest.h>
 
 #include <set>
-
-#include "policy/reason.h"
 
 namespace gatehouse::policy {
 namespace {

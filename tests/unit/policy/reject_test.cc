@@ -14,7 +14,8 @@ TEST(RejectCriterion, DeniesEveryoneWithReasonReject) {
 }
 
 TEST(RejectCriterion, UnderDenyNeverDenies) {
-  Policy policy = compileOk("- allow:\n    or: [{accept: true}]\n- deny:\n    or: [{reject: true}]\n");
+  Policy policy =
+      compileOk("- allow:\n    or: [{accept: true}]\n- deny:\n    or: [{reject: true}]\n");
   Request r;
   Decision d = policy.evaluate(r.input());
   EXPECT_TRUE(d.allowed());

@@ -34,7 +34,8 @@ TEST(TimeOfDayCriterion, PomeriumFormats) {
   EXPECT_FALSE(at("{timezone: UTC, before: '14:30:00'}", t).allowed());
   // 12 AM is midnight, 12 PM noon.
   EXPECT_TRUE(at("{timezone: UTC, after: '12 AM', before: '12 PM'}", utc(2024, 5, 1, 0)).allowed());
-  EXPECT_FALSE(at("{timezone: UTC, after: '12 AM', before: '12 PM'}", utc(2024, 5, 1, 12)).allowed());
+  EXPECT_FALSE(
+      at("{timezone: UTC, after: '12 AM', before: '12 PM'}", utc(2024, 5, 1, 12)).allowed());
 }
 
 TEST(TimeOfDayCriterion, WindowAcrossMidnight) {
@@ -82,7 +83,7 @@ TEST(TimeOfDayCriterion, FallBackRepeatsAnHour) {
   std::string repeated = "{timezone: America/New_York, after: '01:00', before: '02:00'}";
   EXPECT_TRUE(at(repeated, utc(2024, 11, 3, 5, 30)).allowed());
   EXPECT_TRUE(at(repeated, utc(2024, 11, 3, 6, 30)).allowed());
-  EXPECT_FALSE(at(repeated, utc(2024, 11, 3, 7, 0)).allowed());  // 02:00 EST
+  EXPECT_FALSE(at(repeated, utc(2024, 11, 3, 7, 0)).allowed());       // 02:00 EST
   EXPECT_FALSE(at(repeated, utc(2024, 11, 3, 4, 59, 59)).allowed());  // 00:59:59 EDT
 }
 
@@ -94,18 +95,21 @@ TEST(TimeOfDayCriterion, PhoenixHasNoDaylightSaving) {
 
 TEST(TimeOfDayCriterion, InvalidData) {
   auto error = [](std::string_view data) {
-    return compileError("allow:\n  and:\n    - time_of_day: " + std::string(data) + "\n", fakeZones());
+    return compileError("allow:\n  and:\n    - time_of_day: " + std::string(data) + "\n",
+                        fakeZones());
   };
   EXPECT_THAT(error("{after: '9:00'}"), ::testing::HasSubstr("needs a timezone"));
   EXPECT_THAT(error("{timezone: UTC}"), ::testing::HasSubstr("needs after, before or both"));
-  EXPECT_THAT(error("{timezone: UTC, after: '25:00'}"), ::testing::HasSubstr("\"25:00\" is not a time"));
+  EXPECT_THAT(error("{timezone: UTC, after: '25:00'}"),
+              ::testing::HasSubstr("\"25:00\" is not a time"));
   EXPECT_THAT(error("{timezone: UTC, after: '13 PM'}"), ::testing::HasSubstr("is not a time"));
   EXPECT_THAT(error("{timezone: UTC, after: '9'}"), ::testing::HasSubstr("is not a time"));
   EXPECT_THAT(error("{timezone: UTC, after: '9:00:00 PM'}"), ::testing::HasSubstr("is not a time"));
   EXPECT_THAT(error("{timezone: UTC, after: 9}"), ::testing::HasSubstr("got a number"));
   EXPECT_THAT(error("{timezone: Mars/Olympus, after: '9:00'}"),
               ::testing::HasSubstr("unknown time zone \"Mars/Olympus\""));
-  EXPECT_THAT(error("{timezone: UTC, at: '9:00'}"), ::testing::HasSubstr("unknown time of day matcher operator \"at\""));
+  EXPECT_THAT(error("{timezone: UTC, at: '9:00'}"),
+              ::testing::HasSubstr("unknown time of day matcher operator \"at\""));
 }
 
 }  // namespace

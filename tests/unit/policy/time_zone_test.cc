@@ -1,10 +1,11 @@
+#include "policy/time_zone.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 #include <string>
 
-#include "policy/time_zone.h"
 #include "policy/time_zone_database.h"
 #include "unit/policy/policy_test_util.h"
 
@@ -90,9 +91,9 @@ TEST(PosixRule, DstWithoutDatesUsesUsRules) {
 }
 
 TEST(PosixRule, Invalid) {
-  for (const char* text : {"", "E5", "EST", "EST5EDT,M3.2.0", "EST5EDT,M13.1.0,M11.1.0",
-                           "EST5EDT,M3.6.0,M11.1.0", "EST5EDT,J0,J100", "EST25", "<AB>5",
-                           "EST5EDT,M3.2.0,M11.1.0x"}) {
+  for (const char* text :
+       {"", "E5", "EST", "EST5EDT,M3.2.0", "EST5EDT,M13.1.0,M11.1.0", "EST5EDT,M3.6.0,M11.1.0",
+        "EST5EDT,J0,J100", "EST25", "<AB>5", "EST5EDT,M3.2.0,M11.1.0x"}) {
     EXPECT_FALSE(TimeZone::fromPosixRule("bad", text).ok()) << text;
   }
 }
@@ -112,7 +113,8 @@ std::string tzifV2() {
            be32(timecnt) + be32(typecnt) + be32(charcnt);
   };
   auto ttinfo = [&](int32_t offset, bool dst, uint8_t index) {
-    return be32(static_cast<uint32_t>(offset)) + std::string{static_cast<char>(dst), static_cast<char>(index)};
+    return be32(static_cast<uint32_t>(offset)) +
+           std::string{static_cast<char>(dst), static_cast<char>(index)};
   };
   std::string chars = std::string("LMT\0AAA\0BBB\0", 12);
   // Version 1 block: no transitions, one type.
@@ -152,8 +154,8 @@ TEST(Tzif, RejectsDamagedFiles) {
 
 TEST(TimeZoneDatabase, RejectsNamesThatLeaveTheDirectory) {
   TzifDirectory db("/usr/share/zoneinfo");
-  for (const char* name : {"../../etc/passwd", "/etc/passwd", "Europe/../../etc/passwd", "a b",
-                           "", "Europe//Paris", "./UTC"}) {
+  for (const char* name : {"../../etc/passwd", "/etc/passwd", "Europe/../../etc/passwd", "a b", "",
+                           "Europe//Paris", "./UTC"}) {
     auto zone = db.find(name);
     ASSERT_FALSE(zone.ok()) << name;
     EXPECT_THAT(zone.error().message, ::testing::HasSubstr("invalid time zone name")) << name;
