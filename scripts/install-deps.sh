@@ -13,7 +13,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev
   # real peers used by the tests and the demo
   curl openssl python3 python3-websockets python3-h2 python3-grpcio python3-protobuf
-  nghttp2-client procps postgresql-15
+  nghttp2-client procps postgresql-15 tzdata
 )
 
 missing=()
