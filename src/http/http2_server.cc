@@ -178,40 +178,6 @@ class ServerConnection final : public Http2Session {
 
 ServerConnection& owner(void* user_data) { return *static_cast<ServerConnection*>(user_data); }
 
-int onBeginHeadersCb(nghttp2_session*, const nghttp2_frame* frame, void* user_data) {
-  return http2Guard([&] { return owner(user_data).onBeginHeaders(*frame); });
-}
-
-int onHeaderCb(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name, size_t namelen,
-               const uint8_t* value, size_t valuelen, uint8_t, void* user_data) {
-  return http2Guard([&] {
-    return owner(user_data).onHeader(
-        *frame, std::string_view(reinterpret_cast<const char*>(name), namelen),
-        std::string_view(reinterpret_cast<const char*>(value), valuelen));
-  });
-}
-
-// RFC 9113 section 8.2.1: a field with invalid characters makes the
-// message malformed. nghttp2 would silently drop it; refusing the stream
-// instead keeps the policy and the upstream from seeing different headers.
-int onInvalidHeaderCb(nghttp2_session*, const nghttp2_frame*, const uint8_t*, size_t,
-                      const uint8_t*, size_t, uint8_t, void*) {
-  return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-}
-
-int onFrameRecvCb(nghttp2_session*, const nghttp2_frame* frame, void* user_data) {
-  return http2Guard([&] { return owner(user_data).onFrameRecv(*frame); });
-}
-
-int onDataChunkCb(nghttp2_session*, uint8_t, int32_t stream_id, const uint8_t* data, size_t len,
-                  void* user_data) {
-  return http2Guard([&] { return owner(user_data).onDataChunk(stream_id, data, len); });
-}
-
-int onStreamCloseCb(nghttp2_session*, int32_t stream_id, uint32_t error_code, void* user_data) {
-  return http2Guard([&] { return owner(user_data).onStreamClose(stream_id, error_code); });
-}
-
 int onFrameSendCb(nghttp2_session*, const nghttp2_frame* frame, void* user_data) {
   return http2Guard([&] { return owner(user_data).onFrameSend(*frame); });
 }
@@ -388,12 +354,7 @@ Result<void> ServerConnection::init() {
   nghttp2_session_callbacks* callbacks = nullptr;
   if (nghttp2_session_callbacks_new(&callbacks) != 0)
     return Error::internal("http2: out of memory");
-  nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks, onBeginHeadersCb);
-  nghttp2_session_callbacks_set_on_header_callback(callbacks, onHeaderCb);
-  nghttp2_session_callbacks_set_on_invalid_header_callback(callbacks, onInvalidHeaderCb);
-  nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, onFrameRecvCb);
-  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, onDataChunkCb);
-  nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, onStreamCloseCb);
+  setReceiveCallbacks<ServerConnection>(callbacks);
   nghttp2_session_callbacks_set_on_frame_send_callback(callbacks, onFrameSendCb);
 
   nghttp2_option* raw_option = nullptr;

@@ -113,6 +113,51 @@ auto http2Guard(F&& body) noexcept -> decltype(body()) {
   }
 }
 
+// Installs the receive-side callbacks both ends use. `Owner` is the
+// session's user data and provides onBeginHeaders, onHeader, onFrameRecv,
+// onDataChunk and onStreamClose. A field with invalid characters makes the
+// message malformed (RFC 9113 section 8.2.1): nghttp2 would silently drop
+// it, so the stream is refused instead, and the policy and the upstream
+// never see different headers.
+template <typename Owner>
+void setReceiveCallbacks(nghttp2_session_callbacks* callbacks) {
+  static constexpr auto owner = [](void* user_data) -> Owner& {
+    return *static_cast<Owner*>(user_data);
+  };
+  nghttp2_session_callbacks_set_on_begin_headers_callback(
+      callbacks, [](nghttp2_session*, const nghttp2_frame* frame, void* user_data) {
+        return http2Guard([&] { return owner(user_data).onBeginHeaders(*frame); });
+      });
+  nghttp2_session_callbacks_set_on_header_callback(
+      callbacks, [](nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name,
+                    size_t namelen, const uint8_t* value, size_t valuelen, uint8_t,
+                    void* user_data) {
+        return http2Guard([&] {
+          return owner(user_data).onHeader(
+              *frame, std::string_view(reinterpret_cast<const char*>(name), namelen),
+              std::string_view(reinterpret_cast<const char*>(value), valuelen));
+        });
+      });
+  nghttp2_session_callbacks_set_on_invalid_header_callback(
+      callbacks, [](nghttp2_session*, const nghttp2_frame*, const uint8_t*, size_t,
+                    const uint8_t*, size_t, uint8_t, void*) -> int {
+        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+      });
+  nghttp2_session_callbacks_set_on_frame_recv_callback(
+      callbacks, [](nghttp2_session*, const nghttp2_frame* frame, void* user_data) {
+        return http2Guard([&] { return owner(user_data).onFrameRecv(*frame); });
+      });
+  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(
+      callbacks, [](nghttp2_session*, uint8_t, int32_t stream_id, const uint8_t* data,
+                    size_t len, void* user_data) {
+        return http2Guard([&] { return owner(user_data).onDataChunk(stream_id, data, len); });
+      });
+  nghttp2_session_callbacks_set_on_stream_close_callback(
+      callbacks, [](nghttp2_session*, int32_t stream_id, uint32_t error_code, void* user_data) {
+        return http2Guard([&] { return owner(user_data).onStreamClose(stream_id, error_code); });
+      });
+}
+
 // The part of a connection both ends share. The owner creates the nghttp2
 // session (with itself as user data), then runs runWriter() as its own
 // coroutine and a reader loop that feeds receive(). Everything runs on one
