@@ -1,10 +1,10 @@
 #include "http/http1_server.h"
 
-#include <charconv>
 
 #include "common/log.h"
 #include "common/strings.h"
 #include "http/http1_reader.h"
+#include "http/http1_writer.h"
 
 namespace gatehouse::http {
 namespace {
@@ -13,13 +13,6 @@ constexpr size_t kInitialBuffer = 8 * 1024;
 // Unread request body the server will still read and discard to keep a
 // connection alive after a handler did not consume it.
 constexpr size_t kMaxDrain = 256 * 1024;
-
-void appendHex(std::string& out, size_t value) {
-  char buf[20];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value, 16);
-  (void)ec;
-  out.append(buf, end);
-}
 
 class Http1Exchange final : public ServerExchange {
  public:
@@ -130,20 +123,7 @@ class Http1Exchange final : public ServerExchange {
     if (!started_ || finished_) co_return Error::internal("body outside a response");
     if (data.empty() || no_body_) co_return Result<void>();
     armWrite();
-    if (chunked_) {
-      chunk_header_.clear();
-      appendHex(chunk_header_, data.size());
-      chunk_header_ += "\r\n";
-      asio::const_buffer buffers[] = {asio::buffer(pending_), asio::buffer(chunk_header_),
-                                      asio::buffer(data), asio::buffer("\r\n", 2)};
-      auto r = co_await stream_.write(std::span<const asio::const_buffer>(buffers));
-      pending_.clear();
-      if (!r) broken_ = true;
-      co_return r;
-    }
-    asio::const_buffer buffers[] = {asio::buffer(pending_), asio::buffer(data)};
-    auto r = co_await stream_.write(std::span<const asio::const_buffer>(buffers));
-    pending_.clear();
+    auto r = co_await writeBodyPiece(stream_, pending_, chunk_header_, data, chunked_);
     if (!r) broken_ = true;
     co_return r;
   }

@@ -1,8 +1,8 @@
 #include "http/http1_upstream.h"
 
-#include <charconv>
 
 #include "common/strings.h"
+#include "http/http1_writer.h"
 
 namespace gatehouse::http {
 namespace {
@@ -90,26 +90,8 @@ class Http1UpstreamExchange final : public UpstreamExchange {
   Task<Result<void>> sendBody(std::string_view data) override {
     if (data.empty()) co_return Result<void>();
     armIdle();
-    if (chunked_) {
-      chunk_header_.clear();
-      char hex[20];
-      auto [end, ec] = std::to_chars(hex, hex + sizeof(hex), data.size(), 16);
-      (void)ec;
-      chunk_header_.append(hex, end);
-      chunk_header_ += "\r\n";
-      asio::const_buffer buffers[] = {asio::buffer(buffer_), asio::buffer(chunk_header_),
-                                      asio::buffer(data), asio::buffer("\r\n", 2)};
-      auto r = co_await connection_->stream->write(std::span<const asio::const_buffer>(buffers));
-      buffer_.clear();
-      if (!r) co_return upstreamFailure(r.error(), "upstream write");
-      body_sent_ = true;
-      co_return Result<void>();
-    }
-    asio::const_buffer buffers[] = {asio::buffer(buffer_), asio::buffer(data)};
-    auto r = co_await connection_->stream->write(std::span<const asio::const_buffer>(buffers));
-    buffer_.clear();
+    auto r = co_await writeBodyPiece(*connection_->stream, buffer_, chunk_header_, data, chunked_);
     if (!r) co_return upstreamFailure(r.error(), "upstream write");
-    body_sent_ = true;
     co_return Result<void>();
   }
 
@@ -182,7 +164,6 @@ class Http1UpstreamExchange final : public UpstreamExchange {
   net::Clock::time_point response_deadline_ = net::Clock::time_point::max();
   bool chunked_ = false;
   bool reused_ = false;
-  bool body_sent_ = false;
   bool response_started_ = false;
   bool done_ = false;
   bool request_keep_alive_ = true;
