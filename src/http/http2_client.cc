@@ -357,14 +357,11 @@ Result<void> ClientCore::init() {
     return Error::internal("http2: out of memory");
   setReceiveCallbacks<ClientCore>(callbacks);
 
-  nghttp2_option* raw_option = nullptr;
-  if (nghttp2_option_new(&raw_option) != 0) {
+  Http2OptionPtr option = newHttp2Option();
+  if (!option) {
     nghttp2_session_callbacks_del(callbacks);
     return Error::internal("http2: out of memory");
   }
-  Http2OptionPtr option(raw_option);
-  nghttp2_option_set_no_auto_window_update(option.get(), 1);
-  nghttp2_option_set_max_settings(option.get(), 32);
 
   nghttp2_session* session = nullptr;
   int rv = nghttp2_session_client_new2(&session, callbacks, this, option.get());

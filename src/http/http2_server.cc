@@ -357,19 +357,11 @@ Result<void> ServerConnection::init() {
   setReceiveCallbacks<ServerConnection>(callbacks);
   nghttp2_session_callbacks_set_on_frame_send_callback(callbacks, onFrameSendCb);
 
-  nghttp2_option* raw_option = nullptr;
-  if (nghttp2_option_new(&raw_option) != 0) {
+  Http2OptionPtr option = newHttp2Option();
+  if (!option) {
     nghttp2_session_callbacks_del(callbacks);
     return Error::internal("http2: out of memory");
   }
-  Http2OptionPtr option(raw_option);
-  // Window updates follow what handlers read, not what arrived: that is
-  // what bounds the body bytes a client can make us buffer.
-  nghttp2_option_set_no_auto_window_update(option.get(), 1);
-  nghttp2_option_set_max_settings(option.get(), 32);
-  // nghttp2's defaults stay in force for the rest: RST_STREAM rate limit
-  // (rapid reset), CONTINUATION count, outbound control-frame queue
-  // (PING/SETTINGS floods).
 
   nghttp2_session* session = nullptr;
   int rv = nghttp2_session_server_new2(&session, callbacks, this, option.get());

@@ -101,6 +101,20 @@ struct Http2OptionDeleter {
 };
 using Http2OptionPtr = std::unique_ptr<nghttp2_option, Http2OptionDeleter>;
 
+// The session options both ends use; null when out of memory. Window
+// updates follow what the reader consumed, not what arrived: that is what
+// bounds the body bytes a peer can make us buffer. nghttp2's defaults stay
+// in force for the rest: RST_STREAM rate limit (rapid reset), CONTINUATION
+// count, outbound control-frame queue (PING/SETTINGS floods).
+inline Http2OptionPtr newHttp2Option() {
+  nghttp2_option* raw = nullptr;
+  if (nghttp2_option_new(&raw) != 0) return nullptr;
+  Http2OptionPtr option(raw);
+  nghttp2_option_set_no_auto_window_update(option.get(), 1);
+  nghttp2_option_set_max_settings(option.get(), 32);
+  return option;
+}
+
 // Runs `body` (which returns an int or ssize_t for nghttp2) and turns any
 // exception into NGHTTP2_ERR_CALLBACK_FAILURE: nghttp2 is C, nothing may
 // unwind through it.
