@@ -255,10 +255,16 @@ const config::UpstreamUrl* Proxy::pickUpstream(Request& r, const config::Upstrea
   const config::Route& route = *r.routeConfig();
   if (route.to.size() == 1) return avoid == &route.to[0] ? nullptr : &route.to[0];
   auto now = net::Clock::now();
+  // Usually nothing is marked dead and no endpoint name is built; an
+  // entry whose time is up is forgotten, so the map does not grow.
   auto alive = [&](const config::UpstreamUrl& to) {
     if (&to == avoid) return false;
+    if (dead_until_.empty()) return true;
     auto it = dead_until_.find(upstreamText(to));
-    return it == dead_until_.end() || it->second <= now;
+    if (it == dead_until_.end()) return true;
+    if (it->second > now) return false;
+    dead_until_.erase(it);
+    return true;
   };
   uint64_t total = 0;
   for (const auto& to : route.to) {
@@ -439,7 +445,6 @@ Task<void> Proxy::forward(Request& r) {
 
     http::RequestHead out;
     prepareUpstreamHeaders(r, out, *to);
-    bool known_length = in.content_length.has_value();
     auto sent = co_await upstream->sendHead(out, in.content_length);
     if (sent && in.has_body) {
       body_touched = true;
@@ -460,7 +465,6 @@ Task<void> Proxy::forward(Request& r) {
         if (!sent) break;
       }
     }
-    (void)known_length;
     if (sent) sent = co_await upstream->finishRequest();
     Result<http::ResponseHead> response = Error::internal("not sent");
     if (sent) {

@@ -60,7 +60,7 @@ class Proxy final : public http::Handler {
 };
 
 // Answers every request on the `http_redirect_addr` listener with a
-// redirect to the same URL over https, except the health endpoints.
+// redirect to the same URL over https.
 class HttpsRedirector final : public http::Handler {
  public:
   explicit HttpsRedirector(SnapshotSource& snapshots) : snapshots_(snapshots) {}
