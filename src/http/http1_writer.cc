@@ -4,8 +4,8 @@
 
 namespace gatehouse::http {
 
-Task<Result<void>> writeBodyPiece(net::Stream& stream, std::string& pending,
-                                  std::string& scratch, std::string_view data, bool chunked) {
+Task<Result<void>> writeBodyPiece(net::Stream& stream, std::string& pending, std::string& scratch,
+                                  std::string_view data, bool chunked) {
   if (!chunked) {
     asio::const_buffer buffers[] = {asio::buffer(pending), asio::buffer(data)};
     auto r = co_await stream.write(std::span<const asio::const_buffer>(buffers));
@@ -17,8 +17,8 @@ Task<Result<void>> writeBodyPiece(net::Stream& stream, std::string& pending,
   (void)ec;
   scratch.assign(hex, end);
   scratch += "\r\n";
-  asio::const_buffer buffers[] = {asio::buffer(pending), asio::buffer(scratch),
-                                  asio::buffer(data), asio::buffer("\r\n", 2)};
+  asio::const_buffer buffers[] = {asio::buffer(pending), asio::buffer(scratch), asio::buffer(data),
+                                  asio::buffer("\r\n", 2)};
   auto r = co_await stream.write(std::span<const asio::const_buffer>(buffers));
   pending.clear();
   co_return r;

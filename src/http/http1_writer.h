@@ -13,7 +13,7 @@ namespace gatehouse::http {
 // a chunk when `chunked`. `pending` is cleared either way; `scratch` holds
 // the chunk-size line so that its storage is reused across pieces. Shared
 // by the HTTP/1 server (responses) and upstream client (requests).
-Task<Result<void>> writeBodyPiece(net::Stream& stream, std::string& pending,
-                                  std::string& scratch, std::string_view data, bool chunked);
+Task<Result<void>> writeBodyPiece(net::Stream& stream, std::string& pending, std::string& scratch,
+                                  std::string_view data, bool chunked);
 
 }  // namespace gatehouse::http
