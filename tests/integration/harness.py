@@ -937,12 +937,17 @@ def grpc_frame(payload):
 
 
 class H2cGrpcServer:
-    """HTTP/2 with prior knowledge. Every request is answered with HEADERS
-    (:status 200, content-type application/grpc), one DATA frame holding a
-    gRPC message that echoes the request body's message, then trailers
+    """HTTP/2 with prior knowledge, or over TLS when given an ssl context (it
+    then offers only "h2" by ALPN, so a client that does not negotiate
+    HTTP/2 gets nothing). Every request is answered with HEADERS (:status
+    200, content-type application/grpc), one DATA frame holding a gRPC
+    message that echoes the request body's message, then trailers
     grpc-status: 0 and grpc-message: ok."""
 
-    def __init__(self):
+    def __init__(self, tls_context=None):
+        self.tls_context = tls_context
+        if tls_context is not None:
+            tls_context.set_alpn_protocols(["h2"])
         self.requests = []
         self.connections = 0
         self.sock = socket.socket()
@@ -969,10 +974,14 @@ class H2cGrpcServer:
         import h2.events
         conn = h2.connection.H2Connection(
             config=h2.config.H2Configuration(client_side=False, header_encoding="utf-8"))
-        conn.initiate_connection()
-        sock.sendall(conn.data_to_send())
         streams = {}
         try:
+            if self.tls_context is not None:
+                sock = self.tls_context.wrap_socket(sock, server_side=True)
+                if sock.selected_alpn_protocol() != "h2":
+                    return
+            conn.initiate_connection()
+            sock.sendall(conn.data_to_send())
             while True:
                 data = sock.recv(65536)
                 if not data:

@@ -437,6 +437,38 @@ class WebSocketTest(ClassGatehouse):
         self.assertEqual(len(self.ws.connections), before)
 
 
+class TlsHttp2UpstreamTest(ClassGatehouse):
+    """An HTTPS upstream that offers only h2 by ALPN (gRPC over TLS)."""
+
+    @classmethod
+    def setUpUpstreams(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="gatehouse-h2tls-")
+        cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
+        cls.pki = Pki(os.path.join(cls.tmp, "ca"))
+        cls.h2 = H2cGrpcServer(cls.pki.server_context("grpc.internal"))
+        cls.addClassCleanup(cls.h2.close)
+
+    @classmethod
+    def make_config(cls):
+        return config([route("https://grpc-tls.test", "https://127.0.0.1:%d" % cls.h2.port,
+                             tls_custom_ca_file=cls.pki.ca_cert,
+                             tls_server_name="grpc.internal")], tls=True)
+
+    def test_http2_and_trailers_to_an_https_upstream_that_offers_h2(self):
+        for client in ("--http2", "--http1.1"):
+            r = curl("https://grpc-tls.test:%d/pkg.Echo/Say" % self.port, client,
+                     "-H", "content-type: application/grpc", "-H", "te: trailers",
+                     "--data-binary", "@-", input=grpc_frame(b"tls"))
+            self.assertStatus(r, 200)
+            self.assertEqual(r.header("x-upstream"), "h2c")
+            self.assertEqual(r.body, grpc_frame(b"echo:tls"))
+            if client == "--http2":
+                self.assertEqual(r.trailer("grpc-status"), "0")
+        req = dict(self.h2.requests[-1]["headers"])
+        self.assertEqual(req[":scheme"], "https")
+        self.assertEqual(req[":path"], "/pkg.Echo/Say")
+
+
 class H2cGrpcTest(ClassGatehouse):
     @classmethod
     def setUpUpstreams(cls):
