@@ -83,6 +83,52 @@ struct DatabrokerOptions {
   Duration change_log_retention = std::chrono::hours(1);
 };
 
+// Session cookies (`cookie_*`), as Pomerium sets them.
+struct CookieOptions {
+  std::string name = "_pomerium";
+  std::string domain;  // empty = host-only
+  Duration expire = std::chrono::hours(14);
+  bool http_only = true;
+  std::string same_site;  // "", "strict", "lax" or "none" ("" = no attribute)
+};
+
+// The identity provider (`idp_*`).
+struct IdpOptions {
+  std::string provider;  // "" = not configured; "oidc", "google", "github", ...
+  std::string provider_url;
+  std::string client_id;
+  std::string client_secret;
+  std::vector<std::string> scopes;  // empty = the provider's defaults
+  std::vector<std::pair<std::string, std::string>> request_params;
+};
+
+// Sign-in: where the authenticate service is reached, the IdP, cookies.
+struct AuthenticateOptions {
+  // `authenticate_service_url` without a trailing slash; "" = not set, so
+  // routes that need a signed-in user cannot send anyone to sign in.
+  std::string service_url;
+  std::string host;  // lower-case host of service_url, without the port
+  std::string callback_path = "/oauth2/callback";
+  IdpOptions idp;
+  CookieOptions cookie;
+  std::string signout_redirect_url;
+  std::vector<std::string> programmatic_redirect_domains = {"localhost"};
+  // Extra CA (PEM) trusted when talking to the IdP and other services
+  // (`certificate_authority` / `certificate_authority_file`).
+  std::string certificate_authority_pem;
+};
+
+// The identity statement sent upstream (`signing_key`, `jwt_claims_headers`...).
+struct IdentityOptions {
+  std::string signing_key_pem;  // "" = derived from shared_secret
+  // (header name, claim name) pairs: `email` in a list or comma string
+  // becomes ("X-Pomerium-Claim-Email", "email"); a map names the headers.
+  std::vector<std::pair<std::string, std::string>> jwt_claims_headers;
+  std::string jwt_issuer_format;  // "" = host only
+  std::vector<std::string> jwt_groups_filter;
+  bool pass_identity_headers = false;  // the global default for routes
+};
+
 struct UpstreamUrl {
   std::string scheme;  // http, https, h2c
   std::string host;    // lower-case host name or IP literal (no brackets)
@@ -176,6 +222,12 @@ struct Route {
   std::optional<bool> pass_identity_headers;
   bool show_error_details = false;
 
+  // Sign-in for this route: its own IdP client ("" = the global one) and
+  // the hosts whose session cookies a login also sets (`depends_on`).
+  std::string idp_client_id;
+  std::string idp_client_secret;
+  std::vector<std::string> depends_on;
+
   // Pomerium route keys that are accepted but have no behaviour yet
   // (`logo_url`, `depends_on`, `idp_client_id`, ...): scalars as written,
   // lists comma-joined, maps as JSON text, file paths made absolute.
@@ -189,6 +241,8 @@ struct Options {
   HttpOptions http;
   SecretOptions secrets;
   DatabrokerOptions databroker;
+  AuthenticateOptions authenticate;
+  IdentityOptions identity;
   std::vector<Route> routes;
   // Files the config names (certificates, CAs, secrets); a change to any of
   // them triggers a reload, as a change to the config file does.

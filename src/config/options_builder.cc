@@ -522,6 +522,7 @@ Options OptionsBuilder::finish() {
   finishResponseHeaders();
   finishSecrets();
   finishDatabroker();
+  finishAuthenticate();
   options_.watched_files = ctx_.takeWatchedFiles();
   return std::move(options_);
 }

@@ -284,7 +284,6 @@ idp_provider: oidc
 idp_provider_url: https://idp.example.com
 idp_client_id: id
 idp_client_secret: secret
-idp_client_secret_file: secrets/idp
 idp_scopes: [openid, email]
 idp_request_params: {prompt: login}
 cookie_name: _gatehouse
@@ -303,7 +302,6 @@ signout_redirect_url: https://example.com/bye
 programmatic_redirect_domain_whitelist: localhost,example.com
 metrics_address: ":9090"
 health_check_addr: 127.0.0.1:28080
-certificate_authority: abc
 runtime_flags: {match_any_incoming_port: true}
 codec_type: auto
 use_proxy_protocol: false
@@ -327,7 +325,6 @@ downstream_mtls:
   EXPECT_EQ(extra.at("grpc_insecure"), "true");
   EXPECT_EQ(extra.at("idp_scopes"), "openid,email");
   EXPECT_EQ(extra.at("idp_request_params"), R"({"prompt":"login"})");
-  EXPECT_EQ(extra.at("idp_client_secret_file"), "/nonexistent/secrets/idp");
   EXPECT_EQ(extra.at("cookie_expire"), "14h");
   EXPECT_EQ(extra.at("programmatic_redirect_domain_whitelist"), "localhost,example.com");
   EXPECT_EQ(extra.at("runtime_flags"), R"({"match_any_incoming_port":true})");
@@ -336,7 +333,7 @@ downstream_mtls:
       extra.at("downstream_mtls"),
       R"({"ca_file":"/nonexistent/ca.pem","enforcement":"reject_connection","max_verify_depth":2})");
   EXPECT_THAT(r.options->watched_files,
-              UnorderedElementsAre("/nonexistent/secrets/idp", "/nonexistent/ca.pem"));
+              ElementsAre("/nonexistent/ca.pem"));
 }
 
 TEST(LoaderTest, KeptKeysAreTypeChecked) {
