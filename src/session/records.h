@@ -1,0 +1,75 @@
+#pragma once
+// The session and user records that sign-in writes to the databroker and
+// authorize reads back (Pomerium's session.Session and user.User). They
+// travel as the JSON form of those protobuf messages, with "@type", so the
+// databroker can index and query them like any other record.
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+
+namespace gatehouse::session {
+
+using Time = std::chrono::system_clock::time_point;
+
+inline constexpr std::string_view kSessionType = "type.googleapis.com/session.Session";
+inline constexpr std::string_view kUserType = "type.googleapis.com/user.User";
+
+struct OAuthToken {
+  std::string access_token;
+  std::string refresh_token;
+  std::string token_type;
+  Time expires_at{};  // epoch = unknown
+  bool operator==(const OAuthToken&) const = default;
+};
+
+struct Session {
+  std::string id;
+  std::string user_id;
+  std::string idp_id;
+  Time issued_at{};
+  Time
+      expires_at{};  // now + cookie_expire at sign-in; the session ends then, whatever the IdP says
+  Time accessed_at{};
+  Time refreshed_at{};  // last successful token refresh (epoch = never)
+  OAuthToken oauth_token;
+  std::string id_token;  // raw ID token, for sign-out's id_token_hint and templates
+  Time id_token_expires_at{};
+  // Every claim as a list of values, as Pomerium flattens them.
+  nlohmann::json claims = nlohmann::json::object();
+  std::vector<std::string> audience;
+
+  // Not expired at `now`.
+  bool valid(Time now) const { return now < expires_at; }
+
+  std::string toJson() const;
+  static Result<Session> fromJson(std::string_view json);
+};
+
+struct User {
+  std::string id;
+  std::string name;
+  std::string email;
+  nlohmann::json claims = nlohmann::json::object();
+
+  std::string toJson() const;
+  static Result<User> fromJson(std::string_view json);
+};
+
+// Claims from an ID token / userinfo reply, flattened as Pomerium stores
+// them: every value becomes a list ("email": ["a@b"]), nested objects keep
+// their shape inside the list.
+nlohmann::json flattenClaims(const nlohmann::json& claims);
+
+// The first string value of a flattened claim, or "".
+std::string firstClaim(const nlohmann::json& claims, std::string_view name);
+
+// RFC 3339 with microseconds, UTC ("2026-01-02T03:04:05.123456Z"), and back.
+std::string formatTime(Time t);
+std::optional<Time> parseTime(std::string_view text);
+
+}  // namespace gatehouse::session
