@@ -121,6 +121,7 @@ bool Syncer::loadSnapshot(TypeState& state) {
     state.loaded = true;
   }
   control_.notify_all();
+  if (options_.on_reset) options_.on_reset(state.type);
   for (const auto& record : changed) options_.on_change(record);
   return true;
 }

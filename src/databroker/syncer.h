@@ -37,6 +37,11 @@ class Syncer {
     // Called for every record that changes in the copy (after a snapshot,
     // for each of its records), on a client thread, with no lock held.
     std::function<void(const Record&)> on_change;
+    // Called when a snapshot replaces the copy of `type` (at start and after
+    // Aborted), before on_change for its records: a view built from
+    // on_change must forget what it had, since records missing from the
+    // new snapshot get no deletion.
+    std::function<void(const std::string& type)> on_reset;
   };
 
   // Starts syncing at once. `client` must outlive the syncer.
