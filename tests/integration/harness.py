@@ -1195,3 +1195,582 @@ class RawUpstream:
 
     def close(self):
         self.sock.close()
+
+
+# ---------------------------------------------------------------------------
+# The test OpenID Connect provider (tests/support/idp/server.mjs, on the
+# oidc-provider package) and clients that sign in through it.
+
+IDP_DIR = os.path.abspath(os.path.join(HERE, "..", "support", "idp"))
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def free_port():
+    """A port that was free a moment ago (bound to 0, read, closed), for a
+    server whose URL must be known before it starts."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def node_bin():
+    path = shutil.which("node") or shutil.which("nodejs")
+    if not path:
+        raise AssertionError("no node on PATH (scripts/install-deps.sh installs it)")
+    return path
+
+
+def idp_user(password, email=None, name=None, groups=(), email_verified=True, **claims):
+    """A user entry for Idp(users={login: idp_user(...)}); extra keyword
+    arguments become extra claims in the ID token and userinfo."""
+    u = {"password": password, "email_verified": email_verified, "groups": list(groups)}
+    if email is not None:
+        u["email"] = email
+    if name is not None:
+        u["name"] = name
+    u.update(claims)
+    return u
+
+
+def idp_client(client_id, client_secret, redirect_uris, pkce=False, **metadata):
+    """A client entry for Idp(clients=[...]): client_secret_basic, grant types
+    authorization_code and refresh_token unless `metadata` says otherwise;
+    pkce=True makes PKCE required for this client."""
+    c = {"client_id": client_id, "client_secret": client_secret,
+         "redirect_uris": list(redirect_uris)}
+    if pkce:
+        c["pkce"] = True
+    c.update(metadata)
+    return c
+
+
+class Idp:
+    """One tests/support/idp/server.mjs process with a generated config.
+
+    tls: None (http), a Pki (a certificate for 127.0.0.1 and localhost is
+    issued and the CA becomes `cafile`) or a (cert, key) pair. The port is
+    picked by the server unless given; restart() reuses it, so the issuer
+    does not change. State (keys, sessions, grants, tokens) is kept in the
+    work directory across restarts unless restart(keep_state=False).
+    """
+
+    def __init__(self, clients=(), users=None, tls=None, cafile=None, port=0, host="127.0.0.1",
+                 issuer=None, access_token_ttl=None, id_token_ttl=None, refresh_token_ttl=None,
+                 pkce_advertise=True, pkce_required=False, consent="auto",
+                 refresh_tokens="always", rotate_refresh_tokens=None, test_control=True,
+                 extra=None, workdir=None):
+        self.dir = workdir or tempfile.mkdtemp(prefix="gatehouse-idp-")
+        self._own_dir = workdir is None
+        self.host = host
+        self.port = port
+        self.cafile = cafile
+        cfg = {
+            "clients": list(clients),
+            "users": users if users is not None else {
+                "alice": idp_user("alice-password", "alice@example.com", "Alice Example",
+                                  ["admins", "users"])},
+            "pkce": {"advertise": pkce_advertise, "required": pkce_required},
+            "consent": consent,
+            "refresh_tokens": refresh_tokens,
+            "test_control": test_control,
+            "state_dir": os.path.join(self.dir, "state"),
+        }
+        if issuer:
+            cfg["issuer"] = issuer
+        for key, value in (("access_token_ttl", access_token_ttl),
+                           ("id_token_ttl", id_token_ttl),
+                           ("refresh_token_ttl", refresh_token_ttl),
+                           ("rotate_refresh_tokens", rotate_refresh_tokens)):
+            if value is not None:
+                cfg[key] = value
+        if tls is not None:
+            if isinstance(tls, Pki):
+                cert, key = tls.issue("idp", sans=["IP:127.0.0.1", "DNS:localhost",
+                                                   "DNS:idp.localhost"])
+                self.cafile = self.cafile or tls.ca_cert
+            else:
+                cert, key = tls
+            cfg["tls"] = {"cert": cert, "key": key}
+        cfg.update(extra or {})
+        self.config = cfg
+        self.config_path = os.path.join(self.dir, "idp.json")
+        with open(self.config_path, "w") as f:
+            json.dump(cfg, f, indent=1)
+        self.issuer = None
+        self.proc = None
+        self.lines = []
+        self.stderr_lines = []
+        self._cond = threading.Condition()
+
+    # -- process -----------------------------------------------------------
+    def start(self, timeout=DEFAULT_TIMEOUT):
+        with self._cond:
+            self.lines, self.stderr_lines = [], []
+        cmd = [node_bin(), os.path.join(IDP_DIR, "server.mjs"), "--port", str(self.port),
+               "--host", self.host, "--config", self.config_path]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     cwd=self.dir)
+        self._readers = [
+            threading.Thread(target=self._read, args=(self.proc.stdout, True), daemon=True),
+            threading.Thread(target=self._read, args=(self.proc.stderr, False), daemon=True),
+        ]
+        for t in self._readers:
+            t.start()
+        line = self.wait_for("listening", timeout=timeout)
+        self.issuer = line["issuer"]
+        self.port = int(line["port"])
+        return self
+
+    def _read(self, pipe, is_stdout):
+        for raw in iter(pipe.readline, b""):
+            text = raw.decode("utf-8", "replace").rstrip("\n")
+            item = text
+            if is_stdout:
+                try:
+                    item = json.loads(text)
+                except ValueError:
+                    item = {"message": None, "raw": text}
+            with self._cond:
+                (self.lines if is_stdout else self.stderr_lines).append(item)
+                self._cond.notify_all()
+        pipe.close()
+        with self._cond:
+            self._cond.notify_all()
+
+    def wait_for(self, message=None, timeout=DEFAULT_TIMEOUT, after=0, **fields):
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for line in self.lines[after:]:
+                    if isinstance(line, dict) and _line_matches(line, message, fields):
+                        return line
+                exited = self.proc.poll() is not None and all(
+                    not t.is_alive() for t in self._readers)
+                left = deadline - time.monotonic()
+                if exited or left <= 0:
+                    raise AssertionError("idp: no line %r %r (%s); log:\n%s" % (
+                        message, fields, "process exited" if exited else "timeout",
+                        self.log_text()))
+                self._cond.wait(min(left, 0.5))
+
+    def log_text(self, last=60):
+        with self._cond:
+            out = [json.dumps(l) for l in self.lines[-last:]]
+            out += ["stderr: " + l for l in self.stderr_lines[-last:]]
+        return "\n".join(out)
+
+    def stop(self, timeout=10):
+        """SIGTERM; returns the exit code (0 expected)."""
+        if self.proc is None or self.proc.poll() is not None:
+            return None if self.proc is None else self.proc.returncode
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = self.proc.wait()
+        for t in self._readers:
+            t.join(5)
+        return rc
+
+    def kill(self):
+        """SIGKILL, as a crash."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+            for t in self._readers:
+                t.join(5)
+
+    def restart(self, keep_state=True, timeout=DEFAULT_TIMEOUT):
+        """Stops and starts again on the same port (and issuer)."""
+        self.stop()
+        if not keep_state:
+            shutil.rmtree(self.config["state_dir"], ignore_errors=True)
+        return self.start(timeout=timeout)
+
+    def cleanup(self):
+        self.kill()
+        if self._own_dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    # -- URLs ----------------------------------------------------------------
+    def url(self, path=""):
+        return self.issuer + path
+
+    @property
+    def discovery_url(self):
+        return self.url("/.well-known/openid-configuration")
+
+    def _call(self, method, path, body=None):
+        import urllib.request
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.url(path), data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        ctx = None
+        if self.issuer.startswith("https:"):
+            ctx = ssl.create_default_context(cafile=self.cafile) if self.cafile else \
+                ssl._create_unverified_context()
+        with urllib.request.urlopen(req, timeout=DEFAULT_TIMEOUT, context=ctx) as r:
+            return json.loads(r.read() or b"null")
+
+    def discovery(self):
+        return self._call("GET", "/.well-known/openid-configuration")
+
+    def jwks(self):
+        return self._call("GET", "/jwks")
+
+    # -- test control (config "test_control": true) --------------------------
+    def stats(self):
+        """{requests: {path: n}, token: {grant_type: n successful},
+        token_errors: [...], token_requests: [{grant_type, client_id,
+        client_auth, code_verifier, status}], authorizations: [query params],
+        logins: n, failed_logins: n}"""
+        return self._call("GET", "/__test/stats")
+
+    def reset_stats(self):
+        self._call("POST", "/__test/reset", {})
+
+    def last_authorization(self):
+        """The query parameters of the last authorization request."""
+        auths = self.stats()["authorizations"]
+        if not auths:
+            raise AssertionError("the IdP has seen no authorization request")
+        return auths[-1]
+
+    def token_count(self, grant_type):
+        return self.stats()["token"].get(grant_type, 0)
+
+    def set_user(self, login, **fields):
+        """Merges fields (password or claims) into a user entry; claims that
+        were not in any user entry at start are not released."""
+        return self._call("POST", "/__test/users/" + urllib.parse.quote(login, safe=""), fields)
+
+    def revoke(self, login=None):
+        """Destroys the grants (and so every token) of `login`, or of everyone."""
+        q = "?login=" + urllib.parse.quote(login) if login else ""
+        return self._call("POST", "/__test/revoke" + q, {})["grants"]
+
+    def clear_sessions(self):
+        """Forgets every IdP sign-in session: the next login shows the form."""
+        return self._call("POST", "/__test/sessions/clear", {})["sessions"]
+
+    def fault(self, path, status=503, body=None, count=1):
+        """The next `count` requests to `path` (e.g. "/token") get `status`
+        with JSON `body` (default {"error": "temporarily_unavailable"})."""
+        f = {"path": path, "status": status, "count": count}
+        if body is not None:
+            f["body"] = body
+        self._call("POST", "/__test/fault", f)
+
+
+class Hop:
+    """One request of a followed chain: method, url, status, location
+    (absolute, or None) and the BrowserResponse."""
+
+    def __init__(self, method, response):
+        self.method = method
+        self.url = response.url
+        self.status = response.status
+        loc = response.header("Location")
+        self.location = urllib.parse.urljoin(response.url, loc) if loc else None
+        self.response = response
+
+    def __repr__(self):
+        return "Hop(%s %s -> %d %s)" % (self.method, self.url, self.status, self.location or "")
+
+
+class BrowserResponse(Response):
+    """A Response (status, headers with every Set-Cookie, body, header(),
+    json(), text) that also has `url` and, when followed, `hops`."""
+
+    def __init__(self, r):
+        raw_headers = getattr(r.raw, "headers", None)
+        if raw_headers is not None and hasattr(raw_headers, "iteritems"):
+            items = list(raw_headers.iteritems())
+        elif raw_headers is not None:
+            items = list(raw_headers.items())
+        else:
+            items = list(r.headers.items())
+        super().__init__(r.status_code, items, r.content, r, r.reason or "")
+        self.url = r.url
+        self.hops = []
+
+
+from html.parser import HTMLParser as _HTMLParser  # noqa: E402
+
+
+class _FormParser(_HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.forms = []
+        self._open = None
+        self.outside = []  # (form_id, tag, attrs) of controls with form="..."
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form":
+            self._open = {"id": a.get("id"), "action": a.get("action") or "",
+                          "method": (a.get("method") or "get").lower(), "controls": []}
+            self.forms.append(self._open)
+        elif tag in ("input", "button", "select", "textarea"):
+            if a.get("form"):
+                self.outside.append((a["form"], tag, a))
+            elif self._open is not None:
+                self._open["controls"].append((tag, a))
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._open = None
+
+
+class Form:
+    """An HTML form: id, method, absolute action, fields (name -> value of
+    its inputs, including hidden ones) and submit (name, value) of its
+    first named submit button, if any."""
+
+    def __init__(self, base_url, spec, outside):
+        self.id = spec["id"]
+        self.method = spec["method"]
+        self.action = urllib.parse.urljoin(base_url, spec["action"]) if spec["action"] else base_url
+        self.fields = {}
+        self.submit = None
+        controls = spec["controls"] + [(t, a) for fid, t, a in outside if fid == self.id]
+        for tag, a in controls:
+            kind = (a.get("type") or ("submit" if tag == "button" else "text")).lower()
+            name = a.get("name")
+            if kind == "submit":
+                if name and self.submit is None:
+                    self.submit = (name, a.get("value") or "")
+            elif name and (kind not in ("checkbox", "radio") or "checked" in a):
+                self.fields[name] = a.get("value") or ""
+
+    def __repr__(self):
+        return "Form(%r %s %s %r)" % (self.id, self.method, self.action, self.fields)
+
+
+def parse_forms(response):
+    p = _FormParser()
+    p.feed(response.text)
+    return [Form(response.url, spec, p.outside) for spec in p.forms]
+
+
+class BrowserClient:
+    """A browserless browser on `requests`: a cookie jar, `Accept: text/html`
+    by default, host names ending in one of `map_suffixes` (and "localhost")
+    connected to 127.0.0.1 (name resolution is replaced inside this client
+    only; TLS SNI and certificate checks still use the real name), TLS
+    verified against `cafile` (or not verified without one). Redirects are
+    followed only on request, hop by hop."""
+
+    def __init__(self, cafile=None, map_suffixes=(".localhost", ".test"), headers=None,
+                 timeout=DEFAULT_TIMEOUT):
+        import requests
+        import requests.adapters
+        from urllib3.connection import HTTPConnection, HTTPSConnection
+        from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+        suffixes = tuple(s.lower() for s in map_suffixes)
+
+        def resolve(host):
+            h = (host or "").lower().rstrip(".")
+            if h == "localhost" or h.endswith(suffixes):
+                return "127.0.0.1"
+            return None
+
+        class MappedMixin:
+            def _new_conn(self):
+                ip = resolve(self._dns_host)
+                if ip is None:
+                    return super()._new_conn()
+                saved = self._dns_host
+                self._dns_host = ip
+                try:
+                    return super()._new_conn()
+                finally:
+                    self._dns_host = saved
+
+        class MappedHTTP(MappedMixin, HTTPConnection):
+            pass
+
+        class MappedHTTPS(MappedMixin, HTTPSConnection):
+            pass
+
+        class Pool(HTTPConnectionPool):
+            ConnectionCls = MappedHTTP
+
+        class SPool(HTTPSConnectionPool):
+            ConnectionCls = MappedHTTPS
+
+        class Adapter(requests.adapters.HTTPAdapter):
+            def init_poolmanager(self, *a, **kw):
+                super().init_poolmanager(*a, **kw)
+                self.poolmanager.pool_classes_by_scheme = {"http": Pool, "https": SPool}
+
+        self.session = requests.Session()
+        self.session.trust_env = False  # no proxies or netrc from the environment
+        self.session.mount("http://", Adapter())
+        self.session.mount("https://", Adapter())
+        if cafile:
+            self.session.verify = cafile
+        else:
+            self.session.verify = False
+            import urllib3
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+        self.session.headers.update({
+            "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) GatehouseTestBrowser/1.0",
+            "Accept": BROWSER_ACCEPT,
+            "Accept-Language": "en",
+        })
+        self.session.headers.update(headers or {})
+        self.timeout = timeout
+
+    @property
+    def cookies(self):
+        """The requests cookie jar (RequestsCookieJar)."""
+        return self.session.cookies
+
+    def cookie(self, name, domain=None):
+        for c in self.session.cookies:
+            if c.name == name and (domain is None or c.domain.lstrip(".") == domain):
+                return c.value
+        return None
+
+    def close(self):
+        self.session.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def request(self, method, url, follow=False, headers=None, data=None, stop_before=None,
+                **kw):
+        """One request, or with follow=True the redirect chain (the result
+        then has `hops`). `stop_before` (a URL prefix, or a function of the
+        next URL) ends the chain at the redirect that would go there."""
+        r = BrowserResponse(self.session.request(method, url, headers=headers, data=data,
+                                                 allow_redirects=False, timeout=self.timeout,
+                                                 **kw))
+        if not follow:
+            return r
+        return self._follow(method, r, max_hops=30, stop_before=stop_before)
+
+    def get(self, url, follow=False, headers=None, **kw):
+        return self.request("GET", url, follow=follow, headers=headers, **kw)
+
+    def post(self, url, data=None, follow=False, headers=None, **kw):
+        return self.request("POST", url, follow=follow, headers=headers, data=data, **kw)
+
+    def _follow(self, method, r, max_hops, hops=None, headers=None, stop_before=None):
+        hops = hops if hops is not None else []
+        hops.append(Hop(method, r))
+        if isinstance(stop_before, str):
+            prefix = stop_before
+            stop_before = lambda url: url.startswith(prefix)  # noqa: E731
+        while r.status in (301, 302, 303, 307, 308) and r.header("Location"):
+            if stop_before is not None and stop_before(hops[-1].location):
+                break
+            if len(hops) >= max_hops:
+                raise AssertionError("more than %d hops: %r" % (max_hops, hops))
+            if r.status not in (307, 308):
+                method = "GET"
+            r = BrowserResponse(self.session.request(method, hops[-1].location, headers=headers,
+                                                     allow_redirects=False,
+                                                     timeout=self.timeout))
+            hops.append(Hop(method, r))
+        r.hops = hops
+        return r
+
+    def forms(self, response):
+        return parse_forms(response)
+
+    def form(self, response, form_id):
+        for f in parse_forms(response):
+            if f.id == form_id:
+                return f
+        return None
+
+    def submit(self, form, fields=None, follow=True, hops=None, stop_before=None):
+        """Submits a Form (its fields updated with `fields`), following
+        redirects (see request() for stop_before)."""
+        values = dict(form.fields)
+        if form.submit:
+            values[form.submit[0]] = form.submit[1]
+        values.update(fields or {})
+        if form.method == "post":
+            r = BrowserResponse(self.session.post(form.action, data=values,
+                                                  allow_redirects=False, timeout=self.timeout))
+            method = "POST"
+        else:
+            r = BrowserResponse(self.session.get(form.action, params=values,
+                                                 allow_redirects=False, timeout=self.timeout))
+            method = "GET"
+        if not follow:
+            return r
+        return self._follow(method, r, max_hops=30, hops=hops, stop_before=stop_before)
+
+    def login(self, url, username, password, max_forms=4, headers=None, stop_before=None):
+        """GETs `url` and follows it hop by hop, filling the IdP's sign-in
+        form (and consent form) when it lands on them, until a response
+        that is neither a redirect nor an IdP form (a repeated sign-in form
+        after a wrong password is returned as it is), or until the redirect
+        to a URL matching `stop_before` (see request()). Returns the final
+        BrowserResponse; `.hops` lists every request in order."""
+        r = self._follow("GET", BrowserResponse(self.session.get(
+            url, headers=headers, allow_redirects=False, timeout=self.timeout)), max_hops=30,
+            stop_before=stop_before)
+        hops = r.hops
+        submitted_login = False
+        for _ in range(max_forms):
+            login_form = self.form(r, "login-form")
+            consent_form = self.form(r, "consent-form")
+            if login_form is not None and not submitted_login:
+                submitted_login = True
+                r = self.submit(login_form, {"login": username, "password": password}, hops=hops,
+                                stop_before=stop_before)
+            elif consent_form is not None:
+                r = self.submit(consent_form, hops=hops, stop_before=stop_before)
+            else:
+                break
+        r.hops = hops
+        return r
+
+    def logout(self, url, confirm=True):
+        """GETs `url` (a sign-out URL) following redirects, and confirms the
+        IdP's sign-out form when it lands on it."""
+        r = self.get(url, follow=True)
+        hops = r.hops
+        f = self.form(r, "op.logoutForm")
+        if f is not None and confirm:
+            r = self.submit(f, hops=hops)
+        r.hops = hops
+        return r
+
+
+def browser_login(url, username, password, expect_text=None,
+                  host_rules="MAP *.localhost 127.0.0.1, MAP *.test 127.0.0.1",
+                  timeout=60):
+    """Signs in with headless Chromium (tests/support/idp/browser_login.mjs):
+    opens `url`, fills the IdP's sign-in form, and waits until it is back on
+    `url`'s host (and `expect_text` shows, if given). Returns the script's
+    JSON result: ok, final_url, status, title, body_excerpt, navigations
+    ([{url, status}]), error (when not ok). Certificates are not verified
+    (Chromium takes no CA file; the Python clients check them)."""
+    cmd = [node_bin(), os.path.join(IDP_DIR, "browser_login.mjs"), "--url", url,
+           "--username", username, "--password", password, "--timeout",
+           str(int(timeout * 1000)), "--host-rules", host_rules]
+    if expect_text is not None:
+        cmd += ["--expect", expect_text]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout + 30)
+    for line in reversed(proc.stdout.splitlines()):
+        try:
+            result = json.loads(line)
+        except ValueError:
+            continue
+        result.setdefault("stderr", proc.stderr[-4000:])
+        return result
+    raise AssertionError("browser_login.mjs printed no result (exit %d): %s%s" %
+                         (proc.returncode, proc.stdout[-2000:], proc.stderr[-4000:]))
