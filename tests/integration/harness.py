@@ -1421,6 +1421,21 @@ class Idp:
     def jwks(self):
         return self._call("GET", "/jwks")
 
+    def gatehouse_options(self, client=0, **extra):
+        """Gatehouse config keys for signing in with client number `client`
+        (or the client with that client_id): idp_provider oidc,
+        idp_provider_url, idp_client_id, idp_client_secret, and
+        certificate_authority_file when the provider serves TLS with a test CA."""
+        clients = self.config["clients"]
+        c = next(c for c in clients if c["client_id"] == client) if isinstance(client, str) \
+            else clients[client]
+        opts = {"idp_provider": "oidc", "idp_provider_url": self.issuer,
+                "idp_client_id": c["client_id"], "idp_client_secret": c["client_secret"]}
+        if self.issuer.startswith("https:") and self.cafile:
+            opts["certificate_authority_file"] = self.cafile
+        opts.update(extra)
+        return opts
+
     # -- test control (config "test_control": true) --------------------------
     def stats(self):
         """{requests: {path: n}, token: {grant_type: n successful},
@@ -1463,6 +1478,23 @@ class Idp:
         if body is not None:
             f["body"] = body
         self._call("POST", "/__test/fault", f)
+
+
+def start_idp(case, **kw):
+    """Starts an Idp(**kw) for a test (case is a TestCase: stopped after the
+    test) or for a class (case is a TestCase class: stopped after the
+    class). The provider must exit 0 on SIGTERM."""
+    idp = Idp(**kw)
+    cleanup = case.addClassCleanup if isinstance(case, type) else case.addCleanup
+
+    def stop():
+        rc = idp.stop()
+        if rc not in (0, None):
+            raise AssertionError("the IdP exited %r; log:\n%s" % (rc, idp.log_text()))
+    cleanup(idp.cleanup)
+    idp.start()
+    cleanup(stop)
+    return idp
 
 
 class Hop:

@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import jwt
 import requests
 
-from harness import BrowserClient, Idp, Pki, browser_login, idp_client, idp_user
+from harness import BrowserClient, Pki, browser_login, idp_client, idp_user, start_idp
 
 CLIENT_ID = "gatehouse-test"
 CLIENT_SECRET = "gatehouse-test-secret"
@@ -144,10 +144,7 @@ class IdpTestCase(unittest.TestCase):
                               ["admins", "users"], department="engineering"),
             "bob": idp_user("bob-password", "bob@example.com", "Bob Example", []),
         })
-        idp = Idp(**kw)
-        self.addCleanup(idp.cleanup)
-        idp.start()
-        self.addCleanup(lambda: self.assertIn(idp.stop(), (0, None), idp.log_text()))
+        idp = start_idp(self, **kw)
         rp.idp = idp
         return idp
 
@@ -188,6 +185,9 @@ class ProviderTest(IdpTestCase):
             self.assertIn(scope, d["scopes_supported"])
         algs = sorted(k["alg"] for k in self.idp.jwks()["keys"])
         self.assertEqual(algs, ["ES256", "RS256"])
+        self.assertEqual(self.idp.gatehouse_options(), {
+            "idp_provider": "oidc", "idp_provider_url": self.idp.issuer,
+            "idp_client_id": CLIENT_ID, "idp_client_secret": CLIENT_SECRET})
 
     def test_code_flow_hop_by_hop(self):
         client, r, result = self.signed_in(self.rp)
@@ -390,6 +390,8 @@ class TlsAndConsentTest(IdpTestCase):
         rp = self.relying_party()
         idp = self.start_idp(rp, tls=pki, consent="form")
         self.assertTrue(idp.issuer.startswith("https://127.0.0.1:"))
+        self.assertEqual(idp.gatehouse_options(CLIENT_ID)["certificate_authority_file"],
+                         pki.ca_cert)
         client = self.browser(cafile=pki.ca_cert)
         self.assertEqual(client.get(idp.discovery_url).json()["issuer"], idp.issuer)
         # The relying party here talks to the IdP with requests' default
