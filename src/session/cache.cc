@@ -46,7 +46,10 @@ std::shared_ptr<const Loaded> Cache::build(Session session, const User* user, ui
 
 void Cache::onReset(const std::string& type) {
   std::unique_lock lock(mutex_);
-  if (type == kSessionType) sessions_.clear();
+  if (type == kSessionType) {
+    sessions_.clear();
+    user_sessions_.clear();
+  }
   if (type == kUserType) users_.clear();
 }
 
@@ -62,6 +65,14 @@ void Cache::onChange(const databroker::Record& record) {
       user = std::make_shared<const User>(std::move(*parsed));
     }
     std::unique_lock lock(mutex_);
+    auto owned = user_sessions_.find(record.id);
+    if (owned != user_sessions_.end()) {
+      for (const std::string& id : owned->second) {
+        auto it = sessions_.find(id);
+        if (it == sessions_.end()) continue;
+        it->second = build(it->second->session, user.get(), it->second->version);
+      }
+    }
     if (user) {
       users_[record.id] = std::move(user);
     } else {
@@ -72,7 +83,14 @@ void Cache::onChange(const databroker::Record& record) {
   if (record.type != kSessionType) return;
   if (record.deleted()) {
     std::unique_lock lock(mutex_);
-    sessions_.erase(record.id);
+    auto it = sessions_.find(record.id);
+    if (it == sessions_.end()) return;
+    auto owned = user_sessions_.find(it->second->session.user_id);
+    if (owned != user_sessions_.end()) {
+      std::erase(owned->second, record.id);
+      if (owned->second.empty()) user_sessions_.erase(owned);
+    }
+    sessions_.erase(it);
     return;
   }
   auto parsed = Session::fromJson(record.data);
@@ -86,9 +104,12 @@ void Cache::onChange(const databroker::Record& record) {
     auto it = users_.find(parsed->user_id);
     if (it != users_.end()) user = it->second;
   }
+  std::string user_id = parsed->user_id;
   auto loaded = build(std::move(*parsed), user.get(), record.version);
   std::unique_lock lock(mutex_);
-  sessions_[record.id] = std::move(loaded);
+  auto& slot = sessions_[record.id];
+  if (!slot) user_sessions_[user_id].push_back(record.id);
+  slot = std::move(loaded);
 }
 
 std::shared_ptr<const Loaded> Cache::find(std::string_view session_id) const {
@@ -117,7 +138,29 @@ Task<Lookup> Cache::lookup(const Handle& handle, Time now) {
   bool behind = position.server_version == 0 || position.server_version != handle.server_version ||
                 position.record_version < handle.record_version;
   if (!behind) {
-    out.reason = local ? "session record is older than the handle" : "no such session";
+    // The stream has passed the handle's version; the record may be in the
+    // syncer's copy a moment before on_change has put it in ours.
+    std::optional<databroker::Record> synced = syncer_->get(kSessionType, handle.session_id);
+    auto session = synced ? Session::fromJson(synced->data) : Result<Session>(Error::invalid(""));
+    if (!synced || !session || synced->version < handle.record_version) {
+      out.reason = local ? "session record is older than the handle" : "no such session";
+      co_return out;
+    }
+    std::shared_ptr<const User> user;
+    {
+      std::shared_lock lock(mutex_);
+      auto it = users_.find(session->user_id);
+      if (it != users_.end()) user = it->second;
+    }
+    local = build(std::move(*session), user.get(), synced->version);
+    if (local->session.user_id != handle.user_id) {
+      out.reason = "session belongs to another user";
+    } else if (!local->session.valid(now)) {
+      out.reason = "session expired";
+    } else {
+      out.status = LookupStatus::kFound;
+      out.session = std::move(local);
+    }
     co_return out;
   }
   // The handle is newer than the copy: ask the databroker once.

@@ -75,6 +75,9 @@ class Cache {
   mutable std::shared_mutex mutex_;
   std::unordered_map<std::string, std::shared_ptr<const Loaded>> sessions_;
   std::unordered_map<std::string, std::shared_ptr<const User>> users_;
+  // Which sessions each user has, so that a user record that arrives after
+  // (or changes after) its sessions is laid over them too.
+  std::unordered_map<std::string, std::vector<std::string>> user_sessions_;
   std::unique_ptr<databroker::Syncer> syncer_;  // last: stops before the maps go
 };
 

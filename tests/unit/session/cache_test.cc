@@ -14,6 +14,14 @@ namespace {
 
 using namespace std::chrono_literals;
 
+databroker::Record record(std::string_view type, std::string id, std::string data) {
+  databroker::Record r;
+  r.type = std::string(type);
+  r.id = std::move(id);
+  r.data = std::move(data);
+  return r;
+}
+
 class CacheTest : public ::testing::Test {
  protected:
   std::shared_ptr<databroker::Backend> backend_ = databroker::makeMemoryBackend();
@@ -32,8 +40,8 @@ class CacheTest : public ::testing::Test {
     u.id = "u1";
     u.name = "Alice";
     u.email = "a@example.com";
-    auto result = backend_->put({{std::string(kSessionType), id, 0, s.toJson()},
-                                 {std::string(kUserType), "u1", 0, u.toJson()}});
+    auto result =
+        backend_->put({record(kSessionType, id, s.toJson()), record(kUserType, "u1", u.toJson())});
     EXPECT_TRUE(result.ok());
     Handle h;
     h.session_id = id;
@@ -66,7 +74,12 @@ TEST_F(CacheTest, SyncedSessionIsFoundLocallyWithItsUser) {
   Handle h = put("s1", now_ + 1h);
   Cache cache(*client_);
   ASSERT_TRUE(cache.waitReady(5s));
-  ASSERT_TRUE(eventually([&] { return cache.find("s1") != nullptr; }));
+  // The user record comes on its own stream; it is laid over the session
+  // whichever arrives first.
+  ASSERT_TRUE(eventually([&] {
+    auto found = cache.find("s1");
+    return found && found->name == "Alice";
+  }));
   Lookup l = run(cache, h);
   ASSERT_EQ(l.status, LookupStatus::kFound) << l.reason;
   EXPECT_EQ(l.session->email, "a@example.com");
@@ -95,7 +108,7 @@ TEST_F(CacheTest, ExpiredDeletedAndForeignSessionsAreRefused) {
   other.user_id = "mallory";
   EXPECT_EQ(run(cache, other).status, LookupStatus::kNoSession);
 
-  databroker::Record deletion{std::string(kSessionType), "s3", 0, "{}"};
+  databroker::Record deletion = record(kSessionType, "s3", "{}");
   deletion.deleted_at = databroker::now();
   ASSERT_TRUE(backend_->put({deletion}).ok());
   ASSERT_TRUE(eventually([&] { return cache.find("s3") == nullptr; }));
