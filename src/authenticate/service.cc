@@ -465,15 +465,21 @@ LocalResponse Authenticator::completeLogin(const session::Handle& session_handle
   session::Handle route = session_handle;
   route.audience = {options_.host, target->host};
   if (callback_host != target->host) route.audience.push_back(callback_host);
+  std::optional<std::string> hosts = findParam(sign_in, session::param::kAdditionalHosts);
+  if (hosts && !hosts->empty()) {
+    // The route's depends_on hosts: the proxy chains the callback through
+    // each of them, and each checks that the handle names it.
+    for (auto& host : splitList(*hosts)) {
+      if (!host.empty()) route.audience.push_back(toLower(host));
+    }
+  }
   Params params;
   params.emplace_back(session::param::kSessionEncrypted, handles_->seal(route));
   params.emplace_back(session::param::kRedirectUri, *redirect_uri);
   if (findParam(sign_in, session::param::kProgrammatic) == "true") {
     params.emplace_back(session::param::kProgrammatic, "true");
   }
-  if (auto hosts = findParam(sign_in, session::param::kAdditionalHosts); hosts && !hosts->empty()) {
-    params.emplace_back(session::param::kAdditionalHosts, *hosts);
-  }
+  if (hosts && !hosts->empty()) params.emplace_back(session::param::kAdditionalHosts, *hosts);
   std::string url = signer_->sign(callback + "?" + session::encodeQuery(params), now);
   return redirect(url, std::move(response));
 }

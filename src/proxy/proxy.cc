@@ -7,6 +7,7 @@
 #include "common/strings.h"
 #include "http/path_normalizer.h"
 #include "proxy/error_page.h"
+#include "proxy/request.h"
 #include "proxy/rewrite.h"
 
 namespace gatehouse::proxy {
@@ -85,8 +86,9 @@ bool isPreflight(const http::RequestHead& request) {
 }
 
 std::string upstreamText(const config::UpstreamUrl& to) {
-  return to.scheme + "://" + (to.host.find(':') != std::string::npos ? "[" + to.host + "]" : to.host) +
-         ":" + std::to_string(to.port);
+  return to.scheme + "://" +
+         (to.host.find(':') != std::string::npos ? "[" + to.host + "]" : to.host) + ":" +
+         std::to_string(to.port);
 }
 
 bool isDefaultPort(const config::UpstreamUrl& to) {
@@ -95,30 +97,8 @@ bool isDefaultPort(const config::UpstreamUrl& to) {
 
 }  // namespace
 
-// The state of one request, from accept to the access log line.
-struct Proxy::Request {
-  Request(http::ServerExchange& e, std::shared_ptr<const Snapshot> s)
-      : exchange(e), snapshot(std::move(s)), start(net::Clock::now()) {}
-
-  http::ServerExchange& exchange;
-  std::shared_ptr<const Snapshot> snapshot;
-  net::Clock::time_point start;
-  std::string id;
-  std::string host;   // lower-case, without port
-  std::string path;   // normalised; what routing, policy and the upstream see
-  std::string query;  // raw, without '?'
-  const CompiledRoute* route = nullptr;
-  std::string client_ip;
-  int status = 0;
-  uint64_t bytes_sent = 0;
-  std::string upstream;
-  std::string details;  // why Gatehouse answered itself, for logs and error pages
-
-  const http::RequestHead& head() const { return exchange.request(); }
-  const config::Route* routeConfig() const { return route ? route->config : nullptr; }
-};
-
-Proxy::Proxy(SnapshotSource& snapshots, uint64_t seed) : snapshots_(snapshots), random_(seed) {}
+Proxy::Proxy(SnapshotSource& snapshots, uint64_t seed, session::Cache* sessions)
+    : snapshots_(snapshots), sessions_(sessions), random_(seed) {}
 Proxy::~Proxy() = default;
 
 std::string Proxy::newRequestId() {
@@ -150,10 +130,8 @@ Task<void> Proxy::handle(http::ServerExchange& exchange) {
     if (!r.route) {
       r.details = "no route matches this host and path";
       co_await sendLocal(r, 404, r.details);
-    } else if (authorize(r) == Outcome::kContinue) {
+    } else if (co_await authorize(r) == Outcome::kContinue) {
       co_await forward(r);
-    } else {
-      co_await sendLocal(r, 403, r.details);
     }
   }
   logAccess(r);
@@ -211,12 +189,11 @@ Task<Proxy::Outcome> Proxy::admit(Request& r) {
   }
   if (path == "/.well-known/pomerium" || path == "/.well-known/pomerium/") {
     std::string base = "https://" + r.host;
-    std::string body = "{\"issuer\":" + jsonQuote(base + "/") +
-                       ",\"authentication_callback_endpoint\":" +
-                       jsonQuote(r.snapshot->authenticate_url + "/oauth2/callback") +
-                       ",\"jwks_uri\":" + jsonQuote(base + "/.well-known/pomerium/jwks.json") +
-                       ",\"frontchannel_logout_uri\":" +
-                       jsonQuote(base + "/.pomerium/sign_out") + "}\n";
+    std::string body =
+        "{\"issuer\":" + jsonQuote(base + "/") + ",\"authentication_callback_endpoint\":" +
+        jsonQuote(r.snapshot->authenticate_url + "/oauth2/callback") +
+        ",\"jwks_uri\":" + jsonQuote(base + "/.well-known/pomerium/jwks.json") +
+        ",\"frontchannel_logout_uri\":" + jsonQuote(base + "/.pomerium/sign_out") + "}\n";
     http::ResponseHead ok;
     ok.headers.add("content-type", "application/json");
     ok.headers.add("access-control-allow-origin", "*");
@@ -231,8 +208,12 @@ Task<Proxy::Outcome> Proxy::admit(Request& r) {
     co_await sendSimple(r, std::move(ok), "{\"keys\":[]}\n");
     co_return Outcome::kDone;
   }
-  if (path == "/.pomerium" || startsWith(path, "/.pomerium/") ||
-      startsWith(path, "/.well-known/pomerium/")) {
+  if (r.snapshot->authenticator && r.snapshot->authenticator->serves(r.host, path)) {
+    co_await serveAuthenticate(r);
+    co_return Outcome::kDone;
+  }
+  if (path == "/.pomerium" || startsWith(path, "/.pomerium/")) co_return co_await serveInternal(r);
+  if (startsWith(path, "/.well-known/pomerium/")) {
     r.details = "this endpoint is not available";
     co_await sendLocal(r, 404, r.details);
     co_return Outcome::kDone;
@@ -240,15 +221,28 @@ Task<Proxy::Outcome> Proxy::admit(Request& r) {
   co_return Outcome::kContinue;
 }
 
-// Phase 2: the decision. Until the policy engine is configured, only public
-// routes and allowed CORS preflights pass; everything else is refused
-// (fail closed).
-Proxy::Outcome Proxy::authorize(Request& r) {
+// Phase 2: the decision. Public routes and allowed CORS preflights pass;
+// `allow_any_authenticated_user` admits any signed-in user; everything else
+// is refused (fail closed): a signed-in user gets 403, anyone else is sent
+// to sign in (or 401 for API clients).
+Task<Proxy::Outcome> Proxy::authorize(Request& r) {
   const config::Route& route = *r.routeConfig();
-  if (route.allow_public_unauthenticated_access) return Outcome::kContinue;
-  if (route.cors_allow_preflight && isPreflight(r.head())) return Outcome::kContinue;
+  if (route.allow_public_unauthenticated_access) co_return Outcome::kContinue;
+  if (route.cors_allow_preflight && isPreflight(r.head())) co_return Outcome::kContinue;
+  co_await loadSession(r);
+  if (r.session_unavailable && !r.session) {
+    r.details = "the session store is unavailable";
+    co_await sendLocal(r, 503, r.details);
+    co_return Outcome::kDone;
+  }
+  if (!r.session) {
+    co_await sendUnauthenticated(r);
+    co_return Outcome::kDone;
+  }
+  if (route.allow_any_authenticated_user) co_return Outcome::kContinue;
   r.details = "access to this route requires a policy that allows it";
-  return Outcome::kDone;
+  co_await sendLocal(r, 403, r.details);
+  co_return Outcome::kDone;
 }
 
 const config::UpstreamUrl* Proxy::pickUpstream(Request& r, const config::UpstreamUrl* avoid) {
@@ -344,9 +338,11 @@ void Proxy::prepareUpstreamHeaders(Request& r, http::RequestHead& out,
   }
   if (!forwarded_for.empty()) out.headers.set("x-forwarded-for", forwarded_for);
   std::string proto = conn.tls ? "https" : "http";
-  if (trusted == 0 || !out.headers.has("x-forwarded-proto")) out.headers.set("x-forwarded-proto", proto);
+  if (trusted == 0 || !out.headers.has("x-forwarded-proto"))
+    out.headers.set("x-forwarded-proto", proto);
   bool remove_xfh = false;
-  for (const auto& name : route.remove_request_headers) remove_xfh |= iequals(name, "x-forwarded-host");
+  for (const auto& name : route.remove_request_headers)
+    remove_xfh |= iequals(name, "x-forwarded-host");
   if (!remove_xfh && (trusted == 0 || !out.headers.has("x-forwarded-host"))) {
     out.headers.set("x-forwarded-host", in.authority);
   }
@@ -370,6 +366,7 @@ void Proxy::addResponseHeaders(Request& r, http::Headers& headers) const {
 }
 
 Task<void> Proxy::sendSimple(Request& r, http::ResponseHead head, std::string_view body) {
+  for (auto& f : r.extra_headers.fields()) head.headers.add(f.name, f.value);
   addResponseHeaders(r, head.headers);
   r.status = head.status;
   auto result = co_await http::respond(r.exchange, std::move(head), body);
@@ -409,9 +406,8 @@ Task<void> Proxy::forward(Request& r) {
   }
 
   bool websocket = route.allow_websockets && in.upgrade == "websocket";
-  Duration response_timeout = std::chrono::duration_cast<Duration>(
-      route.timeout.value_or(websocket ? Duration::zero()
-                                       : r.snapshot->options.http.default_upstream_timeout));
+  Duration response_timeout = std::chrono::duration_cast<Duration>(route.timeout.value_or(
+      websocket ? Duration::zero() : r.snapshot->options.http.default_upstream_timeout));
   Duration idle_timeout = std::chrono::duration_cast<Duration>(route.idle_timeout.value_or(
       websocket ? Duration::zero() : Duration(kDefaultRouteIdleTimeout)));
 
@@ -503,8 +499,8 @@ Task<void> Proxy::forward(Request& r) {
     head.headers.removeIf([](const http::Field& f) { return isIdentityHeader(f.name); });
     addResponseHeaders(r, head.headers);
     r.status = head.status;
-    bool no_body = in.method == "HEAD" || head.status == 204 || head.status == 304 ||
-                   head.status == 101;
+    bool no_body =
+        in.method == "HEAD" || head.status == 204 || head.status == 304 || head.status == 101;
     if (!co_await r.exchange.sendHead(head, upstream->responseLength(), no_body)) co_return;
     // From here on a failure can only cut the connection.
     if (head.status == 101) {
@@ -544,7 +540,8 @@ Task<void> Proxy::spliceUpgrade(Request& r, http::UpstreamExchange& upstream) {
   net::Stream* up = upstream.takeOverStream(up_buffered);
   if (!down || !up) co_return;
   const config::Route& route = *r.routeConfig();
-  Duration idle = std::chrono::duration_cast<Duration>(route.idle_timeout.value_or(Duration::zero()));
+  Duration idle =
+      std::chrono::duration_cast<Duration>(route.idle_timeout.value_or(Duration::zero()));
   auto touch = [&] {
     if (idle.count() > 0) {
       down->setTimeout(idle);

@@ -9,6 +9,7 @@
 #include "http/handler.h"
 #include "proxy/snapshot.h"
 #include "proxy/upstream_pool.h"
+#include "session/cache.h"
 
 namespace gatehouse::proxy {
 
@@ -24,7 +25,9 @@ class SnapshotSource {
 // worker's connections. handle() is the life of a request, top to bottom.
 class Proxy final : public http::Handler {
  public:
-  Proxy(SnapshotSource& snapshots, uint64_t seed);
+  // `sessions` is the local copy of sessions (null: every request is
+  // without a session).
+  Proxy(SnapshotSource& snapshots, uint64_t seed, session::Cache* sessions = nullptr);
   ~Proxy() override;
 
   Task<void> handle(http::ServerExchange& exchange) override;
@@ -41,7 +44,17 @@ class Proxy final : public http::Handler {
   };
 
   Task<Outcome> admit(Request& r);
-  Outcome authorize(Request& r);
+  Task<Outcome> authorize(Request& r);
+  // Sign-in (sign_in.cc).
+  Task<void> loadSession(Request& r);
+  Task<void> serveAuthenticate(Request& r);
+  Task<Outcome> serveInternal(Request& r);
+  Task<void> serveCallback(Request& r);
+  Task<void> serveSignOut(Request& r);
+  Task<void> serveProgrammaticLogin(Request& r);
+  Task<void> serveUserInfo(Request& r, bool json);
+  Task<void> sendUnauthenticated(Request& r);
+  Task<Result<std::string>> readSmallBody(Request& r, size_t limit);
   Task<void> forward(Request& r);
   Task<void> spliceUpgrade(Request& r, http::UpstreamExchange& upstream);
   Task<void> sendLocal(Request& r, int status, std::string_view details);
@@ -53,6 +66,7 @@ class Proxy final : public http::Handler {
   std::string newRequestId();
 
   SnapshotSource& snapshots_;
+  session::Cache* sessions_;
   UpstreamPool pool_;
   std::mt19937_64 random_;
   // Endpoints that refused a connection, skipped until the time given.

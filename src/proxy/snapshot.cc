@@ -1,6 +1,7 @@
 #include "proxy/snapshot.h"
 
 #include "common/strings.h"
+#include "session/urls.h"
 
 namespace gatehouse::proxy {
 namespace {
@@ -13,18 +14,11 @@ http::EscapedSlashAction escapedSlashAction(const std::string& text) {
   return http::EscapedSlashAction::kReject;
 }
 
-std::string extra(const config::Options& options, const std::string& key,
-                  const std::string& fallback) {
-  auto it = options.extra.find(key);
-  if (it == options.extra.end() || it->second.empty()) return fallback;
-  return it->second;
-}
-
 }  // namespace
 
 Result<std::shared_ptr<const Snapshot>> Snapshot::create(
     config::Options options, uint64_t generation,
-    const net::CertificateKeyPair* fallback_certificate) {
+    const net::CertificateKeyPair* fallback_certificate, const SnapshotServices& services) {
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->generation = generation;
   snapshot->options = std::move(options);
@@ -97,8 +91,37 @@ Result<std::shared_ptr<const Snapshot>> Snapshot::create(
   cs.read_timeout = http_opts.timeout_read;
   cs.write_timeout = http_opts.timeout_write;
 
-  snapshot->session_cookie_name = extra(opts, "cookie_name", "_pomerium");
-  snapshot->authenticate_url = extra(opts, "authenticate_service_url", "https://authenticate.pomerium.app");
+  const config::AuthenticateOptions& auth = opts.authenticate;
+  snapshot->session_cookie_name = auth.cookie.name;
+  snapshot->session_cookie.domain = auth.cookie.domain;
+  snapshot->session_cookie.http_only = auth.cookie.http_only;
+  snapshot->session_cookie.same_site = auth.cookie.same_site;
+  snapshot->session_cookie.max_age =
+      std::chrono::duration_cast<std::chrono::seconds>(auth.cookie.expire);
+  snapshot->authenticate_url = auth.service_url;
+  auto handles = session::HandleCodec::create(opts.secrets.shared_secret);
+  if (!handles) return Error::invalid("shared_secret: " + handles.error().message);
+  snapshot->handles = std::make_shared<const session::HandleCodec>(std::move(*handles));
+  snapshot->signer = std::make_shared<const crypto::SignedUrl>(opts.secrets.shared_secret);
+  std::string default_idp =
+      session::idpId(auth.idp.provider, auth.idp.provider_url, auth.idp.client_id);
+  for (const auto& route : opts.routes) {
+    snapshot->route_idp_ids.push_back(
+        route.idp_client_id.empty()
+            ? default_idp
+            : session::idpId(auth.idp.provider, auth.idp.provider_url, route.idp_client_id));
+  }
+  if (services.fetcher) {
+    authenticate::Authenticator::Dependencies deps;
+    deps.databroker = services.databroker;
+    deps.sessions = services.sessions;
+    deps.fetcher = services.fetcher;
+    auto authenticator = authenticate::Authenticator::create(
+        opts, std::move(deps),
+        services.previous ? services.previous->authenticator.get() : nullptr);
+    if (!authenticator) return authenticator.error();
+    snapshot->authenticator = std::move(*authenticator);
+  }
   return std::shared_ptr<const Snapshot>(std::move(snapshot));
 }
 

@@ -5,14 +5,29 @@
 #include <string>
 #include <vector>
 
+#include "authenticate/service.h"
 #include "common/result.h"
 #include "config/options.h"
+#include "crypto/signed_url.h"
 #include "http/connection_settings.h"
 #include "http/path_normalizer.h"
 #include "net/tls.h"
 #include "proxy/route_table.h"
+#include "session/cache.h"
+#include "session/cookie.h"
+#include "session/handle.h"
 
 namespace gatehouse::proxy {
+
+struct Snapshot;
+
+// The long-lived services a snapshot is built with.
+struct SnapshotServices {
+  databroker::Client* databroker = nullptr;
+  session::Cache* sessions = nullptr;
+  std::shared_ptr<authenticate::oidc::Fetcher> fetcher;  // null: no sign-in
+  const Snapshot* previous = nullptr;                    // sign-in providers are taken over from it
+};
 
 // Everything one configuration generation needs at request time, built
 // once and then immutable; shared by every worker. A request takes the
@@ -28,14 +43,22 @@ struct Snapshot {
   http::PathNormalizerOptions path_options;
   http::ConnectionSettings connection_settings;
   std::string session_cookie_name = "_pomerium";
-  std::string authenticate_url;  // where sign-in happens (for /.well-known/pomerium)
+  session::CookieAttributes session_cookie;
+  std::string authenticate_url;  // where sign-in happens ("" = not configured)
+  std::shared_ptr<const session::HandleCodec> handles;
+  std::shared_ptr<const crypto::SignedUrl> signer;
+  // Sign-in, when an identity provider is configured (all-in-one: served
+  // by this process on the authenticate host).
+  std::shared_ptr<const authenticate::Authenticator> authenticator;
+  // The identity provider id of each route (by route index).
+  std::vector<std::string> route_idp_ids;
 
   // Builds a snapshot from validated options. `fallback_certificate` is
   // served when no certificate is configured (it is generated once per
   // process, so that a reload does not change it). Errors name the key.
   static Result<std::shared_ptr<const Snapshot>> create(
       config::Options options, uint64_t generation,
-      const net::CertificateKeyPair* fallback_certificate);
+      const net::CertificateKeyPair* fallback_certificate, const SnapshotServices& services = {});
 };
 
 }  // namespace gatehouse::proxy

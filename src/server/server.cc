@@ -18,10 +18,12 @@
 #include <sstream>
 #include <thread>
 
+#include "authenticate/oidc/fetcher.h"
 #include "common/log.h"
 #include "crypto/random.h"
 #include "crypto/self_signed.h"
 #include "databroker/grpc_server.h"
+#include "databroker/local_client.h"
 #include "databroker/storage.h"
 #include "http/http1_server.h"
 #include "http/http2_server.h"
@@ -41,9 +43,12 @@ enum class ListenerKind { kTls, kPlain, kRedirect };
 
 const char* kindName(ListenerKind kind) {
   switch (kind) {
-    case ListenerKind::kTls: return "https";
-    case ListenerKind::kPlain: return "http";
-    case ListenerKind::kRedirect: return "http-redirect";
+    case ListenerKind::kTls:
+      return "https";
+    case ListenerKind::kPlain:
+      return "http";
+    case ListenerKind::kRedirect:
+      return "http-redirect";
   }
   return "";
 }
@@ -71,8 +76,8 @@ auto logFailure(const char* what) {
 // connections; nothing in it is shared with other workers.
 class Worker {
  public:
-  Worker(const SnapshotStore& store, uint64_t seed)
-      : io_(1), snapshots_(store), proxy_(snapshots_, seed), redirector_(snapshots_) {}
+  Worker(const SnapshotStore& store, uint64_t seed, session::Cache* sessions)
+      : io_(1), snapshots_(store), proxy_(snapshots_, seed, sessions), redirector_(snapshots_) {}
 
   asio::io_context& io() { return io_; }
   void setHttpsPort(uint16_t port) { redirector_.setHttpsPort(port); }
@@ -115,7 +120,8 @@ class Worker {
         co_await pause.async_wait(kAwait);
         continue;
       }
-      asio::co_spawn(io_, serveConnection(std::move(socket), kind), logFailure("connection failed"));
+      asio::co_spawn(io_, serveConnection(std::move(socket), kind),
+                     logFailure("connection failed"));
     }
   }
 
@@ -127,7 +133,8 @@ class Worker {
     if (kind == ListenerKind::kTls) {
       auto tls = snapshot->server_tls;
       if (tls) {
-        auto stream = co_await net::acceptTls(std::move(socket), tls, settings.tls_handshake_timeout);
+        auto stream =
+            co_await net::acceptTls(std::move(socket), tls, settings.tls_handshake_timeout);
         if (!stream) {
           log::debug("tls handshake failed").str("error", stream.error().message);
         } else if ((*stream)->alpn() == "h2") {
@@ -242,8 +249,7 @@ class Server::Impl {
       if (s != "databroker" && s != "cache") databroker_only = false;
     }
     if (!all && !databroker_only) {
-      return Error::invalid(
-          "services: only \"all\" or \"databroker\" can run in this version");
+      return Error::invalid("services: only \"all\" or \"databroker\" can run in this version");
     }
     serve_http_ = all;
 
@@ -256,7 +262,9 @@ class Server::Impl {
       if (!generated) return generated.error();
       fallback_cert_ = net::CertificateKeyPair{generated->cert_pem, generated->key_pem,
                                                "self-signed certificate"};
-      log::warn("no certificate configured: serving a self-signed certificate that browsers will not trust");
+      log::warn(
+          "no certificate configured: serving a self-signed certificate that browsers will not "
+          "trust");
     }
     workers_count_ = options.listener.workers > 0
                          ? static_cast<size_t>(options.listener.workers)
@@ -272,9 +280,8 @@ class Server::Impl {
     backend_options.change_retention =
         std::chrono::duration_cast<decltype(backend_options.change_retention)>(
             db.change_log_retention);
-    auto backend = databroker::openBackend(
-        {db.storage_type, db.storage_connection_string, db.storage_connection_setting,
-         backend_options});
+    auto backend = databroker::openBackend({db.storage_type, db.storage_connection_string,
+                                            db.storage_connection_setting, backend_options});
     if (!backend) return backend.error();
     databroker_ = std::move(*backend);
     databroker_cleaner_ = std::make_unique<databroker::PeriodicCleaner>(databroker_);
@@ -294,8 +301,20 @@ class Server::Impl {
           .str("kind", "grpc");
     }
 
-    auto snapshot = proxy::Snapshot::create(std::move(options), ++generation_,
-                                            fallback_cert_ ? &*fallback_cert_ : nullptr);
+    if (serve_http_) {
+      // Sessions on the request path come from a local copy fed by the
+      // databroker's change stream.
+      databroker_client_ = databroker::makeLocalClient(databroker_);
+      sessions_ = std::make_unique<session::Cache>(*databroker_client_);
+      authenticate::oidc::NetFetcherOptions fetcher_options;
+      fetcher_options.extra_ca_pem = options.authenticate.certificate_authority_pem;
+      auto fetcher = authenticate::oidc::NetFetcher::create(fetcher_options);
+      if (!fetcher) return Error::invalid("certificate_authority: " + fetcher.error().message);
+      fetcher_ = std::move(*fetcher);
+    }
+    auto snapshot =
+        proxy::Snapshot::create(std::move(options), ++generation_,
+                                fallback_cert_ ? &*fallback_cert_ : nullptr, services(nullptr));
     if (!snapshot) return snapshot.error();
     store_.publish(std::move(*snapshot));
 
@@ -303,7 +322,7 @@ class Server::Impl {
       uint64_t seed = 0;
       std::string bytes = crypto::randomBytes(sizeof(seed));
       std::memcpy(&seed, bytes.data(), sizeof(seed));
-      workers_.push_back(std::make_unique<Worker>(store_, seed));
+      workers_.push_back(std::make_unique<Worker>(store_, seed, sessions_.get()));
     }
     if (!serve_http_) return {};
     if (auto r = bind(address_, insecure_ ? ListenerKind::kPlain : ListenerKind::kTls); !r) {
@@ -352,6 +371,15 @@ class Server::Impl {
   }
 
  private:
+  proxy::SnapshotServices services(const proxy::Snapshot* previous) {
+    proxy::SnapshotServices services;
+    services.databroker = databroker_client_.get();
+    services.sessions = sessions_.get();
+    services.fetcher = fetcher_;
+    services.previous = previous;
+    return services;
+  }
+
   Result<void> bind(const std::string& address, ListenerKind kind) {
     auto endpoints = resolveListenAddress(address);
     if (!endpoints) return endpoints.error();
@@ -380,7 +408,8 @@ class Server::Impl {
       size_t open = 0;
       for (auto& w : workers_) open += w->openConnections();
       if (open == 0 || net::Clock::now() >= deadline) {
-        if (open > 0) log::warn("drain deadline reached").num("open-connections", static_cast<int64_t>(open));
+        if (open > 0)
+          log::warn("drain deadline reached").num("open-connections", static_cast<int64_t>(open));
         control_.stop();
         return;
       }
@@ -424,9 +453,9 @@ class Server::Impl {
     for (const auto& f : watched_) dirs.insert(dirOf(f));
     for (const auto& d : dirs) {
       if (watched_dirs_.count(d)) continue;
-      int wd = inotify_add_watch(watch_descriptor_->native_handle(), d.c_str(),
-                                 IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_MODIFY |
-                                     IN_ATTRIB);
+      int wd = inotify_add_watch(
+          watch_descriptor_->native_handle(), d.c_str(),
+          IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_MODIFY | IN_ATTRIB);
       if (wd >= 0) watched_dirs_.insert(d);
     }
   }
@@ -462,8 +491,10 @@ class Server::Impl {
     }
     auto level = log::parseLevel(options.log_level);
     auto watched = options.watched_files;
+    auto previous = store_.get();
     auto snapshot = proxy::Snapshot::create(std::move(options), generation_ + 1,
-                                            fallback_cert_ ? &*fallback_cert_ : nullptr);
+                                            fallback_cert_ ? &*fallback_cert_ : nullptr,
+                                            services(previous.get()));
     if (!snapshot) {
       std::istringstream lines(snapshot.error().message);
       for (std::string line; std::getline(lines, line);) {
@@ -497,6 +528,9 @@ class Server::Impl {
   std::unique_ptr<databroker::GrpcServer> grpc_server_;
   std::shared_ptr<databroker::Backend> databroker_;
   std::unique_ptr<databroker::PeriodicCleaner> databroker_cleaner_;
+  std::unique_ptr<databroker::Client> databroker_client_;
+  std::unique_ptr<session::Cache> sessions_;
+  std::shared_ptr<authenticate::oidc::Fetcher> fetcher_;
   std::vector<std::unique_ptr<Worker>> workers_;
   asio::io_context control_{1};
   asio::steady_timer reload_timer_{control_};

@@ -1,0 +1,43 @@
+#pragma once
+// The state of one request inside the proxy (private to src/proxy).
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "http/exchange.h"
+#include "proxy/proxy.h"
+
+namespace gatehouse::proxy {
+
+// The state of one request, from accept to the access log line.
+struct Proxy::Request {
+  Request(http::ServerExchange& e, std::shared_ptr<const Snapshot> s)
+      : exchange(e), snapshot(std::move(s)), start(net::Clock::now()) {}
+
+  http::ServerExchange& exchange;
+  std::shared_ptr<const Snapshot> snapshot;
+  net::Clock::time_point start;
+  std::string id;
+  std::string host;   // lower-case, without port
+  std::string path;   // normalised; what routing, policy and the upstream see
+  std::string query;  // raw, without '?'
+  const CompiledRoute* route = nullptr;
+  std::string client_ip;
+  int status = 0;
+  uint64_t bytes_sent = 0;
+  std::string upstream;
+  std::string details;  // why Gatehouse answered itself, for logs and error pages
+  // The session the request carries, once loaded (null: none or invalid).
+  std::shared_ptr<const session::Loaded> session;
+  bool session_loaded = false;
+  bool session_unavailable = false;  // the session store could not be asked
+  std::chrono::system_clock::time_point now = std::chrono::system_clock::now();
+  // Set-Cookie and other headers a local answer carries along.
+  http::Headers extra_headers;
+
+  const http::RequestHead& head() const { return exchange.request(); }
+  const config::Route* routeConfig() const { return route ? route->config : nullptr; }
+};
+
+}  // namespace gatehouse::proxy
