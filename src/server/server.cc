@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "authenticate/oidc/fetcher.h"
+#include "authenticate/refresher.h"
 #include "common/log.h"
 #include "crypto/random.h"
 #include "crypto/self_signed.h"
@@ -317,6 +318,11 @@ class Server::Impl {
                                 fallback_cert_ ? &*fallback_cert_ : nullptr, services(nullptr));
     if (!snapshot) return snapshot.error();
     store_.publish(std::move(*snapshot));
+    if (serve_http_) {
+      refresher_ = std::make_unique<authenticate::Refresher>(
+          *databroker_client_, *sessions_, [this] { return store_.get()->authenticator; },
+          authenticate::Refresher::Options{});
+    }
 
     for (size_t i = 0; serve_http_ && i < workers_count_; ++i) {
       uint64_t seed = 0;
@@ -531,6 +537,7 @@ class Server::Impl {
   std::unique_ptr<databroker::Client> databroker_client_;
   std::unique_ptr<session::Cache> sessions_;
   std::shared_ptr<authenticate::oidc::Fetcher> fetcher_;
+  std::unique_ptr<authenticate::Refresher> refresher_;
   std::vector<std::unique_ptr<Worker>> workers_;
   asio::io_context control_{1};
   asio::steady_timer reload_timer_{control_};

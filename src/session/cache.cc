@@ -118,6 +118,16 @@ std::shared_ptr<const Loaded> Cache::find(std::string_view session_id) const {
   return it == sessions_.end() ? nullptr : it->second;
 }
 
+std::vector<std::shared_ptr<const Loaded>> Cache::select(
+    const std::function<bool(const Loaded&)>& pick) const {
+  std::vector<std::shared_ptr<const Loaded>> out;
+  std::shared_lock lock(mutex_);
+  for (const auto& [id, loaded] : sessions_) {
+    if (pick(*loaded)) out.push_back(loaded);
+  }
+  return out;
+}
+
 Task<Lookup> Cache::lookup(const Handle& handle, Time now) {
   Lookup out;
   std::shared_ptr<const Loaded> local = find(handle.session_id);

@@ -6,6 +6,7 @@
 // once, so a fresh login is never bounced; a deleted (signed-out) or
 // expired session is refused as soon as the change arrives.
 
+#include <functional>
 #include <memory>
 #include <shared_mutex>
 #include <string>
@@ -60,6 +61,11 @@ class Cache {
 
   // Local copy only (tests, the user page).
   std::shared_ptr<const Loaded> find(std::string_view session_id) const;
+
+  // The sessions for which `pick` returns true, from the local copy; `pick`
+  // runs under the copy's lock and must be quick.
+  std::vector<std::shared_ptr<const Loaded>> select(
+      const std::function<bool(const Loaded&)>& pick) const;
 
   bool ready() const;
   bool waitReady(std::chrono::milliseconds timeout) const;

@@ -43,8 +43,14 @@ struct Session {
   nlohmann::json claims = nlohmann::json::object();
   std::vector<std::string> audience;
 
-  // Not expired at `now`.
-  bool valid(Time now) const { return now < expires_at; }
+  // Not expired at `now`: before expires_at, and not holding an expired
+  // access token that cannot be refreshed (Pomerium's Session.Validate).
+  bool valid(Time now) const {
+    if (now >= expires_at) return false;
+    bool token_expired =
+        oauth_token.expires_at.time_since_epoch().count() != 0 && now >= oauth_token.expires_at;
+    return !(token_expired && oauth_token.refresh_token.empty());
+  }
 
   std::string toJson() const;
   static Result<Session> fromJson(std::string_view json);
