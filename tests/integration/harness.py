@@ -1806,3 +1806,265 @@ def browser_login(url, username, password, expect_text=None,
         return result
     raise AssertionError("browser_login.mjs printed no result (exit %d): %s%s" %
                          (proc.returncode, proc.stdout[-2000:], proc.stderr[-4000:]))
+
+
+# ---------------------------------------------------------------------------
+# Gatehouse with sign-in through the test IdP.
+
+def random_secret():
+    """A shared_secret / cookie_secret value: base64 of 32 random bytes."""
+    import base64
+    return base64.b64encode(os.urandom(32)).decode()
+
+
+LOGIN_CLIENT_ID = "gatehouse"
+LOGIN_CLIENT_SECRET = "gatehouse-client-secret"
+LOGIN_USERS = {
+    "alice": idp_user("alice-password", "alice@example.com", "Alice Example",
+                      ["admins", "users"]),
+    "bob": idp_user("bob-password", "bob@example.com", "Bob Example", ["users"]),
+}
+
+
+def login_idp_client(ports, client_id=LOGIN_CLIENT_ID, client_secret=LOGIN_CLIENT_SECRET,
+                     extra_logout_uris=(), **metadata):
+    """The IdP client for Gatehouse processes on `ports` (one port or a
+    list): the authenticate host's /oauth2/callback as redirect URI, its
+    signed-out page (and `extra_logout_uris`) as post-logout redirects."""
+    ports = [ports] if isinstance(ports, int) else list(ports)
+    return idp_client(
+        client_id, client_secret,
+        ["https://authenticate.localhost:%d/oauth2/callback" % p for p in ports],
+        post_logout_redirect_uris=["https://authenticate.localhost:%d/.pomerium/signed_out" % p
+                                   for p in ports] + list(extra_logout_uris),
+        **metadata)
+
+
+class LoginSite:
+    """One Gatehouse process with sign-in through an Idp, on a fixed port
+    (the authenticate URL names it): https://authenticate.localhost:PORT
+    and route hosts NAME.localhost:PORT, with a certificate from a test
+    CA for every host in `hosts`.
+
+    routes: a list of route dicts, or None for the default set:
+      app.localhost, other.localhost, a.localhost (depends_on b.localhost),
+      b.localhost -> `upstream`, allow_any_authenticated_user;
+      public.localhost -> `upstream`, public.
+    extra_routes: routes put before those.
+    Call start() after the Idp is running (its issuer is in the config)."""
+
+    HOSTS = ("authenticate", "app", "other", "a", "b", "public", "special")
+
+    def __init__(self, idp, upstream, port=None, pki=None, routes=None, extra_routes=(),
+                 shared_secret=None, cookie_secret=None, client_id=LOGIN_CLIENT_ID, hosts=HOSTS,
+                 **options):
+        self.idp = idp
+        self.upstream = upstream
+        self.port = port or free_port()
+        self.dir = tempfile.mkdtemp(prefix="gatehouse-login-")
+        self.pki = pki or Pki(os.path.join(self.dir, "pki"))
+        self.cert = self.pki.issue("gatehouse-login", sans=["DNS:%s.localhost" % h for h in hosts])
+        self.shared_secret = shared_secret or random_secret()
+        self.cookie_secret = cookie_secret or random_secret()
+        self.client_id = client_id
+        self.routes = list(extra_routes) + (routes if routes is not None else
+                                            self.default_routes())
+        self.options = options
+        self.gatehouse = None
+
+    def url(self, host, path="/"):
+        """https://HOST.localhost:PORT/PATH for a short host name."""
+        return "https://%s.localhost:%d%s" % (host, self.port, path)
+
+    @property
+    def authenticate_url(self):
+        return self.url("authenticate", "")
+
+    def default_routes(self):
+        up = self.upstream.url
+
+        def protected(host, **keys):
+            r = {"from": self.url(host, ""), "to": up, "allow_any_authenticated_user": True}
+            r.update(keys)
+            return r
+        return [
+            protected("app"),
+            protected("other"),
+            protected("a", depends_on=["b.localhost"]),
+            protected("b"),
+            {"from": self.url("public", ""), "to": up,
+             "allow_public_unauthenticated_access": True},
+        ]
+
+    def make_config(self):
+        cert, key = self.cert
+        opts = {
+            "address": "127.0.0.1:%d" % self.port,
+            "certificates": [{"cert": cert, "key": key}],
+            "authenticate_service_url": self.authenticate_url,
+            "shared_secret": self.shared_secret,
+            "cookie_secret": self.cookie_secret,
+        }
+        opts.update(self.idp.gatehouse_options(self.client_id))
+        opts.update(self.options)
+        return config(self.routes, tls=True, **opts)
+
+    def start(self):
+        workdir = os.path.join(self.dir, "gatehouse")
+        os.makedirs(workdir, exist_ok=True)
+        self.gatehouse = Gatehouse(self.make_config(), workdir=workdir)
+        self.gatehouse.start()
+        return self
+
+    def stop(self):
+        """SIGTERM; raises unless Gatehouse exits 0."""
+        if self.gatehouse is None or self.gatehouse.returncode is not None:
+            return
+        rc = self.gatehouse.stop()
+        if rc != 0:
+            raise AssertionError("gatehouse did not exit 0 on SIGTERM: %r; log:\n%s" %
+                                 (rc, self.gatehouse.log_text()))
+
+    def cleanup(self):
+        if self.gatehouse is not None:
+            self.gatehouse.cleanup()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def browser(self, **kw):
+        """A BrowserClient that trusts this site's CA."""
+        return BrowserClient(cafile=self.pki.ca_cert, **kw)
+
+
+def start_login_site(case, idp, upstream, **kw):
+    """Starts a LoginSite(idp, upstream, **kw) for a test (case is a
+    TestCase) or a class (case is a TestCase class); Gatehouse must exit 0
+    on SIGTERM when it is stopped afterwards."""
+    site = LoginSite(idp, upstream, **kw)
+    cleanup = case.addClassCleanup if isinstance(case, type) else case.addCleanup
+    cleanup(site.cleanup)
+    site.start()
+    cleanup(site.stop)
+    return site
+
+
+class LoginTestCase(unittest.TestCase):
+    """One Idp (users alice and bob) and one LoginSite shared by the tests
+    of a class. Subclasses may set `idp_options` (Idp keyword arguments),
+    `site_options` (LoginSite keyword arguments: routes, extra config keys;
+    "PORT" in strings becomes the port), `extra_routes(cls)` (routes put
+    first; the upstream is `cls.upstream`), `extra_client_ids` (more IdP
+    clients, each with the secret CLIENT_ID + "-secret", e.g. for per-route
+    idp_client_id) and `extra_ports` (how many more ports the IdP clients
+    accept, for more Gatehouse processes started by the tests:
+    `cls.more_ports`)."""
+
+    maxDiff = 4000
+    idp_options = {}
+    site_options = {}
+    extra_ports = 0
+    extra_logout_uris = ()
+    extra_client_ids = ()
+
+    @classmethod
+    def extra_routes(cls):
+        return []
+
+    @classmethod
+    def setUpClass(cls):
+        cls.port = free_port()
+        cls.more_ports = [free_port() for _ in range(cls.extra_ports)]
+        cls.upstream = Upstream("app")
+        cls.addClassCleanup(cls.upstream.close)
+        logout_uris = [u.replace("PORT", str(cls.port)) for u in cls.extra_logout_uris]
+        kw = {"users": LOGIN_USERS}
+        kw.update(cls.idp_options)
+        ports = [cls.port] + cls.more_ports
+        clients = [login_idp_client(ports, extra_logout_uris=logout_uris)]
+        clients += [login_idp_client(ports, client_id=c, client_secret=c + "-secret",
+                                     extra_logout_uris=logout_uris)
+                    for c in cls.extra_client_ids]
+        cls.idp = start_idp(cls, clients=clients, **kw)
+        cls.site = start_login_site(cls, cls.idp, cls.upstream, port=cls.port,
+                                    extra_routes=cls.extra_routes(),
+                                    **cls.resolved_site_options())
+        cls.gatehouse = cls.site.gatehouse
+
+    @classmethod
+    def resolved_site_options(cls):
+        """site_options with "PORT" in string values replaced by the port."""
+        def fill(v):
+            if isinstance(v, str):
+                return v.replace("PORT", str(cls.port))
+            if isinstance(v, list):
+                return [fill(x) for x in v]
+            if isinstance(v, dict):
+                return {k: fill(x) for k, x in v.items()}
+            return v
+        return fill(dict(cls.site_options))
+
+    def url(self, host, path="/"):
+        return self.site.url(host, path)
+
+    def browser(self, **kw):
+        b = self.site.browser(**kw)
+        self.addCleanup(b.close)
+        return b
+
+    def api_client(self, **kw):
+        """A client that asks for JSON (no text/html in Accept)."""
+        headers = {"Accept": "application/json"}
+        headers.update(kw.pop("headers", {}))
+        return self.browser(headers=headers, **kw)
+
+    def signed_in(self, url=None, user="alice", browser=None):
+        """A browser signed in through `url` (app.localhost/ by default);
+        returns (browser, final response), the final response a 200."""
+        browser = browser or self.browser()
+        url = url or self.url("app", "/signed-in")
+        r = browser.login(url, user, LOGIN_USERS[user]["password"])
+        self.assertEqual(r.status, 200, "login through %s: %r\n%s\n%s" % (
+            url, r.hops, r.text[:1000], self.gatehouse.log_text(20)))
+        return browser, r
+
+    def upstream_seen(self, path):
+        """The upstream's record of the last request whose path is `path`."""
+        for info in reversed(self.upstream.requests):
+            if info["path"] == path:
+                return info
+        return None
+
+
+def jwt_parts(token):
+    """(header, payload) of a compact JWS, unverified."""
+    import base64
+
+    def part(s):
+        return json.loads(base64.urlsafe_b64decode(s + "=" * (-len(s) % 4)))
+    h, p, _ = token.split(".")
+    return part(h), part(p)
+
+
+def url_query(url):
+    """The query of `url` as a dict (last value wins)."""
+    return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query,
+                                       keep_blank_values=True))
+
+
+def set_cookie(response, name):
+    """The attributes of the Set-Cookie for `name` in a response, as a dict
+    (lower-case attribute names; "value" is the cookie's value), or None."""
+    for header in response.header_all("Set-Cookie"):
+        pieces = [p.strip() for p in header.split(";")]
+        n, _, v = pieces[0].partition("=")
+        if n != name:
+            continue
+        out = {"value": v}
+        for p in pieces[1:]:
+            k, _, val = p.partition("=")
+            out[k.lower()] = val if _ else True
+        return out
+    return None
+
+
+def set_cookie_names(response):
+    return [h.split("=", 1)[0].strip() for h in response.header_all("Set-Cookie")]
