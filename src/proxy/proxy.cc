@@ -3,6 +3,7 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <charconv>
 
+#include "authorize/response.h"
 #include "common/log.h"
 #include "common/strings.h"
 #include "http/path_normalizer.h"
@@ -201,11 +202,20 @@ Task<Proxy::Outcome> Proxy::admit(Request& r) {
     co_return Outcome::kDone;
   }
   if (path == "/.well-known/pomerium/jwks.json") {
+    // Every public key in rotation, so that JWTs signed with a key being
+    // retired still verify.
+    const authorize::JwksDocument& jwks = r.snapshot->authorizer->jwks();
     http::ResponseHead ok;
-    ok.headers.add("content-type", "application/json");
+    ok.headers.add("content-type", authorize::JwksDocument::kContentType);
     ok.headers.add("access-control-allow-origin", "*");
-    ok.headers.add("cache-control", "max-age=60");
-    co_await sendSimple(r, std::move(ok), "{\"keys\":[]}\n");
+    ok.headers.add("cache-control", authorize::JwksDocument::kCacheControl);
+    ok.headers.add("etag", jwks.etag);
+    if (auto match = head.headers.get("if-none-match"); match && *match == jwks.etag) {
+      ok.status = 304;
+      co_await sendSimple(r, std::move(ok), "");
+    } else {
+      co_await sendSimple(r, std::move(ok), jwks.body);
+    }
     co_return Outcome::kDone;
   }
   if (r.snapshot->authenticator && r.snapshot->authenticator->serves(r.host, path)) {
@@ -221,27 +231,76 @@ Task<Proxy::Outcome> Proxy::admit(Request& r) {
   co_return Outcome::kContinue;
 }
 
-// Phase 2: the decision. Public routes and allowed CORS preflights pass;
-// `allow_any_authenticated_user` admits any signed-in user; everything else
-// is refused (fail closed): a signed-in user gets 403, anyone else is sent
-// to sign in (or 401 for API clients).
+// Phase 2: the decision. The route's compiled policy (PPL and the legacy
+// keys) decides on the request and the session it carries; the answer is
+// mapped to a response as Pomerium maps it. An allowed request takes along
+// its identity headers; anything else is answered here (fail closed).
 Task<Proxy::Outcome> Proxy::authorize(Request& r) {
   const config::Route& route = *r.routeConfig();
-  if (route.allow_public_unauthenticated_access) co_return Outcome::kContinue;
-  if (route.cors_allow_preflight && isPreflight(r.head())) co_return Outcome::kContinue;
+  const authorize::Engine& engine = *r.snapshot->authorizer;
   co_await loadSession(r);
   if (r.session_unavailable && !r.session) {
     r.details = "the session store is unavailable";
     co_await sendLocal(r, 503, r.details);
     co_return Outcome::kDone;
   }
-  if (!r.session) {
-    co_await sendUnauthenticated(r);
-    co_return Outcome::kDone;
+  const http::RequestHead& head = r.head();
+  RequestHeaderLookup headers(head.headers);
+  policy::Input input;
+  input.request.method = head.method;
+  input.request.path = r.path;
+  input.request.host = r.host;
+  input.request.source_ip = policy::IpAddress::parse(r.client_ip);
+  input.request.headers = &headers;
+  input.request.now = r.now;
+  if (r.session) {
+    const session::Loaded& s = *r.session;
+    input.session.authenticated = true;
+    input.session.user_id = s.session.user_id;
+    input.session.email = s.email;
+    input.session.claims = &s.claims;
+    input.session.groups = s.groups;
   }
-  if (route.allow_any_authenticated_user) co_return Outcome::kContinue;
-  r.details = "access to this route requires a policy that allows it";
-  co_await sendLocal(r, 403, r.details);
+  policy::Decision decision = engine.evaluate(route.index, input);
+
+  authorize::RequestFacts facts;
+  facts.path = r.path;
+  facts.accept = head.headers.get("accept").value_or("");
+  facts.content_type = head.headers.get("content-type").value_or("");
+  facts.user_agent = head.headers.get("user-agent").value_or("");
+  authorize::Response response = authorize::decideResponse(decision, facts);
+  if (response.outcome == authorize::Outcome::kAllow) {
+    authorize::Identity identity = r.session ? identityOf(*r.session) : authorize::Identity{};
+    authorize::Engine::HeaderRequest header_request;
+    header_request.host = r.host;
+    header_request.request_headers = &headers;
+    header_request.now = r.now;
+    auto added = engine.identityHeaders(route.index, identity, header_request, jwt_cache_,
+                                        r.identity_headers);
+    if (!added) {
+      r.details = "identity headers: " + added.error().message;
+      co_await sendLocal(r, 500, r.details);
+      co_return Outcome::kDone;
+    }
+    co_return Outcome::kContinue;
+  }
+  r.details = decision.reasons.toString();
+  switch (response.outcome) {
+    case authorize::Outcome::kRedirectToLogin:
+      co_await sendLoginRedirect(r);
+      break;
+    case authorize::Outcome::kRobotsTxt: {
+      http::ResponseHead robots;
+      robots.headers.add("content-type", "text/plain; charset=utf-8");
+      co_await sendSimple(r, std::move(robots), authorize::kRobotsTxtBody);
+      break;
+    }
+    default:
+      co_await sendDenied(r, response.status, response.message,
+                          response.format == authorize::BodyFormat::kGrpc ||
+                              response.format == authorize::BodyFormat::kGrpcWeb);
+      break;
+  }
   co_return Outcome::kDone;
 }
 
@@ -347,7 +406,9 @@ void Proxy::prepareUpstreamHeaders(Request& r, http::RequestHead& out,
     out.headers.set("x-forwarded-host", in.authority);
   }
   out.headers.set("x-request-id", r.id);
-  for (const auto& h : route.set_request_headers) out.headers.set(h.name, h.value);
+  // The decision's headers: the identity JWT and claim headers (on routes
+  // that pass identity headers) and set_request_headers, rendered.
+  for (const auto& [name, value] : r.identity_headers) out.headers.set(name, value);
 }
 
 void Proxy::addResponseHeaders(Request& r, http::Headers& headers) const {

@@ -6,6 +6,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "authorize/jwt_cache.h"
 #include "http/handler.h"
 #include "proxy/snapshot.h"
 #include "proxy/upstream_pool.h"
@@ -53,7 +54,11 @@ class Proxy final : public http::Handler {
   Task<void> serveSignOut(Request& r);
   Task<void> serveProgrammaticLogin(Request& r);
   Task<void> serveUserInfo(Request& r, bool json);
-  Task<void> sendUnauthenticated(Request& r);
+  Task<void> sendLoginRedirect(Request& r);
+  Task<void> sendDenied(Request& r, int status, std::string_view message, bool grpc);
+  Task<void> serveJwt(Request& r);
+  Task<void> serveRoutes(Request& r, bool json);
+  bool allowsRoute(Request& r, const config::Route& route);
   Task<Result<std::string>> readSmallBody(Request& r, size_t limit);
   Task<void> forward(Request& r);
   Task<void> spliceUpgrade(Request& r, http::UpstreamExchange& upstream);
@@ -68,6 +73,7 @@ class Proxy final : public http::Handler {
   SnapshotSource& snapshots_;
   session::Cache* sessions_;
   UpstreamPool pool_;
+  authorize::JwtCache jwt_cache_;  // this worker's signed identity JWTs
   std::mt19937_64 random_;
   // Endpoints that refused a connection, skipped until the time given.
   std::unordered_map<std::string, net::Clock::time_point> dead_until_;

@@ -5,10 +5,39 @@
 #include <memory>
 #include <string>
 
+#include "authorize/engine.h"
 #include "http/exchange.h"
+#include "policy/input.h"
 #include "proxy/proxy.h"
 
 namespace gatehouse::proxy {
+
+// The client's request headers as the policy engine reads them.
+class RequestHeaderLookup final : public policy::HeaderLookup {
+ public:
+  explicit RequestHeaderLookup(const http::Headers& headers) : headers_(headers) {}
+  std::optional<std::string_view> get(std::string_view name) const override {
+    return headers_.get(name);
+  }
+
+ private:
+  const http::Headers& headers_;
+};
+
+// The identity a session gives the policy's headers (views into `s`).
+inline authorize::Identity identityOf(const session::Loaded& s) {
+  authorize::Identity identity;
+  identity.session_id = s.session.id;
+  identity.session_version = s.version;
+  identity.user_id = s.session.user_id;
+  identity.email = s.email;
+  identity.name = s.name;
+  identity.groups = s.groups;
+  identity.claims = &s.claims;
+  identity.access_token = s.session.oauth_token.access_token;
+  identity.id_token = s.session.id_token;
+  return identity;
+}
 
 // The state of one request, from accept to the access log line.
 struct Proxy::Request {
@@ -33,6 +62,9 @@ struct Proxy::Request {
   bool session_loaded = false;
   bool session_unavailable = false;  // the session store could not be asked
   std::chrono::system_clock::time_point now = std::chrono::system_clock::now();
+  // What the decision adds to the upstream request: the identity JWT, claim
+  // headers and the rendered set_request_headers.
+  authorize::OutputHeaders identity_headers;
   // Set-Cookie and other headers a local answer carries along.
   http::Headers extra_headers;
 

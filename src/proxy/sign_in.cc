@@ -83,37 +83,32 @@ Task<void> Proxy::loadSession(Request& r) {
   }
 }
 
-// No session: browsers go to sign in, API clients get 401.
-Task<void> Proxy::sendUnauthenticated(Request& r) {
+// Sends a browser to sign in: a signed URL of the authenticate service
+// that comes back to this very URL.
+Task<void> Proxy::sendLoginRedirect(Request& r) {
   const http::RequestHead& head = r.head();
-  std::vector<std::string_view> candidates;
-  bool from_header = false;
-  sessionCandidates(head, r.snapshot->session_cookie_name, candidates, from_header);
-  authorize::RequestFacts facts;
-  facts.path = r.path;
-  facts.accept = head.headers.get("accept").value_or("");
-  facts.content_type = head.headers.get("content-type").value_or("");
-  facts.user_agent = head.headers.get("user-agent").value_or("");
-  facts.session_from_header_or_query = from_header;
-  bool xhr = iequals(head.headers.get("x-requested-with").value_or(""), "xmlhttprequest");
   const Snapshot& snap = *r.snapshot;
-  if (!snap.authenticator || xhr || !authorize::shouldRedirect(facts)) {
-    r.details = snap.authenticator ? "sign in required"
-                                   : "sign in required, and sign-in is not configured "
-                                     "(authenticate_service_url, idp_provider)";
-    co_await sendLocal(r, 401, r.details);
+  if (!snap.authenticator) {
+    r.details =
+        "sign in required, and sign-in is not configured "
+        "(authenticate_service_url, idp_provider)";
+    co_await sendDenied(r, 401, "Unauthenticated", false);
     co_return;
   }
+  // Internal paths have no route of their own: sign in with the host's.
+  const CompiledRoute* route = r.route ? r.route : snap.routes->match(r.host, "/");
   std::string redirect_uri = scheme(r.exchange) + "://" + head.authority + r.path;
   if (!r.query.empty()) redirect_uri += "?" + r.query;
   session::Params params;
   params.emplace_back(session::param::kRedirectUri, redirect_uri);
-  params.emplace_back(session::param::kIdpId, snap.route_idp_ids[r.routeConfig()->index]);
-  const auto& depends_on = r.routeConfig()->depends_on;
-  if (!depends_on.empty()) {
-    std::string hosts;
-    for (const auto& h : depends_on) hosts += (hosts.empty() ? "" : ",") + h;
-    params.emplace_back(session::param::kAdditionalHosts, hosts);
+  if (route) {
+    params.emplace_back(session::param::kIdpId, snap.route_idp_ids[route->config->index]);
+    const auto& depends_on = route->config->depends_on;
+    if (!depends_on.empty()) {
+      std::string hosts;
+      for (const auto& h : depends_on) hosts += (hosts.empty() ? "" : ",") + h;
+      params.emplace_back(session::param::kAdditionalHosts, hosts);
+    }
   }
   std::string location =
       snap.signer->sign(snap.authenticate_url + std::string(session::kSignInPath) + "?" +
@@ -127,6 +122,34 @@ Task<void> Proxy::sendUnauthenticated(Request& r) {
   r.details = "sign in required";
   co_await sendSimple(r, std::move(redirect),
                       "<a href=\"" + htmlEscape(location) + "\">Login</a>.\n");
+}
+
+// A refusal in the client's format: gRPC clients get a trailers-only
+// answer with the matching grpc-status, the others the error page (HTML,
+// or JSON with `error` and `request_id`).
+Task<void> Proxy::sendDenied(Request& r, int status, std::string_view message, bool grpc) {
+  if (!grpc) {
+    co_await sendLocal(r, status, r.details.empty() ? std::string(message) : r.details);
+    co_return;
+  }
+  http::ResponseHead head;
+  head.status = 200;
+  head.headers.add("content-type", "application/grpc");
+  head.headers.add("grpc-status", std::to_string(authorize::grpcStatusForHttp(status)));
+  head.headers.add("grpc-message", std::string(message));
+  head.headers.add("x-request-id", r.id);
+  co_await sendSimple(r, std::move(head), "");
+  r.status = status;
+}
+
+// Internal paths that need a session: none means sign in first.
+static bool isBrowser(const http::RequestHead& head, std::string_view path) {
+  authorize::RequestFacts facts;
+  facts.path = path;
+  facts.accept = head.headers.get("accept").value_or("");
+  facts.content_type = head.headers.get("content-type").value_or("");
+  facts.user_agent = head.headers.get("user-agent").value_or("");
+  return authorize::shouldRedirect(facts);
 }
 
 Task<Result<std::string>> Proxy::readSmallBody(Request& r, size_t limit) {
@@ -190,8 +213,29 @@ Task<Proxy::Outcome> Proxy::serveInternal(Request& r) {
     co_await serveProgrammaticLogin(r);
   } else if (path == "/.pomerium" || path == "/.pomerium/") {
     co_await serveUserInfo(r, false);
-  } else if (path == "/.pomerium/user") {
-    co_await serveUserInfo(r, true);
+  } else if (authorize::Engine::internalPathNeedsLogin(path) &&
+             (path != "/.pomerium/jwt" || r.snapshot->jwt_endpoint) &&
+             (path == "/.pomerium/jwt" || path == "/.pomerium/user" ||
+              (r.snapshot->routes_portal &&
+               (path == "/.pomerium/routes" || path == "/.pomerium/api/v1/routes")))) {
+    co_await loadSession(r);
+    if (!r.session) {
+      if (r.session_unavailable) {
+        r.details = "the session store is unavailable";
+        co_await sendLocal(r, 503, r.details);
+      } else if (isBrowser(r.head(), path)) {
+        co_await sendLoginRedirect(r);
+      } else {
+        r.details = "sign in required";
+        co_await sendDenied(r, 401, "Unauthenticated", false);
+      }
+    } else if (path == "/.pomerium/jwt") {
+      co_await serveJwt(r);
+    } else if (path == "/.pomerium/user") {
+      co_await serveUserInfo(r, true);
+    } else {
+      co_await serveRoutes(r, path == "/.pomerium/api/v1/routes");
+    }
   } else {
     r.details = "this endpoint is not available";
     co_await sendLocal(r, 404, r.details);
@@ -335,47 +379,36 @@ Task<void> Proxy::serveProgrammaticLogin(Request& r) {
   co_await sendSimple(r, std::move(ok), url);
 }
 
-// /.pomerium/ (HTML) and /.pomerium/user (JSON): who is signed in. Never
-// shows tokens.
+// /.pomerium/ (HTML) and /.pomerium/user (JSON): who is signed in, as the
+// identity JWT says it (without iss, aud, exp, iat and jti). Never shows
+// tokens.
 Task<void> Proxy::serveUserInfo(Request& r, bool json) {
   co_await loadSession(r);
+  http::ResponseHead ok;
+  ok.headers.add("cache-control", "no-store");
   if (!r.session) {
-    if (json) {
-      r.details = "sign in required";
-      co_await sendLocal(r, 401, r.details);
-      co_return;
-    }
-    http::ResponseHead ok;
     ok.headers.add("content-type", "text/html; charset=utf-8");
-    ok.headers.add("cache-control", "no-store");
     co_await sendSimple(r, std::move(ok),
                         "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Not signed "
                         "in</title></head><body><h1>Not signed in</h1></body></html>\n");
     co_return;
   }
   const session::Loaded& s = *r.session;
-  http::ResponseHead ok;
-  ok.headers.add("cache-control", "no-store");
   if (json) {
-    nlohmann::json claims = nlohmann::json::object();
-    for (auto& [name, value] : s.claims.items()) {
-      if (name == "iss" || name == "aud" || name == "exp" || name == "iat" || name == "jti" ||
-          name == "nonce" || name == "at_hash" || name == "auth_time") {
-        continue;
-      }
-      claims[name] =
-          value.is_array() && value.size() == 1 && name != "groups" ? value.front() : value;
+    authorize::Identity identity = identityOf(s);
+    const authorize::IdentityJwt& minter = r.snapshot->authorizer->identityJwt();
+    authorize::IdentityClaims::Stamp stamp{};
+    stamp.issuer = r.host;
+    stamp.audience = r.host;
+    authorize::IdentityClaims claims(identity, stamp, minter.extraClaims());
+    auto document = nlohmann::json::parse(claims.payloadJson(), nullptr, false);
+    if (document.is_object()) {
+      for (const char* key : {"iss", "aud", "exp", "iat", "jti"}) document.erase(key);
     }
-    claims["sub"] = s.session.user_id;
-    claims["user"] = s.session.user_id;
-    claims["email"] = s.email;
-    claims["groups"] = s.groups;
-    claims["sid"] = s.session.id;
-    if (!s.name.empty()) claims["name"] = s.name;
     ok.headers.add("content-type", "application/json");
     co_await sendSimple(
         r, std::move(ok),
-        claims.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+        document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     co_return;
   }
   std::string groups;
@@ -387,9 +420,91 @@ Task<void> Proxy::serveUserInfo(Request& r, bool json) {
       "</dd><dt>Name</dt><dd>" + htmlEscape(s.name) + "</dd><dt>Groups</dt><dd>" +
       htmlEscape(groups) + "</dd><dt>Session expires</dt><dd>" +
       htmlEscape(session::formatTime(s.session.expires_at)) +
-      "</dd></dl><p><a href=\"/.pomerium/sign_out\">Sign out</a></p></body></html>\n";
+      "</dd></dl><p><a href=\"/.pomerium/routes\">Routes</a> &middot; "
+      "<a href=\"/.pomerium/sign_out\">Sign out</a></p></body></html>\n";
   ok.headers.add("content-type", "text/html; charset=utf-8");
   co_await sendSimple(r, std::move(ok), body);
+}
+
+// /.pomerium/jwt (behind the pomerium_jwt_endpoint runtime flag): the
+// identity JWT this host's upstreams would get.
+Task<void> Proxy::serveJwt(Request& r) {
+  authorize::Identity identity = identityOf(*r.session);
+  RequestHeaderLookup headers(r.head().headers);
+  authorize::Engine::HeaderRequest header_request;
+  header_request.host = r.host;
+  header_request.request_headers = &headers;
+  header_request.now = r.now;
+  auto token = jwt_cache_.get(r.snapshot->authorizer->identityJwt(), identity, r.host,
+                              authorize::IssuerFormat::kHostOnly, r.now);
+  if (!token) {
+    r.details = token.error().message;
+    co_await sendLocal(r, 500, r.details);
+    co_return;
+  }
+  http::ResponseHead ok;
+  ok.headers.add("content-type", "application/jwt");
+  ok.headers.add("cache-control", "no-store");
+  co_await sendSimple(r, std::move(ok), token->jwt);
+}
+
+// Whether the signed-in user of `r` may open `route` (its start page).
+bool Proxy::allowsRoute(Request& r, const config::Route& route) {
+  if (route.redirect || route.response) return false;
+  policy::Input input;
+  input.request.method = "GET";
+  input.request.path = route.path.empty() ? std::string_view(route.prefix) : route.path;
+  if (input.request.path.empty()) input.request.path = "/";
+  input.request.host = route.from_host;
+  input.request.source_ip = policy::IpAddress::parse(r.client_ip);
+  input.request.now = r.now;
+  const session::Loaded& s = *r.session;
+  input.session.authenticated = true;
+  input.session.user_id = s.session.user_id;
+  input.session.email = s.email;
+  input.session.claims = &s.claims;
+  input.session.groups = s.groups;
+  return r.snapshot->authorizer->evaluate(route.index, input).allowed();
+}
+
+// The routes portal: the routes this user may open, as HTML or JSON
+// ({"routes":[{"id","name","type","from","description","logo_url"}]}).
+Task<void> Proxy::serveRoutes(Request& r, bool json) {
+  const config::Options& options = r.snapshot->options;
+  nlohmann::json list = nlohmann::json::array();
+  std::string items;
+  for (const config::Route& route : options.routes) {
+    if (!allowsRoute(r, route)) continue;
+    auto logo = route.extra.find("logo_url");
+    std::string name = route.name.empty() ? route.from : route.name;
+    list.push_back({{"id", route.id},
+                    {"name", name},
+                    {"type", "http"},
+                    {"from", route.from},
+                    {"description", route.description},
+                    {"logo_url", logo == route.extra.end() ? "" : logo->second}});
+    bool linkable = route.from_host.find('*') == std::string::npos;
+    items += "<li>";
+    if (linkable) items += "<a href=\"" + htmlEscape(route.from) + "\">";
+    items += htmlEscape(name);
+    if (linkable) items += "</a>";
+    if (!route.description.empty()) items += " &mdash; " + htmlEscape(route.description);
+    items += "</li>";
+  }
+  http::ResponseHead ok;
+  ok.headers.add("cache-control", "no-store");
+  if (json) {
+    ok.headers.add("content-type", "application/json");
+    nlohmann::json body = {{"routes", std::move(list)}};
+    co_await sendSimple(r, std::move(ok),
+                        body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+    co_return;
+  }
+  ok.headers.add("content-type", "text/html; charset=utf-8");
+  co_await sendSimple(r, std::move(ok),
+                      "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>"
+                      "Routes</title></head><body><h1>Routes</h1><ul>" +
+                          items + "</ul></body></html>\n");
 }
 
 }  // namespace gatehouse::proxy

@@ -107,11 +107,12 @@ class RoutingTest(ClassGatehouse):
         self.assertStatus(self.get("re.test", "/r/abc"), 404)
 
     def test_route_without_public_access_is_refused(self):
-        # No session and no sign-in configured: 401, and nothing reaches the
-        # upstream.
+        # A route with no policy admits nobody, signed in or not (as in
+        # Pomerium: no allow rule matches, and there is nothing to sign in
+        # for), and nothing reaches the upstream.
         before = len(self.a.requests)
         r = self.get("private.test", "/")
-        self.assertStatus(r, 401)
+        self.assertStatus(r, 403)
         self.assertEqual(len(self.a.requests), before)
 
     def test_cors_preflight_passes_a_closed_route(self):
@@ -120,8 +121,8 @@ class RoutingTest(ClassGatehouse):
         self.assertStatus(r, 200)
         self.assertEqual(r.json()["method"], "OPTIONS")
         # Anything else on that route is refused.
-        self.assertStatus(self.get("cors.test", "/api", "-X", "OPTIONS"), 401)
-        self.assertStatus(self.get("cors.test", "/api", "-H", "Origin: https://web.example"), 401)
+        self.assertStatus(self.get("cors.test", "/api", "-X", "OPTIONS"), 403)
+        self.assertStatus(self.get("cors.test", "/api", "-H", "Origin: https://web.example"), 403)
 
     def test_404_is_html_with_request_id(self):
         r = self.get("nowhere.test", "/x")
