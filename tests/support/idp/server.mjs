@@ -533,6 +533,11 @@ async function main() {
   const server = tls
     ? createHttpsServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) })
     : createHttpServer();
+  // The issuer names the bound port, so the provider is made after listen();
+  // requests that arrive before it is ready wait for it.
+  let handler = null;
+  const early = [];
+  server.on('request', (req, res) => (handler ? handler(req, res) : early.push([req, res])));
   await new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, resolve);
@@ -543,7 +548,7 @@ async function main() {
   const provider = await makeProvider(issuerUrl);
   const callback = provider.callback();
 
-  server.on('request', (req, res) => {
+  handler = (req, res) => {
     const url = new URL(req.url, issuerUrl);
     const started = Date.now();
     res.on('finish', () => {
@@ -573,7 +578,8 @@ async function main() {
       process.stderr.write(`${err.stack}\n`);
       if (!res.headersSent) send(res, 500, 'internal error\n', 'text/plain');
     });
-  });
+  };
+  for (const [req, res] of early.splice(0)) handler(req, res);
 
   const stop = () => {
     server.close();
