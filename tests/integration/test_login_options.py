@@ -116,5 +116,51 @@ class LoginShortSessionTest(LoginTestCase):
         self.assertNotEqual(browser.cookie("_pomerium", "app.localhost"), first)
 
 
+class LoginRefreshTest(LoginTestCase):
+    # Access tokens last 5 s: the refresher (a minute ahead of expiry, at
+    # most every 10 s per session) keeps renewing them.
+    idp_options = {"access_token_ttl": 5}
+
+    def wait_until(self, check, timeout, what):
+        deadline = time.monotonic() + timeout
+        while True:
+            value = check()
+            if value or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        self.assertTrue(value, "%s within %ss; gatehouse log:\n%s" % (
+            what, timeout, self.gatehouse.log_text(30)))
+        return value
+
+    def test_tokens_are_refreshed_and_a_revoked_grant_ends_the_session(self):
+        browser = self.browser()
+        r = browser.login(self.url("app", "/refresh"), "alice", "alice-password")
+        self.assertEqual(r.status, 200, r.hops)
+        cookie = browser.cookie("_pomerium", "app.localhost")
+        before = self.idp.token_count("refresh_token")
+        # A claim changed at the IdP reaches the session with the refresh.
+        self.idp.set_user("alice", name="Alice Renamed")
+        self.wait_until(lambda: self.idp.token_count("refresh_token") > before, 30,
+                        "a refresh_token grant at the IdP")
+        self.wait_until(lambda: self.api_client().get(
+            self.url("app", "/.pomerium/user"), cookies={"_pomerium": cookie}).json().get(
+                "name") == "Alice Renamed", 20, "the new name in the session")
+        # The session kept working all along.
+        r = self.api_client().get(self.url("app", "/still"), cookies={"_pomerium": cookie})
+        self.assertEqual(r.status, 200, r.text)
+        refreshed = self.idp.token_count("refresh_token")
+
+        # The IdP revokes the grant: the next refresh is refused and the
+        # session ends.
+        self.idp.revoke("alice")
+        self.wait_until(lambda: self.api_client().get(
+            self.url("app", "/revoked"), cookies={"_pomerium": cookie}).status == 401, 40,
+            "the session ended after the refused refresh")
+        errors = [e for e in self.idp.stats()["token_errors"]
+                  if e["grant_type"] == "refresh_token"]
+        self.assertTrue(errors, self.idp.stats()["token_errors"])
+        self.assertEqual(self.idp.token_count("refresh_token"), refreshed)
+
+
 if __name__ == "__main__":
     unittest.main()
