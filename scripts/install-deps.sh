@@ -16,6 +16,8 @@ packages=(
   nghttp2-client procps postgresql-15 tzdata
   # the sign-in tests: a browserless client, JWT checks and headless Chromium
   python3-requests python3-cryptography python3-jwt chromium
+  # the side-by-side benchmark (bench/run.sh): nginx, Apache + mod_auth_openidc, load generators
+  nginx-light apache2 libapache2-mod-auth-openidc wrk hey
 )
 # The test identity provider runs on Node.js (18 or newer). Debian's nodejs
 # is installed only when no node is on the PATH already.
