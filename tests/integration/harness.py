@@ -1681,14 +1681,15 @@ class BrowserClient:
     def request(self, method, url, follow=False, headers=None, data=None, stop_before=None,
                 **kw):
         """One request, or with follow=True the redirect chain (the result
-        then has `hops`). `stop_before` (a URL prefix, or a function of the
+        then has `hops`; `headers` are sent at every hop, as a script's
+        fetch() does). `stop_before` (a URL prefix, or a function of the
         next URL) ends the chain at the redirect that would go there."""
         r = BrowserResponse(self.session.request(method, url, headers=headers, data=data,
                                                  allow_redirects=False, timeout=self.timeout,
                                                  **kw))
         if not follow:
             return r
-        return self._follow(method, r, max_hops=30, stop_before=stop_before)
+        return self._follow(method, r, max_hops=30, headers=headers, stop_before=stop_before)
 
     def get(self, url, follow=False, headers=None, **kw):
         return self.request("GET", url, follow=follow, headers=headers, **kw)
