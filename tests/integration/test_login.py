@@ -54,11 +54,28 @@ class LoginFlowTest(LoginTestCase):
         self.assertEqual(r.status, 401)
         self.assertIn("application/json", r.header("Content-Type"))
         self.assertIn("error", r.json())
-        # A session header that does not hold a session is no reason to
-        # redirect either.
-        r = self.browser().get(self.url("app", "/api"),
-                               headers={"Authorization": "Pomerium not-a-jwt"})
-        self.assertEqual(r.status, 401, r.text)
+        self.assertEqual(len(self.upstream.requests), before)
+
+    def test_a_session_header_without_a_session_is_401(self):
+        # A client that sends its session in a header is a program: when
+        # the session is no good it gets 401, not a login page, whatever
+        # its Accept says (Pomerium's ShouldRedirect).
+        browser, _ = self.signed_in()
+        stale = browser.cookie("_pomerium", "app.localhost")
+        stale = stale[:-3] + ("A" if stale[-3] != "A" else "B") + stale[-2:]
+        before = len(self.upstream.requests)
+        for name, value in (("Authorization", "Pomerium not-a-jwt"),
+                            ("Authorization", "Pomerium " + stale),
+                            ("Authorization", "Bearer Pomerium-" + stale),
+                            ("X-Pomerium-Authorization", stale)):
+            for accept in (None, "*/*", "text/html"):
+                with self.subTest(header=name, value=value[:20], accept=accept):
+                    headers = {name: value}
+                    if accept:
+                        headers["Accept"] = accept
+                    r = self.browser().get(self.url("app", "/api"), headers=headers)
+                    self.assertEqual(r.status, 401, r.text)
+                    self.assertIsNone(r.header("Location"))
         self.assertEqual(len(self.upstream.requests), before)
 
     def test_xhr_never_reaches_the_idp(self):
