@@ -66,6 +66,7 @@ cat <<MSG
   Open   https://app.localhost:${port}/           (signed-in users only: you are sent to sign in)
          user  alice   password  alice-password
          (or   bob     password  bob-password)
+         https://private.localhost:${port}/       (a policy: e-mail addresses at example.com)
          https://app.localhost:${port}/.pomerium/           (who you are signed in as)
          https://app.localhost:${port}/.pomerium/sign_out   (sign out)
          https://demo.localhost:${port}/          (public route, proxied to the demo app)
