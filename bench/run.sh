@@ -4,11 +4,30 @@
 # on loopback with the same number of workers, loaded by wrk.
 #
 #   bench/run.sh [seconds-per-case] [runs]
+#   bench/run.sh --suite auth [seconds-per-case] [runs]
 #
 # Prints a Markdown table (median of the runs per case) and the ratio of
 # Gatehouse to the nginx ceiling, computed pair by pair within each run.
+# The auth suite (bench/auth.py) adds the authenticated path: nginx
+# auth_request, Apache + mod_auth_openidc and Gatehouse with a signed-in
+# session, each against the same nginx upstream and ceiling.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [[ "${1:-}" == "--suite" ]]; then
+  suite="${2:?--suite needs a name: proxy or auth}"
+  shift 2
+  case "$suite" in
+    proxy) ;;
+    auth)
+      export GATEHOUSE_BIN="${GATEHOUSE_BIN:-build/release/src/gatehouse}"
+      if [[ ! -x "$GATEHOUSE_BIN" ]]; then
+        cmake --preset release >/dev/null && cmake --build --preset release --target gatehouse
+      fi
+      exec /usr/bin/python3 bench/auth.py "$@"
+      ;;
+    *) echo "unknown suite: $suite (proxy or auth)" >&2; exit 2 ;;
+  esac
+fi
 duration="${1:-10}"
 runs="${2:-3}"
 workers="${BENCH_WORKERS:-1}"
