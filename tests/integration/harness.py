@@ -2069,3 +2069,150 @@ def set_cookie(response, name):
 
 def set_cookie_names(response):
     return [h.split("=", 1)[0].strip() for h in response.header_all("Set-Cookie")]
+
+
+# ---------------------------------------------------------------------------
+# Authorization: users with different emails, groups and claims, a session
+# per user signed in once per class, and an independent check of the
+# identity JWT (PyJWT with cryptography) against Gatehouse's JWKS.
+
+AUTHZ_USERS = {
+    "alice": idp_user("alice-password", "alice@example.com", "Alice Example",
+                      ["admins", "users"], department="sales"),
+    "bob": idp_user("bob-password", "bob@corp.example", "Bob Corp", ["users"],
+                    department="support"),
+    "carol": idp_user("carol-password", "carol@example.com", "Carol Example", [],
+                      department="eng"),
+}
+# A user without a groups claim at all.
+AUTHZ_USERS["dave"] = {"password": "dave-password", "email": "dave@example.com",
+                       "email_verified": True, "name": "Dave Example"}
+
+
+class AuthorizeTestCase(LoginTestCase):
+    """A LoginTestCase with AUTHZ_USERS (alice, bob, carol, dave) and the
+    route hosts of `route_hosts` (short names, NAME.localhost) covered by
+    the site's certificate. `extra_routes(cls)` builds the routes, with
+    `cls.route(host, **keys)` for a route to the upstream. Each user signs
+    in once per class (`session(user)`, the session cookie's value); a
+    session works on every route host, so `as_user()` sends it as the
+    cookie to any of them."""
+
+    route_hosts = ()
+    users = AUTHZ_USERS
+    idp_options = {"users": AUTHZ_USERS}
+
+    @classmethod
+    def setUpClass(cls):
+        cls._sessions = {}
+        super().setUpClass()
+
+    @classmethod
+    def resolved_site_options(cls):
+        opts = super().resolved_site_options()
+        opts.setdefault("hosts", tuple(LoginSite.HOSTS) + tuple(cls.route_hosts))
+        return opts
+
+    @classmethod
+    def host_url(cls, host, path=""):
+        return "https://%s.localhost:%d%s" % (host, cls.port, path)
+
+    @classmethod
+    def route(cls, host, **keys):
+        r = {"from": cls.host_url(host), "to": cls.upstream.url}
+        r.update(keys)
+        return r
+
+    def session(self, user):
+        """The session cookie of `user`, who signs in (once per class)
+        through app.localhost with the browserless client."""
+        token = self._sessions.get(user)
+        if token is None:
+            browser = self.site.browser()
+            try:
+                r = browser.login(self.url("app", "/signed-in"), user,
+                                  self.users[user]["password"])
+                self.assertEqual(r.status, 200, "login of %s: %r\n%s\n%s" % (
+                    user, r.hops, r.text[:1000], self.gatehouse.log_text(20)))
+                token = browser.cookie("_pomerium", "app.localhost")
+                self.assertTrue(token, "no session cookie after the login of %s" % user)
+            finally:
+                browser.close()
+            type(self)._sessions[user] = token
+        return token
+
+    def as_user(self, user, host, path="/", method="GET", headers=None, data=None,
+                accept=None, **kw):
+        """`method` https://HOST.localhost:PORT/PATH with `user`'s session
+        cookie (no cookie for user None); a browser Accept unless `accept`."""
+        h = dict(headers or {})
+        if accept is not None:
+            h["Accept"] = accept
+        browser = self.browser()
+        cookies = kw.pop("cookies", {})
+        if user is not None:
+            cookies = dict(cookies, _pomerium=self.session(user))
+        return browser.request(method, self.host_url(host, path), headers=h, data=data,
+                               cookies=cookies, **kw)
+
+    def echo_as(self, user, host, path="/", **kw):
+        """The upstream's echo of a request that must be allowed."""
+        r = self.as_user(user, host, path, **kw)
+        self.assertEqual(r.status, 200, "%s on %s%s: %s" % (user, host, path, r.text[:500]))
+        self.assertEqual(r.header("X-Upstream"), self.upstream.name, r.headers)
+        return r.json()
+
+    def jwks(self, host="app"):
+        r = self.browser().get(self.host_url(host, "/.well-known/pomerium/jwks.json"))
+        self.assertEqual(r.status, 200, r.text)
+        return r.json()
+
+
+def jwk_thumbprint(jwk):
+    """The RFC 7638 SHA-256 thumbprint of a public JWK, in hex (Pomerium's kid)."""
+    members = {"EC": ("crv", "kty", "x", "y"), "RSA": ("e", "kty", "n"),
+               "OKP": ("crv", "kty", "x")}[jwk["kty"]]
+    canonical = json.dumps({k: jwk[k] for k in members}, separators=(",", ":"), sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def verify_identity_jwt(token, jwks, audience, issuer=None, algorithms=("ES256", "RS256")):
+    """Verifies a compact JWS with PyJWT against a JWKS document (the key
+    named by the header's kid): signature, exp, aud and, if given, iss.
+    Returns (header, payload); raises AssertionError otherwise."""
+    import jwt as pyjwt
+    header_ = pyjwt.get_unverified_header(token)
+    keys = [k for k in jwks.get("keys", []) if k.get("kid") == header_.get("kid")]
+    if len(keys) != 1:
+        raise AssertionError("kid %r is not (once) in the JWKS %r" % (header_.get("kid"), jwks))
+    key = pyjwt.PyJWK(keys[0], algorithm=header_.get("alg"))
+    options = {"require": ["exp", "iat", "aud", "iss"]}
+    try:
+        payload = pyjwt.decode(token, key.key, algorithms=list(algorithms), audience=audience,
+                               issuer=issuer, options=options, leeway=5)
+    except pyjwt.PyJWTError as e:
+        raise AssertionError("the JWT does not verify: %s: %s" % (type(e).__name__, e))
+    return header_, payload
+
+
+def generate_signing_key(kind="ec"):
+    """A new signing key: (Pomerium's signing_key value, base64 of the PEM;
+    the PEM text; the public JWK as cryptography computes it). kind "ec" is
+    P-256, "rsa" is RSA 2048."""
+    import base64
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    import jwt as pyjwt
+    if kind == "ec":
+        key = ec.generate_private_key(ec.SECP256R1())
+        pem = key.private_bytes(serialization.Encoding.PEM,
+                                serialization.PrivateFormat.TraditionalOpenSSL,
+                                serialization.NoEncryption()).decode()
+        jwk = json.loads(pyjwt.algorithms.ECAlgorithm.to_jwk(key.public_key()))
+    else:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = key.private_bytes(serialization.Encoding.PEM,
+                                serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+        jwk = json.loads(pyjwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    return base64.b64encode(pem.encode()).decode(), pem, jwk
