@@ -18,7 +18,7 @@ IDENTITY_HEADERS = ("X-Pomerium-Jwt-Assertion", "X-Pomerium-Jwt-Assertion-For",
 
 
 class IdentityHeadersTest(AuthorizeTestCase):
-    route_hosts = ("jwt", "nojwt", "uri", "carols")
+    route_hosts = ("jwt", "nojwt", "uri", "carols", "*.wild")
     site_options = {"jwt_claims_headers": ["email", "groups", "department"]}
 
     @classmethod
@@ -35,6 +35,7 @@ class IdentityHeadersTest(AuthorizeTestCase):
                       set_request_headers={"X-Jwt": "${pomerium.jwt}"}),
             cls.route("uri", allow_any_authenticated_user=True, pass_identity_headers=True,
                       jwt_issuer_format="uri"),
+            cls.route("*.wild", allow_any_authenticated_user=True, pass_identity_headers=True),
             cls.route("carols", pass_identity_headers=True,
                       policy={"allow": {"or": [{"claim/department": "eng"}]}}),
         ]
@@ -86,6 +87,15 @@ class IdentityHeadersTest(AuthorizeTestCase):
         _, claims = verify_identity_jwt(token, self.jwks("uri"), audience="uri.localhost",
                                         issuer="https://uri.localhost/")
         self.assertEqual(claims["sub"], "alice")
+
+    def test_wildcard_route_jwt_is_for_the_host_asked_for(self):
+        for host in ("one.wild", "two.wild"):
+            with self.subTest(host=host):
+                token = self.assertion(self.echo_as("alice", host, "/"))
+                _, claims = verify_identity_jwt(token, self.jwks(host),
+                                                audience=host + ".localhost",
+                                                issuer=host + ".localhost")
+                self.assertEqual(claims["sub"], "alice")
 
     def test_no_identity_headers_without_pass_identity_headers(self):
         echo = self.echo_as("alice", "nojwt", "/x",
@@ -247,6 +257,21 @@ class IdentityHeadersTest(AuthorizeTestCase):
             self.assertNotIn(name, claims)
         # Not forwarded: Gatehouse answers it on every route host.
         self.assertNotEqual(r.header("X-Upstream"), "app")
+
+    def test_user_endpoint_ignores_client_sent_assertions(self):
+        # A JWT the client sends (even one Gatehouse signed for another
+        # user) is not an identity: only the session is.
+        alice_jwt = self.assertion(self.echo_as("alice", "jwt", "/who"))
+        for forged in (alice_jwt, "forged"):
+            r = self.as_user(None, "jwt", "/.pomerium/user", accept="application/json",
+                             headers={"X-Pomerium-Jwt-Assertion": forged})
+            self.assertEqual(r.status, 401, r.text[:300])
+            r = self.as_user("bob", "jwt", "/.pomerium/user", accept="application/json",
+                             headers={"X-Pomerium-Jwt-Assertion": forged,
+                                      "X-Pomerium-Claim-Email": "alice@example.com"})
+            self.assertEqual(r.status, 200, r.text[:300])
+            self.assertEqual(r.json()["email"], "bob@corp.example")
+            self.assertEqual(r.json()["sub"], "bob")
 
     def test_jwt_endpoint_is_off_by_default(self):
         r = self.as_user("alice", "jwt", "/.pomerium/jwt")

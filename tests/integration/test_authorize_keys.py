@@ -78,6 +78,12 @@ class SigningKeyTest(AuthorizeTestCase):
                                         audience="keys.localhost", issuer="keys.localhost")
         self.assertEqual(claims["email"], "bob@corp.example")
         self.assertEqual(claims["sub"], "bob")
+        # The session's JWT, not one the client sends.
+        r = self.as_user("bob", "keys", "/.pomerium/jwt",
+                         headers={"X-Pomerium-Jwt-Assertion": "forged"})
+        self.assertEqual(r.status, 200, r.text[:300])
+        self.assertNotIn("forged", r.text)
+        self.assertEqual(jwt_parts(r.text.strip())[1]["sub"], "bob")
 
     def test_signing_key_rotation_and_rsa(self):
         self.addCleanup(self.reload_with, signing_key=KEY1)

@@ -152,8 +152,32 @@ class PolicyTest(AuthorizeTestCase):
             with self.subTest(path=path):
                 r = self.as_user("bob", "p-method-path", path)
                 self.assertEqual(r.status, 403, "%s: %s" % (path, r.text[:200]))
+        # A method override header does not change the method the policy sees.
+        r = self.as_user("alice", "p-method-path", "/x", method="POST", data=b"{}",
+                         headers={"X-HTTP-Method-Override": "GET"})
+        self.assertEqual(r.status, 403, r.text[:200])
         # The path is matched, not the query.
         self.assertEqual(self.as_user("bob", "p-method-path", "/x?/admin").status, 200)
+
+    def test_forwarded_for_does_not_change_the_source_ip(self):
+        # xff_num_trusted_hops is 0: the client's X-Forwarded-For is not its address.
+        for xff in ("10.1.2.3", "10.1.2.3, 127.0.0.1"):
+            with self.subTest(xff=xff):
+                r = self.as_user("alice", "p-source-ip-other", "/",
+                                 headers={"X-Forwarded-For": xff, "X-Real-IP": "10.1.2.3"})
+                self.assertEqual(r.status, 403, r.text[:200])
+
+    def test_session_from_a_header_is_decided_by_the_same_policy(self):
+        token = self.session("bob")
+        for name, value in (("Authorization", "Pomerium " + token),
+                            ("X-Pomerium-Authorization", token)):
+            with self.subTest(header=name):
+                r = self.as_user(None, "p-email", "/cli", headers={name: value},
+                                 accept="application/json")
+                self.assertEqual(r.status, 403, r.text[:200])
+                r = self.as_user(None, "p-email-bare", "/cli", headers={name: value},
+                                 accept="application/json")
+                self.assertEqual(r.status, 200, r.text[:200])
 
     def test_without_a_session(self):
         before = len(self.upstream.requests)
