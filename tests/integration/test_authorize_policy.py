@@ -159,6 +159,28 @@ class PolicyTest(AuthorizeTestCase):
         # The path is matched, not the query.
         self.assertEqual(self.as_user("bob", "p-method-path", "/x?/admin").status, 200)
 
+    def test_http2_requests_are_decided_alike(self):
+        cookie = "_pomerium=" + self.session("bob")
+        ca = self.site.pki.ca_cert
+        for host, want in (("p-email", 403), ("p-email-bare", 200), ("p-groups-users", 200)):
+            with self.subTest(host=host):
+                r = curl(self.host_url(host, "/h2"), "--http2", "-H", "Cookie: " + cookie,
+                         "-H", "Accept: application/json", cacert=ca)
+                self.assertEqual(r.http_version, "2", r.info)
+                self.assertEqual(r.status, want, r.body[:300])
+        r = curl(self.host_url("p-email", "/h2"), "--http2", "-H", "Accept: application/json",
+                 cacert=ca)
+        self.assertEqual(r.status, 401, r.body[:300])
+        self.assertTrue(r.json()["request_id"])
+        # gRPC over HTTP/2 without a session: a trailers-only UNAUTHENTICATED.
+        r = curl(self.host_url("p-email", "/pkg.Service/Method"), "--http2", "-X", "POST",
+                 "-H", "Content-Type: application/grpc", "-H", "TE: trailers",
+                 "--data-binary", "@-", cacert=ca, input=b"\0\0\0\0\0")
+        self.assertEqual(r.http_version, "2", r.info)
+        self.assertEqual(r.status, 200, r.body[:300])
+        self.assertEqual(r.header("grpc-status"), "16", r.headers)
+        self.assertEqual(r.body, b"")
+
     def test_forwarded_for_does_not_change_the_source_ip(self):
         # xff_num_trusted_hops is 0: the client's X-Forwarded-For is not its address.
         for xff in ("10.1.2.3", "10.1.2.3, 127.0.0.1"):
