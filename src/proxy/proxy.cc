@@ -268,6 +268,7 @@ Task<Proxy::Outcome> Proxy::authorize(Request& r) {
   facts.accept = head.headers.get("accept").value_or("");
   facts.content_type = head.headers.get("content-type").value_or("");
   facts.user_agent = head.headers.get("user-agent").value_or("");
+  facts.session_from_header_or_query = r.session_from_header;
   authorize::Response response = authorize::decideResponse(decision, facts);
   if (response.outcome == authorize::Outcome::kAllow) {
     authorize::Identity identity = r.session ? identityOf(*r.session) : authorize::Identity{};

@@ -61,6 +61,9 @@ struct Proxy::Request {
   std::shared_ptr<const session::Loaded> session;
   bool session_loaded = false;
   bool session_unavailable = false;  // the session store could not be asked
+  // A session handle came in a header (a programmatic client): never sent
+  // to a sign-in page, answered 401 instead.
+  bool session_from_header = false;
   std::chrono::system_clock::time_point now = std::chrono::system_clock::now();
   // What the decision adds to the upstream request: the identity JWT, claim
   // headers and the rendered set_request_headers.

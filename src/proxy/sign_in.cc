@@ -65,6 +65,7 @@ Task<void> Proxy::loadSession(Request& r) {
   std::vector<std::string_view> candidates;
   bool from_header = false;
   sessionCandidates(r.head(), r.snapshot->session_cookie_name, candidates, from_header);
+  r.session_from_header = from_header;
   if (candidates.empty() || !sessions_) co_return;
   const std::string* idp_id =
       r.route ? &r.snapshot->route_idp_ids[r.routeConfig()->index] : nullptr;
@@ -143,8 +144,9 @@ Task<void> Proxy::sendDenied(Request& r, int status, std::string_view message, b
 }
 
 // Internal paths that need a session: none means sign in first.
-static bool isBrowser(const http::RequestHead& head, std::string_view path) {
+static bool isBrowser(const http::RequestHead& head, std::string_view path, bool from_header) {
   authorize::RequestFacts facts;
+  facts.session_from_header_or_query = from_header;
   facts.path = path;
   facts.accept = head.headers.get("accept").value_or("");
   facts.content_type = head.headers.get("content-type").value_or("");
@@ -223,7 +225,7 @@ Task<Proxy::Outcome> Proxy::serveInternal(Request& r) {
       if (r.session_unavailable) {
         r.details = "the session store is unavailable";
         co_await sendLocal(r, 503, r.details);
-      } else if (isBrowser(r.head(), path)) {
+      } else if (isBrowser(r.head(), path, r.session_from_header)) {
         co_await sendLoginRedirect(r);
       } else {
         r.details = "sign in required";
