@@ -81,11 +81,6 @@ std::string clientAddress(const http::RequestHead& request, const std::string& p
   return hops[hops.size() - trusted_hops];
 }
 
-bool isPreflight(const http::RequestHead& request) {
-  return request.method == "OPTIONS" && request.headers.has("origin") &&
-         request.headers.has("access-control-request-method");
-}
-
 std::string upstreamText(const config::UpstreamUrl& to) {
   return to.scheme + "://" +
          (to.host.find(':') != std::string::npos ? "[" + to.host + "]" : to.host) + ":" +
