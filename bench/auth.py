@@ -31,8 +31,8 @@ Peak RSS is VmHWM summed over the SUT's processes, reset before each case.
 
 Environment: BENCH_CONNECTIONS (default "64"), GATEHOUSE_BIN
 (default build/release/src/gatehouse), BENCH_CASES (a comma-separated
-subset of the case names), BENCH_RAW (a file to write every measurement to,
-as JSON).
+subset of the cases: "gatehouse auth" or "gatehouse auth /small"), BENCH_RAW (a file to write every measurement to,
+as JSON; `bench/auth.py --report FILE [seconds]` prints its table again).
 """
 
 import base64
@@ -398,6 +398,12 @@ def measure(case, conns, secs, load_cpu):
 # ---------------------------------------------------------------------------
 
 def main():
+    if sys.argv[1:2] == ["--report"]:  # the table again from a BENCH_RAW file
+        with open(sys.argv[2]) as f:
+            raw = json.load(f)["raw"]
+        report(raw, int(sys.argv[3]) if len(sys.argv) > 3 else 0,
+               len({r["run"] for r in raw}), int(os.environ.get("BENCH_WORKERS", "1")))
+        return
     secs = int(sys.argv[1]) if len(sys.argv) > 1 else 10
     runs = int(sys.argv[2]) if len(sys.argv) > 2 else 3
     workers = int(os.environ.get("BENCH_WORKERS", "1"))
@@ -478,7 +484,7 @@ def main():
         only = os.environ.get("BENCH_CASES")
         if only:
             keep = {s.strip() for s in only.split(",")}
-            cases = [c for c in cases if c["name"] in keep]
+            cases = [c for c in cases if c["name"] in keep or "%s %s" % (c["name"], c["path"]) in keep]
         ceilings = {p: dict(name="ceiling", path=p, port=ports["ceiling"], host="x",
                             pid=p_ceil.pid) for p in (small, big)}
 
@@ -498,6 +504,8 @@ def main():
                 ("gatehouse auth", g, "app.localhost:%d" % g, gh_cookie)):
             body = request(port, host, "/whoami", cookie)[2].decode()
             identity[name] = {k: v for k, v in (l.split("=", 1) for l in body.splitlines()) if v}
+        print("session cookie sizes: auth_request %d, mod_auth_openidc %d, gatehouse %d bytes" % (
+            len("session=" + SESSION), len(ap_cookie), len(gh_cookie)), file=sys.stderr)
         print("identity the upstream received:", file=sys.stderr)
         for name, fields in identity.items():
             print("  %-17s %s" % (name, ", ".join("%s=%s" % (k, v[:24] + ("…" if len(v) > 24 else ""))
@@ -548,11 +556,11 @@ def report(raw, secs, runs, workers):
         ceil.setdefault((r["conns"], r["path"]), []).append(r["ceiling"])
     print()
     print("| case | path | conns | req/s median (min–max) | p50 ms | p99 ms | CPU µs/req | "
-          "peak RSS MiB | vs nginx ceiling, pair by pair | non-2xx/3xx, errors |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "peak RSS MiB | req/s vs ceiling | CPU/req: ceiling ÷ case | non-2xx/3xx, errors |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     order = {}
     for (conns, path), rs in sorted(ceil.items()):
-        print("| nginx ceiling | %s | %d | %s | %.2f | %.2f | %.1f | %.1f | 1.00 | %d, %d |" % (
+        print("| nginx ceiling | %s | %d | %s | %.2f | %.2f | %.1f | %.1f | 1.00 | 1.00 | %d, %d |" % (
             path, conns, spread([x["rps"] for x in rs], "%.0f"), med([x["p50"] for x in rs]),
             med([x["p99"] for x in rs]), med([x["cpu_us"] for x in rs]),
             max(x["rss_kb"] for x in rs) / 1024, sum(x["bad"] for x in rs),
@@ -561,11 +569,14 @@ def report(raw, secs, runs, workers):
         conns, case, path = key
         res = [r["result"] for r in rs]
         ratios = [r["result"]["rps"] / r["ceiling"]["rps"] for r in rs]
-        print("| %s | %s | %d | %s | %.2f | %.2f | %.1f | %.1f | %s | %d, %d |" % (
+        cpu_ratios = [r["ceiling"]["cpu_us"] / r["result"]["cpu_us"] for r in rs
+                      if r["result"]["cpu_us"] > 0]
+        print("| %s | %s | %d | %s | %.2f | %.2f | %.1f | %.1f | %s | %s | %d, %d |" % (
             case, path, conns, spread([x["rps"] for x in res], "%.0f"),
             med([x["p50"] for x in res]), med([x["p99"] for x in res]),
             med([x["cpu_us"] for x in res]), max(x["rss_kb"] for x in res) / 1024,
-            spread(ratios, "%.2f"), sum(x["bad"] for x in res), sum(x["errors"] for x in res)))
+            spread(ratios, "%.2f"), spread(cpu_ratios, "%.2f") if cpu_ratios else "-",
+            sum(x["bad"] for x in res), sum(x["errors"] for x in res)))
     print()
     print("runs: %d x %d s per case; workers: %d; CPU µs/req and latency are medians over the runs"
           % (runs, secs, workers))
