@@ -1,0 +1,91 @@
+#pragma once
+// The decision, in process: reads the session a request carries, evaluates
+// the route's policy, and answers with the identity headers to forward or
+// the response to send (sign-in redirect, 401, 403, ...), as Pomerium's
+// authorize service does. The proxy calls it directly in all-in-one mode;
+// the authorize gRPC service calls it for proxies in other processes.
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "authorize/client.h"
+#include "authorize/engine.h"
+#include "authorize/jwt_cache.h"
+#include "common/result.h"
+#include "config/options.h"
+#include "crypto/signed_url.h"
+#include "session/cache.h"
+#include "session/handle.h"
+
+namespace gatehouse::authorize {
+
+// What one configuration generation needs for decisions. Immutable.
+class State {
+ public:
+  // Builds the policies (reusing those of `previous` for unchanged routes)
+  // and the keys. Errors name the key or the route.
+  static Result<std::shared_ptr<const State>> create(const config::Options& options,
+                                                     const State* previous);
+
+  const Engine& engine() const { return *engine_; }
+  std::shared_ptr<const Engine> enginePointer() const { return engine_; }
+  const config::Options& options() const { return options_; }
+  // The route's index in this configuration, by id; -1 if it has none.
+  int routeIndex(std::string_view id) const;
+  const std::string& routeIdpId(size_t index) const { return route_idp_ids_[index]; }
+
+ private:
+  friend class Service;
+  State() = default;
+
+  config::Options options_;
+  std::shared_ptr<const Engine> engine_;
+  std::shared_ptr<const session::HandleCodec> handles_;
+  std::shared_ptr<const crypto::SignedUrl> signer_;
+  std::vector<std::string> route_idp_ids_;
+  std::unordered_map<std::string, size_t> route_by_id_;
+  bool sign_in_configured_ = false;
+  bool jwt_endpoint_ = false;
+  bool routes_portal_ = true;
+};
+
+// One per event loop (it keeps that loop's identity JWT cache).
+class Service final : public Client {
+ public:
+  // `state` gives the current configuration; `sessions` the local copy of
+  // sessions (null: no request has a session).
+  Service(std::function<std::shared_ptr<const State>()> state, session::Cache* sessions);
+
+  Task<CheckResponse> check(const CheckRequest& request) override;
+  // Decides with a given configuration (the proxy's own, so that the route
+  // index it matched is valid).
+  Task<CheckResponse> check(const CheckRequest& request, const State& state);
+
+ private:
+  struct Loaded;
+  Task<void> loadSession(const CheckRequest& request, const State& state, int route, Loaded& out);
+  CheckResponse loginRedirect(const CheckRequest& request, const State& state, int route) const;
+  CheckResponse unauthenticated(const CheckRequest& request, const State& state, int route,
+                                bool from_header, std::string details) const;
+  Task<CheckResponse> internal(const CheckRequest& request, const State& state);
+  CheckResponse userPage(const State& state, const session::Loaded* s, std::string_view host,
+                         bool json) const;
+  CheckResponse routesPortal(const CheckRequest& request, const State& state,
+                             const session::Loaded& s, bool json) const;
+
+  std::function<std::shared_ptr<const State>()> state_;
+  session::Cache* sessions_;
+  JwtCache jwt_cache_;
+};
+
+// Where a request's session handle may be (Pomerium's order): the session
+// cookie, X-Pomerium-Authorization, Authorization: Pomerium <jwt> and
+// Authorization: Bearer Pomerium-<jwt>. `from_header` tells whether any
+// came from a header (a programmatic client).
+void sessionCandidates(const RequestHeaders& headers, std::string_view cookie_name,
+                       std::vector<std::string_view>& out, bool& from_header);
+
+}  // namespace gatehouse::authorize
