@@ -19,6 +19,9 @@ struct ConnectionInfo {
   bool tls = false;
   std::string_view server_name;  // SNI
   std::string_view alpn;
+  // The client certificate facts when the listener asks for one
+  // (downstream mTLS); null otherwise. Owned by the connection's stream.
+  const net::ClientCertificate* client_certificate = nullptr;
 };
 
 // The downstream half of one request/response, implemented by the HTTP/1

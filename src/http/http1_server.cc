@@ -233,6 +233,7 @@ Task<void> serveHttp1(std::unique_ptr<net::Stream> stream, Handler& handler,
   info.tls = stream->isTls();
   info.server_name = stream->serverName();
   info.alpn = stream->alpn();
+  info.client_certificate = stream->clientCertificate();
 
   ConnectionTracker* tracker = settings.tracker;
   RequestHead request;

@@ -128,6 +128,7 @@ class ServerConnection final : public Http2Session {
     info_.tls = stream.isTls();
     info_.server_name = stream.serverName();
     info_.alpn = stream.alpn();
+    info_.client_certificate = stream.clientCertificate();
   }
 
   Result<void> init();

@@ -13,6 +13,7 @@
 #include <boost/asio/write.hpp>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include "net/stream_factory.h"
 
@@ -175,6 +176,9 @@ class TlsStream final : public Stream {
     const char* name = SSL_get_servername(stream_.native_handle(), TLSEXT_NAMETYPE_host_name);
     if (name) server_name_ = name;
   }
+  void setClientCertificate(ClientCertificate certificate) {
+    client_certificate_ = std::move(certificate);
+  }
 
   Task<Result<size_t>> readSome(asio::mutable_buffer buffer) override {
     if (watchdog_.expired()) co_return ioError({}, true, "tls read");
@@ -244,6 +248,9 @@ class TlsStream final : public Stream {
   std::string_view alpn() const override { return alpn_; }
   std::string_view serverName() const override { return server_name_; }
   bool isTls() const override { return true; }
+  const ClientCertificate* clientCertificate() const override {
+    return client_certificate_ ? &*client_certificate_ : nullptr;
+  }
   tcp::endpoint remoteEndpoint() const override { return remote_; }
   tcp::endpoint localEndpoint() const override { return local_; }
 
@@ -254,6 +261,7 @@ class TlsStream final : public Stream {
   tcp::endpoint local_;
   std::string alpn_;
   std::string server_name_;
+  std::optional<ClientCertificate> client_certificate_;
   std::string scratch_;
 };
 
@@ -285,6 +293,9 @@ Task<Result<std::unique_ptr<Stream>>> acceptTls(tcp::socket socket,
   }
   stream->setDeadline(Clock::time_point::max());
   stream->captureHandshakeResults();
+  if (const ClientCertificateVerifier* verifier = tls->clientCertificateVerifier()) {
+    stream->setClientCertificate(verifier->inspect(stream->raw().native_handle()));
+  }
   co_return std::unique_ptr<Stream>(std::move(stream));
 }
 

@@ -8,6 +8,7 @@
 
 #include "common/result.h"
 #include "net/asio.h"
+#include "net/client_certificate.h"
 
 namespace gatehouse::net {
 
@@ -53,6 +54,10 @@ class Stream {
   // The SNI name the client sent ("" if none or not TLS).
   virtual std::string_view serverName() const { return {}; }
   virtual bool isTls() const { return false; }
+  // The client certificate facts of a server-side TLS connection whose
+  // listener asks for one (downstream mTLS); null otherwise. Owned by the
+  // stream, fixed after the handshake.
+  virtual const ClientCertificate* clientCertificate() const { return nullptr; }
   virtual tcp::endpoint remoteEndpoint() const = 0;
   virtual tcp::endpoint localEndpoint() const = 0;
 };

@@ -123,10 +123,12 @@ Result<void> addCaPem(SSL_CTX* ctx, const std::string& pem) {
 ServerTlsContext::~ServerTlsContext() = default;
 
 Result<std::shared_ptr<const ServerTlsContext>> ServerTlsContext::create(
-    const std::vector<CertificateKeyPair>& certificates, bool enable_http2) {
+    const std::vector<CertificateKeyPair>& certificates, bool enable_http2,
+    std::shared_ptr<const ClientCertificateVerifier> client_certificates) {
   if (certificates.empty()) return Error::invalid("no certificate to serve TLS with");
   std::shared_ptr<ServerTlsContext> tls(new ServerTlsContext());
   tls->http2_ = enable_http2;
+  tls->client_certificates_ = std::move(client_certificates);
   for (size_t i = 0; i < certificates.size(); ++i) {
     const auto& pair = certificates[i];
     auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
@@ -138,6 +140,11 @@ Result<std::shared_ptr<const ServerTlsContext>> ServerTlsContext::create(
     if (auto r = useCertificateChain(native, pair.cert_pem, pair.origin); !r) return r.error();
     if (auto r = usePrivateKey(native, pair.key_pem, pair.origin); !r) return r.error();
     SSL_CTX_set_alpn_select_cb(native, selectAlpn, enable_http2 ? tls.get() : nullptr);
+    // Every context, not only the first: SNI may switch to any of them,
+    // and the CA names and verify store come from the one in use.
+    if (tls->client_certificates_) {
+      if (auto r = tls->client_certificates_->configure(native); !r) return r.error();
+    }
     X509* leaf = SSL_CTX_get0_certificate(native);
     for (const std::string& name : certificateNames(leaf)) {
       if (startsWith(name, "*.")) {

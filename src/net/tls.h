@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "net/client_certificate_verifier.h"
 
 namespace boost::asio::ssl {
 class context;
@@ -22,18 +23,25 @@ struct CertificateKeyPair {
 // The downstream TLS configuration of one snapshot: certificates selected
 // by SNI (exact SAN, then wildcard SAN, then the first certificate), ALPN
 // `h2` / `http/1.1`, TLS 1.2+. Immutable; connections keep it alive with a
-// shared_ptr for as long as their handshake runs.
+// shared_ptr for as long as their handshake runs. With a client
+// certificate verifier (downstream mTLS), every context asks clients for a
+// certificate and verifies it.
 class ServerTlsContext {
  public:
   // Fails with a message naming the certificate's origin if a PEM does not
   // parse or a key does not match its certificate.
   static Result<std::shared_ptr<const ServerTlsContext>> create(
-      const std::vector<CertificateKeyPair>& certificates, bool enable_http2);
+      const std::vector<CertificateKeyPair>& certificates, bool enable_http2,
+      std::shared_ptr<const ClientCertificateVerifier> client_certificates = nullptr);
   ~ServerTlsContext();
 
   // The context to start handshakes with; SNI may switch to another.
   boost::asio::ssl::context& handshakeContext() const;
   bool http2Enabled() const { return http2_; }
+  // Null when client certificates are not asked for.
+  const ClientCertificateVerifier* clientCertificateVerifier() const {
+    return client_certificates_.get();
+  }
   // Index of the certificate that serves `server_name` (for tests).
   size_t selectIndex(std::string_view server_name) const;
 
@@ -45,6 +53,7 @@ class ServerTlsContext {
   std::unordered_map<std::string, size_t> exact_;
   std::unordered_map<std::string, size_t> wildcard_;  // "example.com" for "*.example.com"
   bool http2_ = false;
+  std::shared_ptr<const ClientCertificateVerifier> client_certificates_;
 };
 
 struct ClientTlsOptions {
