@@ -248,6 +248,20 @@ Task<Proxy::Outcome> Proxy::authorize(Request& r) {
   input.request.source_ip = policy::IpAddress::parse(r.client_ip);
   input.request.headers = &headers;
   input.request.now = r.now;
+  // As in Pomerium, every request counts as having a valid client
+  // certificate when no client CA is configured.
+  policy::ClientCertificateInput& certificate = input.request.client_certificate;
+  certificate.valid = !r.snapshot->client_ca_configured;
+  const net::ClientCertificate* presented = r.exchange.connection().client_certificate;
+  if (presented && presented->presented) {
+    certificate.presented = true;
+    certificate.valid = certificate.valid || presented->valid;
+    certificate.fingerprint_sha256 = presented->fingerprint_sha256;
+    certificate.spki_sha256_base64 = presented->spki_sha256_base64;
+    certificate.san_dns = presented->san_dns;
+    certificate.san_email = presented->san_email;
+    certificate.san_uri = presented->san_uri;
+  }
   if (r.session) {
     const session::Loaded& s = *r.session;
     input.session.authenticated = true;
@@ -271,6 +285,7 @@ Task<Proxy::Outcome> Proxy::authorize(Request& r) {
     header_request.host = r.host;
     header_request.request_headers = &headers;
     header_request.now = r.now;
+    header_request.client_cert_fingerprint = certificate.fingerprint_sha256;
     auto added = engine.identityHeaders(route.index, identity, header_request, jwt_cache_,
                                         r.identity_headers);
     if (!added) {
@@ -281,6 +296,9 @@ Task<Proxy::Outcome> Proxy::authorize(Request& r) {
     co_return Outcome::kContinue;
   }
   r.details = decision.reasons.toString();
+  if (response.status == 495 && presented && !presented->verify_error.empty()) {
+    r.details += " (" + presented->verify_error + ")";
+  }
   switch (response.outcome) {
     case authorize::Outcome::kRedirectToLogin:
       co_await sendLoginRedirect(r);

@@ -4,6 +4,7 @@
 
 #include "common/strings.h"
 #include "crypto/signing_key.h"
+#include "proxy/downstream_mtls.h"
 #include "session/urls.h"
 
 namespace gatehouse::proxy {
@@ -51,6 +52,17 @@ Result<std::shared_ptr<const Snapshot>> Snapshot::create(
     snapshot->upstream_tls[route.index] = std::move(*tls);
   }
 
+  DownstreamMtls mtls;
+  if (auto m = opts.extra.find("downstream_mtls"); m != opts.extra.end()) {
+    auto parsed = DownstreamMtls::parse(m->second);
+    if (!parsed) {
+      problems.push_back(parsed.error().message);
+    } else {
+      mtls = std::move(*parsed);
+    }
+  }
+  snapshot->client_ca_configured = mtls.verifier != nullptr;
+
   if (!opts.listener.insecure_server) {
     std::vector<net::CertificateKeyPair> pairs;
     for (const auto& c : opts.listener.certificates) {
@@ -61,7 +73,7 @@ Result<std::shared_ptr<const Snapshot>> Snapshot::create(
       snapshot->self_signed = true;
     }
     if (!pairs.empty()) {
-      auto tls = net::ServerTlsContext::create(pairs, /*enable_http2=*/true);
+      auto tls = net::ServerTlsContext::create(pairs, /*enable_http2=*/true, mtls.verifier);
       if (!tls) {
         problems.push_back(tls.error().message);
       } else {
@@ -131,6 +143,7 @@ Result<std::shared_ptr<const Snapshot>> Snapshot::create(
     engine_settings.issuer_format = *format;
   }
   engine_settings.pass_identity_headers = opts.identity.pass_identity_headers;
+  engine_settings.compile_options.deny_invalid_client_certificate = mtls.deny_invalid_certificates;
   auto engine =
       authorize::Engine::create(opts.routes, std::move(engine_settings),
                                 services.previous ? services.previous->authorizer.get() : nullptr);

@@ -40,6 +40,9 @@ struct Snapshot {
   // Upstream TLS per route index; null for routes without an https `to`.
   std::vector<std::shared_ptr<const net::ClientTlsContext>> upstream_tls;
   std::shared_ptr<const net::ServerTlsContext> server_tls;  // null with insecure_server
+  // downstream_mtls has a CA: the policy sees each connection's client
+  // certificate facts (without one, every request counts as valid).
+  bool client_ca_configured = false;
   bool self_signed = false;
   http::PathNormalizerOptions path_options;
   http::ConnectionSettings connection_settings;
