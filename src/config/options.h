@@ -234,6 +234,18 @@ struct Route {
   std::map<std::string, std::string> extra;
 };
 
+// Metrics and health listeners: `metrics_address`, `metrics_basic_auth`,
+// `metrics_prefix` (Gatehouse's own) and `health_check_addr`.
+struct ObservabilityOptions {
+  std::string metrics_address;  // "" = no metrics listener
+  // The `user:pass` that metrics_basic_auth holds base64 of ("" = none).
+  std::string metrics_credentials;
+  std::string metrics_prefix = "pomerium_";
+  // Off unless set (Pomerium's default 127.0.0.1:28080 would collide when
+  // several processes share a host).
+  std::string health_check_address;
+};
+
 struct Options {
   std::vector<std::string> services = {"all"};
   std::string log_level = "info";
@@ -243,6 +255,7 @@ struct Options {
   DatabrokerOptions databroker;
   AuthenticateOptions authenticate;
   IdentityOptions identity;
+  ObservabilityOptions observability;
   std::vector<Route> routes;
   // Files the config names (certificates, CAs, secrets); a change to any of
   // them triggers a reload, as a change to the config file does.

@@ -112,6 +112,8 @@ constexpr ExtraKey kExtraKeys[] = {
     {"metrics_client_ca_file", ExtraKind::kPath},
     {"health_check_addr", ExtraKind::kString},
     {"health_check_systemd_disabled", ExtraKind::kBool},
+    // Gatehouse's own: the name prefix of every metric (default "pomerium_").
+    {"metrics_prefix", ExtraKind::kString},
     {"debug_address", ExtraKind::kString},
     {"proxy_log_level", ExtraKind::kString},
     {"access_log_fields", ExtraKind::kList},
@@ -523,6 +525,7 @@ Options OptionsBuilder::finish() {
   finishSecrets();
   finishDatabroker();
   finishAuthenticate();
+  finishObservability();
   options_.watched_files = ctx_.takeWatchedFiles();
   return std::move(options_);
 }

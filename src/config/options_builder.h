@@ -82,6 +82,7 @@ class OptionsBuilder {
   void finishSecrets();
   void finishDatabroker();
   void finishAuthenticate();  // authenticate_options.cc
+  void finishObservability();  // observability_options.cc
   void finishSecret(std::string_view name, const std::optional<std::string>& inline_value,
                     const std::optional<std::string>& file, std::string& out, bool& generated,
                     bool required);
