@@ -137,6 +137,7 @@ Task<void> Refresher::refreshOne(const session::Loaded& loaded,
   tokens.expiry = old.oauth_token.expires_at;
   auto refreshed = co_await provider->refresh(tokens);
   if (!refreshed) {
+    countRefresh(false);
     if (refreshed.error().code == ErrorCode::kUnauthenticated) {
       log::info("session refresh: the identity provider ended the session")
           .str("session-id", old.id)
@@ -185,6 +186,7 @@ Task<void> Refresher::refreshOne(const session::Loaded& loaded,
   });
   if (!stored) {
     log::warn("session refresh: cannot store the session").str("error", stored.error().message);
+    countRefresh(false);
     co_return;
   }
   session::User user = loaded.user;
@@ -198,7 +200,21 @@ Task<void> Refresher::refreshOne(const session::Loaded& loaded,
       databroker_.patch(std::move(user_records), {"name", "email", "claims"}, std::move(done));
     });
   }
+  countRefresh(true);
   log::debug("session refreshed").str("session-id", next.id);
+}
+
+void Refresher::countRefresh(bool success) {
+  int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+  if (success) {
+    stats_.successes.fetch_add(1, std::memory_order_relaxed);
+    stats_.last_success_unix.store(now, std::memory_order_relaxed);
+  } else {
+    stats_.errors.fetch_add(1, std::memory_order_relaxed);
+    stats_.last_error_unix.store(now, std::memory_order_relaxed);
+  }
 }
 
 Task<void> Refresher::remove(const std::string& session_id, const char* why) {

@@ -46,12 +46,23 @@ class Refresher {
   // When `session` should be refreshed next (Time::max() = never).
   static session::Time nextRefresh(const session::Session& session, const Options& options);
 
+  // Outcomes of refresh attempts, for metrics: written by the refresher's
+  // thread, read from any thread. Timestamps are Unix seconds (0 = never).
+  struct Stats {
+    std::atomic<uint64_t> successes{0};
+    std::atomic<uint64_t> errors{0};
+    std::atomic<int64_t> last_success_unix{0};
+    std::atomic<int64_t> last_error_unix{0};
+  };
+  const Stats& stats() const { return stats_; }
+
  private:
   Task<void> run();
   Task<bool> holdLease();
   Task<void> refreshDue();
   Task<void> refreshOne(const session::Loaded& loaded, std::shared_ptr<oidc::Provider> provider);
   Task<void> remove(const std::string& session_id, const char* why);
+  void countRefresh(bool success);
 
   databroker::Client& databroker_;
   session::Cache& sessions_;
@@ -62,6 +73,7 @@ class Refresher {
   // Sessions whose last attempt failed temporarily: not before this time.
   std::map<std::string, std::chrono::steady_clock::time_point> retry_after_;
   std::map<std::string, int> failures_;
+  Stats stats_;
   asio::io_context io_{1};
   std::atomic<bool> stopping_{false};
   std::thread thread_;

@@ -93,8 +93,9 @@ bool isDefaultPort(const config::UpstreamUrl& to) {
 
 }  // namespace
 
-Proxy::Proxy(SnapshotSource& snapshots, uint64_t seed, session::Cache* sessions)
-    : snapshots_(snapshots), sessions_(sessions), random_(seed) {}
+Proxy::Proxy(SnapshotSource& snapshots, uint64_t seed, session::Cache* sessions,
+             metrics::RequestMetrics* metrics)
+    : snapshots_(snapshots), sessions_(sessions), metrics_(metrics), random_(seed) {}
 Proxy::~Proxy() = default;
 
 std::string Proxy::newRequestId() {
@@ -270,6 +271,7 @@ Task<Proxy::Outcome> Proxy::authorize(Request& r) {
     input.session.claims = &s.claims;
     input.session.groups = s.groups;
   }
+  auto evaluation_start = net::Clock::now();
   policy::Decision decision = engine.evaluate(route.index, input);
 
   authorize::RequestFacts facts;
@@ -279,6 +281,10 @@ Task<Proxy::Outcome> Proxy::authorize(Request& r) {
   facts.user_agent = head.headers.get("user-agent").value_or("");
   facts.session_from_header_or_query = r.session_from_header;
   authorize::Response response = authorize::decideResponse(decision, facts);
+  if (metrics_) {
+    metrics_->recordDecision(response.outcome == authorize::Outcome::kAllow,
+                             net::Clock::now() - evaluation_start);
+  }
   if (response.outcome == authorize::Outcome::kAllow) {
     authorize::Identity identity = r.session ? identityOf(*r.session) : authorize::Identity{};
     authorize::Engine::HeaderRequest header_request;
@@ -588,6 +594,7 @@ Task<void> Proxy::forward(Request& r) {
         // The response has started: all that is left is to cut the
         // connection so the client sees an incomplete response.
         r.details = piece.error().message;
+        r.upstream_failure = metrics::UpstreamFailure::kOther;
         co_return;
       }
       if (piece->empty()) break;
@@ -600,6 +607,10 @@ Task<void> Proxy::forward(Request& r) {
 
   r.details = last_error.message;
   int status = last_error.code == ErrorCode::kTimeout ? 504 : 502;
+  r.upstream_failure = last_error.code == ErrorCode::kTimeout ? metrics::UpstreamFailure::kTimeout
+                       : last_error.code == ErrorCode::kUnavailable
+                           ? metrics::UpstreamFailure::kConnect
+                           : metrics::UpstreamFailure::kOther;
   log::warn("upstream request failed")
       .str("request-id", r.id)
       .str("upstream", r.upstream)
@@ -655,7 +666,14 @@ Task<void> Proxy::spliceUpgrade(Request& r, http::UpstreamExchange& upstream) {
 }
 
 void Proxy::logAccess(const Request& r) const {
-  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(net::Clock::now() - r.start);
+  auto elapsed = net::Clock::now() - r.start;
+  if (metrics_) {
+    const config::Route* route = r.routeConfig();
+    std::string_view label;
+    if (route) label = route->name.empty() ? route->id : route->name;
+    metrics_->recordRequest({label, r.head().method, r.status, elapsed, r.upstream_failure});
+  }
+  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(elapsed);
   const http::RequestHead& head = r.head();
   auto line = log::info("http-request");
   line.str("service", "proxy")

@@ -12,6 +12,10 @@
 #include "proxy/upstream_pool.h"
 #include "session/cache.h"
 
+namespace gatehouse::metrics {
+class RequestMetrics;
+}
+
 namespace gatehouse::proxy {
 
 // Gives a worker the current snapshot. Implemented by the server; cheap
@@ -27,8 +31,9 @@ class SnapshotSource {
 class Proxy final : public http::Handler {
  public:
   // `sessions` is the local copy of sessions (null: every request is
-  // without a session).
-  Proxy(SnapshotSource& snapshots, uint64_t seed, session::Cache* sessions = nullptr);
+  // without a session); `metrics` is this worker's counters (null: none).
+  Proxy(SnapshotSource& snapshots, uint64_t seed, session::Cache* sessions = nullptr,
+        metrics::RequestMetrics* metrics = nullptr);
   ~Proxy() override;
 
   Task<void> handle(http::ServerExchange& exchange) override;
@@ -72,6 +77,7 @@ class Proxy final : public http::Handler {
 
   SnapshotSource& snapshots_;
   session::Cache* sessions_;
+  metrics::RequestMetrics* metrics_;
   UpstreamPool pool_;
   authorize::JwtCache jwt_cache_;  // this worker's signed identity JWTs
   std::mt19937_64 random_;

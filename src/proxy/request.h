@@ -7,6 +7,7 @@
 
 #include "authorize/engine.h"
 #include "http/exchange.h"
+#include "metrics/request_metrics.h"
 #include "policy/input.h"
 #include "proxy/proxy.h"
 
@@ -57,6 +58,7 @@ struct Proxy::Request {
   uint64_t bytes_sent = 0;
   std::string upstream;
   std::string details;  // why Gatehouse answered itself, for logs and error pages
+  metrics::UpstreamFailure upstream_failure = metrics::UpstreamFailure::kNone;
   // The session the request carries, once loaded (null: none or invalid).
   std::shared_ptr<const session::Loaded> session;
   bool session_loaded = false;

@@ -31,6 +31,7 @@
 #include "net/stream_factory.h"
 #include "proxy/proxy.h"
 #include "server/listener.h"
+#include "server/observability.h"
 #include "server/snapshot_store.h"
 
 namespace gatehouse::server {
@@ -77,8 +78,12 @@ auto logFailure(const char* what) {
 // connections; nothing in it is shared with other workers.
 class Worker {
  public:
-  Worker(const SnapshotStore& store, uint64_t seed, session::Cache* sessions)
-      : io_(1), snapshots_(store), proxy_(snapshots_, seed, sessions), redirector_(snapshots_) {}
+  Worker(const SnapshotStore& store, uint64_t seed, session::Cache* sessions,
+         metrics::RequestMetrics* metrics)
+      : io_(1),
+        snapshots_(store),
+        proxy_(snapshots_, seed, sessions, metrics),
+        redirector_(snapshots_) {}
 
   asio::io_context& io() { return io_; }
   void setHttpsPort(uint16_t port) { redirector_.setHttpsPort(port); }
@@ -270,6 +275,7 @@ class Server::Impl {
     workers_count_ = options.listener.workers > 0
                          ? static_cast<size_t>(options.listener.workers)
                          : std::max(1u, std::thread::hardware_concurrency());
+    observability_ = std::make_unique<Observability>(options.observability, workers_count_);
     address_ = options.listener.address;
     insecure_ = options.listener.insecure_server;
     redirect_address_ = options.listener.http_redirect_addr;
@@ -328,7 +334,8 @@ class Server::Impl {
       uint64_t seed = 0;
       std::string bytes = crypto::randomBytes(sizeof(seed));
       std::memcpy(&seed, bytes.data(), sizeof(seed));
-      workers_.push_back(std::make_unique<Worker>(store_, seed, sessions_.get()));
+      workers_.push_back(std::make_unique<Worker>(store_, seed, sessions_.get(),
+                                                  observability_->workerMetrics(i)));
     }
     if (!serve_http_) return {};
     if (auto r = bind(address_, insecure_ ? ListenerKind::kPlain : ListenerKind::kTls); !r) {
@@ -363,6 +370,7 @@ class Server::Impl {
     };
     signals.async_wait(on_signal);
     startWatching();
+    observability_->markStarted();
     // Only now: whoever waits for this line may send SIGHUP (whose default
     // action would end the process) or edit the config at once.
     log::info("gatehouse started")
@@ -371,9 +379,29 @@ class Server::Impl {
     control_.run();
 
     for (auto& w : workers_) w->stop();
+    observability_->stop();
     if (grpc_server_) grpc_server_->shutdown();
     log::info("stopped");
     return 0;
+  }
+
+  // The metrics and health listeners, once everything they report on exists.
+  Result<void> startObservability() {
+    ObservabilitySources sources;
+    if (serve_http_) {
+      sources.open_connections = [this] {
+        size_t open = 0;
+        for (auto& w : workers_) open += w->openConnections();
+        return open;
+      };
+      sources.certificates_ready = [this] { return insecure_ || store_.get()->server_tls; };
+      sources.sessions = sessions_.get();
+      sources.refresher = refresher_.get();
+    }
+    sources.route_count = [this] { return store_.get()->options.routes.size(); };
+    sources.storage = databroker_;
+    observability_->configLoaded(true);
+    return observability_->start(std::move(sources));
   }
 
  private:
@@ -407,6 +435,7 @@ class Server::Impl {
   }
 
   void drain() {
+    observability_->startDrain();
     for (auto& w : workers_) w->drain();
     auto deadline = net::Clock::now() + kDrainDeadline;
     auto timer = std::make_shared<asio::steady_timer>(control_);
@@ -487,6 +516,7 @@ class Server::Impl {
       for (const auto& e : loaded.errors) {
         log::error("config reload failed, keeping the previous configuration").str("error", e);
       }
+      observability_->configLoaded(false);
       content_hash_ = hash;
       return;
     }
@@ -506,6 +536,7 @@ class Server::Impl {
       for (std::string line; std::getline(lines, line);) {
         log::error("config reload failed, keeping the previous configuration").str("error", line);
       }
+      observability_->configLoaded(false);
       content_hash_ = hash;
       return;
     }
@@ -514,6 +545,7 @@ class Server::Impl {
     content_hash_ = hashInputs();
     if (level) log::setLevel(*level);
     store_.publish(std::move(*snapshot));
+    observability_->configLoaded(true);
     addWatches();
     log::info("config reloaded")
         .num("generation", static_cast<int64_t>(generation_))
@@ -545,6 +577,8 @@ class Server::Impl {
   std::set<std::string> watched_dirs_;
   std::array<char, 8192> event_buffer_{};
   std::function<void()> drain_poll_;
+  // Last, so that its thread stops before anything it reports on goes.
+  std::unique_ptr<Observability> observability_;
 };
 
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -553,6 +587,7 @@ Server::~Server() = default;
 Result<std::unique_ptr<Server>> Server::create(ServerArgs args) {
   auto impl = std::make_unique<Impl>(std::move(args));
   if (auto r = impl->init(); !r) return r.error();
+  if (auto r = impl->startObservability(); !r) return r.error();
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 

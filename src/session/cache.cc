@@ -21,6 +21,12 @@ bool Cache::waitReady(std::chrono::milliseconds timeout) const {
   return syncer_->waitReady(timeout);
 }
 
+databroker::SyncPosition Cache::position(std::string_view type) const {
+  return syncer_->position(type);
+}
+
+uint64_t Cache::resyncs(std::string_view type) const { return syncer_->resyncs(type); }
+
 std::shared_ptr<const Loaded> Cache::build(Session session, const User* user, uint64_t version) {
   auto loaded = std::make_shared<Loaded>();
   loaded->version = version;

@@ -69,6 +69,10 @@ class Cache {
 
   bool ready() const;
   bool waitReady(std::chrono::milliseconds timeout) const;
+  // Where the copy of a record type stands, and how often it started over
+  // from a snapshot (for metrics).
+  databroker::SyncPosition position(std::string_view type) const;
+  uint64_t resyncs(std::string_view type) const;
 
   // Builds the Loaded view of a session record and (optionally) its user.
   static std::shared_ptr<const Loaded> build(Session session, const User* user, uint64_t version);
