@@ -3,6 +3,7 @@
 #include <grpc/grpc.h>
 #include <grpcpp/grpcpp.h>
 
+#include "databroker/grpc_target.h"
 #include "databroker/proto_convert.h"
 #include "databroker/service_token.h"
 #include "databroker/sync_gate.h"
@@ -12,71 +13,6 @@ namespace gatehouse::databroker {
 namespace {
 
 namespace pb = ::databroker;
-
-bool isIpLiteral(std::string_view host) {
-  if (host.empty()) return false;
-  if (host.front() == '[') return true;
-  for (char c : host) {
-    if (!(c == '.' || (c >= '0' && c <= '9'))) return false;
-  }
-  return true;
-}
-
-struct Target {
-  std::string target;
-  bool tls = false;
-};
-
-// URLs -> a gRPC target: "dns:///host:port" for one URL (every address the
-// name resolves to), "ipv4:a:p,b:q" / "ipv6:[a]:p,..." for several.
-Result<Target> targetFor(const std::vector<std::string>& urls) {
-  if (urls.empty()) return Error::invalid("databroker_service_urls: required");
-  std::vector<std::pair<std::string, std::string>> hosts;  // host, port
-  Target target;
-  for (size_t i = 0; i < urls.size(); ++i) {
-    std::string_view url = urls[i];
-    bool tls = false;
-    if (url.rfind("https://", 0) == 0) {
-      tls = true;
-      url.remove_prefix(8);
-    } else if (url.rfind("http://", 0) == 0) {
-      url.remove_prefix(7);
-    } else {
-      return Error::invalid("databroker_service_urls[" + std::to_string(i) + "]: \"" +
-                            std::string(url) + "\" is not an http:// or https:// URL");
-    }
-    if (i > 0 && tls != target.tls) {
-      return Error::invalid("databroker_service_urls: mixes http:// and https://");
-    }
-    target.tls = tls;
-    url = url.substr(0, url.find('/'));
-    size_t colon = url.rfind(':');
-    bool has_port =
-        colon != std::string_view::npos && url.find(']', colon) == std::string_view::npos;
-    std::string host(has_port ? url.substr(0, colon) : url);
-    std::string port = has_port ? std::string(url.substr(colon + 1)) : (tls ? "443" : "80");
-    if (host.empty()) {
-      return Error::invalid("databroker_service_urls[" + std::to_string(i) + "]: no host");
-    }
-    hosts.emplace_back(host, port);
-  }
-  if (hosts.size() == 1) {
-    target.target = "dns:///" + hosts[0].first + ":" + hosts[0].second;
-    return target;
-  }
-  bool v6 = hosts[0].first.front() == '[';
-  target.target = v6 ? "ipv6:" : "ipv4:";
-  for (size_t i = 0; i < hosts.size(); ++i) {
-    if (!isIpLiteral(hosts[i].first) || (hosts[i].first.front() == '[') != v6) {
-      return Error::invalid(
-          "databroker_service_urls: several URLs must all be IPv4 or all IPv6 addresses; "
-          "use one DNS name that resolves to every address instead");
-    }
-    if (i > 0) target.target += ",";
-    target.target += hosts[i].first + ":" + hosts[i].second;
-  }
-  return target;
-}
 
 // Counts the calls and streams of a client that gRPC has not finished with.
 // Each holds a Ticket, declared as its first member so that it is released
@@ -476,7 +412,7 @@ GrpcLibraryScope::GrpcLibraryScope() { grpc_init(); }
 GrpcLibraryScope::~GrpcLibraryScope() { grpc_shutdown_blocking(); }
 
 Result<std::unique_ptr<Client>> makeGrpcClient(GrpcClientOptions options) {
-  auto target = targetFor(options.urls);
+  auto target = grpcTargetFor(options.urls, "databroker_service_urls");
   if (!target) return target.error();
   if (options.shared_secret.empty()) return Error::invalid("shared_secret: required");
   grpc::ChannelArguments args;
