@@ -1,0 +1,43 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "authorize/client.h"
+#include "common/duration.h"
+#include "common/result.h"
+
+namespace gatehouse::authorize {
+
+struct AuthorizeGrpcClientOptions {
+  // `authorize_service_url(s)`: http://host:port (or https://). One URL may
+  // name a host that resolves to several addresses (looked up again when a
+  // connection drops, and at least every few minutes since the server
+  // closes connections by age); several URLs must be IP addresses. gRPC
+  // balances round-robin across the addresses and skips those whose health
+  // check fails.
+  std::vector<std::string> urls;
+  // Raw bytes of `shared_secret`, for the per-call JWT.
+  std::string shared_secret;
+  // Deadline of one check (`grpc_client_timeout`).
+  Duration timeout = std::chrono::seconds(10);
+  // https:// only: PEM certificates of the CAs that sign the authorize
+  // service's certificate (`certificate_authority`); empty = the system's.
+  std::string ca_pem;
+};
+
+// The Client of authorize replicas in other processes (AuthorizeGrpcServer).
+// check() may be awaited from any io_context; it resumes on the awaiting
+// coroutine's executor, never on one of gRPC's threads. It fails closed: an
+// authorize service that cannot be reached in time, or refuses the shared
+// secret, is a 503 error response ("authorize service unavailable: ..."),
+// in gRPC's form for gRPC requests. Calls do not wait for a replica to come
+// up: with every replica down they fail at once.
+//
+// The destructor waits for calls gRPC has not finished with; it must not
+// run on a thread whose io_context is needed to finish them.
+Result<std::unique_ptr<Client>> makeAuthorizeGrpcClient(AuthorizeGrpcClientOptions options);
+
+}  // namespace gatehouse::authorize
