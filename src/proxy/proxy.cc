@@ -93,9 +93,9 @@ bool isDefaultPort(const config::UpstreamUrl& to) {
 
 }  // namespace
 
-Proxy::Proxy(SnapshotSource& snapshots, uint64_t seed, session::Cache* sessions,
+Proxy::Proxy(SnapshotSource& snapshots, uint64_t seed, authorize::Client& authorizer,
              metrics::RequestMetrics* metrics)
-    : snapshots_(snapshots), sessions_(sessions), metrics_(metrics), random_(seed) {}
+    : snapshots_(snapshots), authorizer_(authorizer), metrics_(metrics), random_(seed) {}
 Proxy::~Proxy() = default;
 
 std::string Proxy::newRequestId() {
@@ -200,7 +200,7 @@ Task<Proxy::Outcome> Proxy::admit(Request& r) {
   if (path == "/.well-known/pomerium/jwks.json") {
     // Every public key in rotation, so that JWTs signed with a key being
     // retired still verify.
-    const authorize::JwksDocument& jwks = r.snapshot->authorizer->jwks();
+    const authorize::JwksDocument& jwks = r.snapshot->authorize_state->engine().jwks();
     http::ResponseHead ok;
     ok.headers.add("content-type", authorize::JwksDocument::kContentType);
     ok.headers.add("access-control-allow-origin", "*");
@@ -227,102 +227,11 @@ Task<Proxy::Outcome> Proxy::admit(Request& r) {
   co_return Outcome::kContinue;
 }
 
-// Phase 2: the decision. The route's compiled policy (PPL and the legacy
-// keys) decides on the request and the session it carries; the answer is
-// mapped to a response as Pomerium maps it. An allowed request takes along
-// its identity headers; anything else is answered here (fail closed).
-Task<Proxy::Outcome> Proxy::authorize(Request& r) {
-  const config::Route& route = *r.routeConfig();
-  const authorize::Engine& engine = *r.snapshot->authorizer;
-  co_await loadSession(r);
-  if (r.session_unavailable && !r.session) {
-    r.details = "the session store is unavailable";
-    co_await sendLocal(r, 503, r.details);
-    co_return Outcome::kDone;
-  }
-  const http::RequestHead& head = r.head();
-  RequestHeaderLookup headers(head.headers);
-  policy::Input input;
-  input.request.method = head.method;
-  input.request.path = r.path;
-  input.request.host = r.host;
-  input.request.source_ip = policy::IpAddress::parse(r.client_ip);
-  input.request.headers = &headers;
-  input.request.now = r.now;
-  // As in Pomerium, every request counts as having a valid client
-  // certificate when no client CA is configured.
-  policy::ClientCertificateInput& certificate = input.request.client_certificate;
-  certificate.valid = !r.snapshot->client_ca_configured;
-  const net::ClientCertificate* presented = r.exchange.connection().client_certificate;
-  if (presented && presented->presented) {
-    certificate.presented = true;
-    certificate.valid = certificate.valid || presented->valid;
-    certificate.fingerprint_sha256 = presented->fingerprint_sha256;
-    certificate.spki_sha256_base64 = presented->spki_sha256_base64;
-    certificate.san_dns = presented->san_dns;
-    certificate.san_email = presented->san_email;
-    certificate.san_uri = presented->san_uri;
-  }
-  if (r.session) {
-    const session::Loaded& s = *r.session;
-    input.session.authenticated = true;
-    input.session.user_id = s.session.user_id;
-    input.session.email = s.email;
-    input.session.claims = &s.claims;
-    input.session.groups = s.groups;
-  }
-  auto evaluation_start = net::Clock::now();
-  policy::Decision decision = engine.evaluate(route.index, input);
-
-  authorize::RequestFacts facts;
-  facts.path = r.path;
-  facts.accept = head.headers.get("accept").value_or("");
-  facts.content_type = head.headers.get("content-type").value_or("");
-  facts.user_agent = head.headers.get("user-agent").value_or("");
-  facts.session_from_header_or_query = r.session_from_header;
-  authorize::Response response = authorize::decideResponse(decision, facts);
-  if (metrics_) {
-    metrics_->recordDecision(response.outcome == authorize::Outcome::kAllow,
-                             net::Clock::now() - evaluation_start);
-  }
-  if (response.outcome == authorize::Outcome::kAllow) {
-    authorize::Identity identity = r.session ? identityOf(*r.session) : authorize::Identity{};
-    authorize::Engine::HeaderRequest header_request;
-    header_request.host = r.host;
-    header_request.request_headers = &headers;
-    header_request.now = r.now;
-    header_request.client_cert_fingerprint = certificate.fingerprint_sha256;
-    auto added = engine.identityHeaders(route.index, identity, header_request, jwt_cache_,
-                                        r.identity_headers);
-    if (!added) {
-      r.details = "identity headers: " + added.error().message;
-      co_await sendLocal(r, 500, r.details);
-      co_return Outcome::kDone;
-    }
-    co_return Outcome::kContinue;
-  }
-  r.details = decision.reasons.toString();
-  if (response.status == 495 && presented && !presented->verify_error.empty()) {
-    r.details += " (" + presented->verify_error + ")";
-  }
-  switch (response.outcome) {
-    case authorize::Outcome::kRedirectToLogin:
-      co_await sendLoginRedirect(r);
-      break;
-    case authorize::Outcome::kRobotsTxt: {
-      http::ResponseHead robots;
-      robots.headers.add("content-type", "text/plain; charset=utf-8");
-      co_await sendSimple(r, std::move(robots), authorize::kRobotsTxtBody);
-      break;
-    }
-    default:
-      co_await sendDenied(r, response.status, response.message,
-                          response.format == authorize::BodyFormat::kGrpc ||
-                              response.format == authorize::BodyFormat::kGrpcWeb);
-      break;
-  }
-  co_return Outcome::kDone;
-}
+// Phase 2: the decision, asked of the authorize service (in process or
+// over gRPC): it reads the session the request carries and the route's
+// policy, and answers with the identity headers to forward or the response
+// to send (sign-in redirect, 401, 403, 495, ...). Fail closed.
+Task<Proxy::Outcome> Proxy::authorize(Request& r) { co_return co_await ask(r, false); }
 
 const config::UpstreamUrl* Proxy::pickUpstream(Request& r, const config::UpstreamUrl* avoid) {
   const config::Route& route = *r.routeConfig();

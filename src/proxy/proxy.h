@@ -6,11 +6,10 @@
 #include <string>
 #include <unordered_map>
 
-#include "authorize/jwt_cache.h"
+#include "authorize/client.h"
 #include "http/handler.h"
 #include "proxy/snapshot.h"
 #include "proxy/upstream_pool.h"
-#include "session/cache.h"
 
 namespace gatehouse::metrics {
 class RequestMetrics;
@@ -30,9 +29,10 @@ class SnapshotSource {
 // worker's connections. handle() is the life of a request, top to bottom.
 class Proxy final : public http::Handler {
  public:
-  // `sessions` is the local copy of sessions (null: every request is
-  // without a session); `metrics` is this worker's counters (null: none).
-  Proxy(SnapshotSource& snapshots, uint64_t seed, session::Cache* sessions = nullptr,
+  // `authorizer` decides every request that needs a decision (in process
+  // or over gRPC; the proxy does not know which); `metrics` is this
+  // worker's counters (null: none).
+  Proxy(SnapshotSource& snapshots, uint64_t seed, authorize::Client& authorizer,
         metrics::RequestMetrics* metrics = nullptr);
   ~Proxy() override;
 
@@ -52,18 +52,13 @@ class Proxy final : public http::Handler {
   Task<Outcome> admit(Request& r);
   Task<Outcome> authorize(Request& r);
   // Sign-in (sign_in.cc).
-  Task<void> loadSession(Request& r);
   Task<void> serveAuthenticate(Request& r);
   Task<Outcome> serveInternal(Request& r);
   Task<void> serveCallback(Request& r);
   Task<void> serveSignOut(Request& r);
   Task<void> serveProgrammaticLogin(Request& r);
-  Task<void> serveUserInfo(Request& r, bool json);
-  Task<void> sendLoginRedirect(Request& r);
+  Task<Outcome> ask(Request& r, bool internal);
   Task<void> sendDenied(Request& r, int status, std::string_view message, bool grpc);
-  Task<void> serveJwt(Request& r);
-  Task<void> serveRoutes(Request& r, bool json);
-  bool allowsRoute(Request& r, const config::Route& route);
   Task<Result<std::string>> readSmallBody(Request& r, size_t limit);
   Task<void> forward(Request& r);
   Task<void> spliceUpgrade(Request& r, http::UpstreamExchange& upstream);
@@ -76,10 +71,9 @@ class Proxy final : public http::Handler {
   std::string newRequestId();
 
   SnapshotSource& snapshots_;
-  session::Cache* sessions_;
+  authorize::Client& authorizer_;
   metrics::RequestMetrics* metrics_;
   UpstreamPool pool_;
-  authorize::JwtCache jwt_cache_;  // this worker's signed identity JWTs
   std::mt19937_64 random_;
   // Endpoints that refused a connection, skipped until the time given.
   std::unordered_map<std::string, net::Clock::time_point> dead_until_;

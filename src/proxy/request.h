@@ -5,7 +5,7 @@
 #include <memory>
 #include <string>
 
-#include "authorize/engine.h"
+#include "authorize/client.h"
 #include "http/exchange.h"
 #include "metrics/request_metrics.h"
 #include "policy/input.h"
@@ -13,32 +13,20 @@
 
 namespace gatehouse::proxy {
 
-// The client's request headers as the policy engine reads them.
-class RequestHeaderLookup final : public policy::HeaderLookup {
+// The client's request headers as the decision reads them.
+class ProxyRequestHeaders final : public authorize::RequestHeaders {
  public:
-  explicit RequestHeaderLookup(const http::Headers& headers) : headers_(headers) {}
+  explicit ProxyRequestHeaders(const http::Headers& headers) : headers_(headers) {}
   std::optional<std::string_view> get(std::string_view name) const override {
     return headers_.get(name);
+  }
+  void forEach(const std::function<void(std::string_view, std::string_view)>& f) const override {
+    for (const auto& field : headers_.fields()) f(field.name, field.value);
   }
 
  private:
   const http::Headers& headers_;
 };
-
-// The identity a session gives the policy's headers (views into `s`).
-inline authorize::Identity identityOf(const session::Loaded& s) {
-  authorize::Identity identity;
-  identity.session_id = s.session.id;
-  identity.session_version = s.version;
-  identity.user_id = s.session.user_id;
-  identity.email = s.email;
-  identity.name = s.name;
-  identity.groups = s.groups;
-  identity.claims = &s.claims;
-  identity.access_token = s.session.oauth_token.access_token;
-  identity.id_token = s.session.id_token;
-  return identity;
-}
 
 // The state of one request, from accept to the access log line.
 struct Proxy::Request {
@@ -59,17 +47,10 @@ struct Proxy::Request {
   std::string upstream;
   std::string details;  // why Gatehouse answered itself, for logs and error pages
   metrics::UpstreamFailure upstream_failure = metrics::UpstreamFailure::kNone;
-  // The session the request carries, once loaded (null: none or invalid).
-  std::shared_ptr<const session::Loaded> session;
-  bool session_loaded = false;
-  bool session_unavailable = false;  // the session store could not be asked
-  // A session handle came in a header (a programmatic client): never sent
-  // to a sign-in page, answered 401 instead.
-  bool session_from_header = false;
   std::chrono::system_clock::time_point now = std::chrono::system_clock::now();
   // What the decision adds to the upstream request: the identity JWT, claim
   // headers and the rendered set_request_headers.
-  authorize::OutputHeaders identity_headers;
+  authorize::HeaderList identity_headers;
   // Set-Cookie and other headers a local answer carries along.
   http::Headers extra_headers;
 

@@ -32,98 +32,7 @@ std::string scheme(const http::ServerExchange& exchange) {
   return exchange.connection().tls ? "https" : "http";
 }
 
-// Where a request's session handle may be (Pomerium's order): the session
-// cookie, X-Pomerium-Authorization, Authorization: Pomerium <jwt> and
-// Authorization: Bearer Pomerium-<jwt>. `from_header` tells which kind.
-void sessionCandidates(const http::RequestHead& head, std::string_view cookie_name,
-                       std::vector<std::string_view>& out, bool& from_header) {
-  for (const auto& f : head.headers.fields()) {
-    if (!iequals(f.name, "cookie")) continue;
-    for (auto v : session::findCookies(f.value, cookie_name)) out.push_back(v);
-  }
-  size_t cookies = out.size();
-  for (const auto& f : head.headers.fields()) {
-    std::string_view value = trim(f.value);
-    if (iequals(f.name, "x-pomerium-authorization")) {
-      out.push_back(value);
-    } else if (iequals(f.name, "authorization")) {
-      if (value.size() > 9 && iequals(value.substr(0, 9), "pomerium ")) {
-        out.push_back(trim(value.substr(9)));
-      } else if (value.size() > 16 && iequals(value.substr(0, 16), "bearer pomerium-")) {
-        out.push_back(trim(value.substr(16)));
-      }
-    }
-  }
-  from_header = out.size() > cookies;
-}
-
 }  // namespace
-
-Task<void> Proxy::loadSession(Request& r) {
-  if (r.session_loaded) co_return;
-  r.session_loaded = true;
-  std::vector<std::string_view> candidates;
-  bool from_header = false;
-  sessionCandidates(r.head(), r.snapshot->session_cookie_name, candidates, from_header);
-  r.session_from_header = from_header;
-  if (candidates.empty() || !sessions_) co_return;
-  const std::string* idp_id =
-      r.route ? &r.snapshot->route_idp_ids[r.routeConfig()->index] : nullptr;
-  for (std::string_view candidate : candidates) {
-    auto handle = r.snapshot->handles->verify(candidate);
-    if (!handle) continue;
-    // A session from another identity provider is not one for this route.
-    if (idp_id && !handle->idp_id.empty() && handle->idp_id != *idp_id) continue;
-    session::Lookup found = co_await sessions_->lookup(*handle, r.now);
-    if (found.status == session::LookupStatus::kFound) {
-      r.session = std::move(found.session);
-      r.session_unavailable = false;
-      co_return;
-    }
-    if (found.status == session::LookupStatus::kUnavailable) r.session_unavailable = true;
-  }
-}
-
-// Sends a browser to sign in: a signed URL of the authenticate service
-// that comes back to this very URL.
-Task<void> Proxy::sendLoginRedirect(Request& r) {
-  const http::RequestHead& head = r.head();
-  const Snapshot& snap = *r.snapshot;
-  if (!snap.authenticator) {
-    r.details =
-        "sign in required, and sign-in is not configured "
-        "(authenticate_service_url, idp_provider)";
-    co_await sendDenied(r, 401, "Unauthenticated", false);
-    co_return;
-  }
-  // Internal paths have no route of their own: sign in with the host's.
-  const CompiledRoute* route = r.route ? r.route : snap.routes->match(r.host, "/");
-  std::string redirect_uri = scheme(r.exchange) + "://" + head.authority + r.path;
-  if (!r.query.empty()) redirect_uri += "?" + r.query;
-  session::Params params;
-  params.emplace_back(session::param::kRedirectUri, redirect_uri);
-  if (route) {
-    params.emplace_back(session::param::kIdpId, snap.route_idp_ids[route->config->index]);
-    const auto& depends_on = route->config->depends_on;
-    if (!depends_on.empty()) {
-      std::string hosts;
-      for (const auto& h : depends_on) hosts += (hosts.empty() ? "" : ",") + h;
-      params.emplace_back(session::param::kAdditionalHosts, hosts);
-    }
-  }
-  std::string location =
-      snap.signer->sign(snap.authenticate_url + std::string(session::kSignInPath) + "?" +
-                            session::encodeQuery(params),
-                        r.now);
-  http::ResponseHead redirect;
-  redirect.status = 302;
-  redirect.headers.add("location", location);
-  redirect.headers.add("cache-control", "no-store");
-  redirect.headers.add("content-type", "text/html; charset=utf-8");
-  r.details = "sign in required";
-  co_await sendSimple(r, std::move(redirect),
-                      "<a href=\"" + htmlEscape(location) + "\">Login</a>.\n");
-}
 
 // A refusal in the client's format: gRPC clients get a trailers-only
 // answer with the matching grpc-status, the others the error page (HTML,
@@ -141,17 +50,6 @@ Task<void> Proxy::sendDenied(Request& r, int status, std::string_view message, b
   head.headers.add("x-request-id", r.id);
   co_await sendSimple(r, std::move(head), "");
   r.status = status;
-}
-
-// Internal paths that need a session: none means sign in first.
-static bool isBrowser(const http::RequestHead& head, std::string_view path, bool from_header) {
-  authorize::RequestFacts facts;
-  facts.session_from_header_or_query = from_header;
-  facts.path = path;
-  facts.accept = head.headers.get("accept").value_or("");
-  facts.content_type = head.headers.get("content-type").value_or("");
-  facts.user_agent = head.headers.get("user-agent").value_or("");
-  return authorize::shouldRedirect(facts);
 }
 
 Task<Result<std::string>> Proxy::readSmallBody(Request& r, size_t limit) {
@@ -213,35 +111,80 @@ Task<Proxy::Outcome> Proxy::serveInternal(Request& r) {
     co_await serveSignOut(r);
   } else if (path == "/.pomerium/api/v1/login") {
     co_await serveProgrammaticLogin(r);
-  } else if (path == "/.pomerium" || path == "/.pomerium/") {
-    co_await serveUserInfo(r, false);
-  } else if (authorize::Engine::internalPathNeedsLogin(path) &&
-             (path != "/.pomerium/jwt" || r.snapshot->jwt_endpoint) &&
-             (path == "/.pomerium/jwt" || path == "/.pomerium/user" ||
-              (r.snapshot->routes_portal &&
-               (path == "/.pomerium/routes" || path == "/.pomerium/api/v1/routes")))) {
-    co_await loadSession(r);
-    if (!r.session) {
-      if (r.session_unavailable) {
-        r.details = "the session store is unavailable";
-        co_await sendLocal(r, 503, r.details);
-      } else if (isBrowser(r.head(), path, r.session_from_header)) {
-        co_await sendLoginRedirect(r);
-      } else {
-        r.details = "sign in required";
-        co_await sendDenied(r, 401, "Unauthenticated", false);
-      }
-    } else if (path == "/.pomerium/jwt") {
-      co_await serveJwt(r);
-    } else if (path == "/.pomerium/user") {
-      co_await serveUserInfo(r, true);
-    } else {
-      co_await serveRoutes(r, path == "/.pomerium/api/v1/routes");
-    }
+  } else if (path == "/.pomerium" || path == "/.pomerium/" ||
+             authorize::Engine::internalPathNeedsLogin(path)) {
+    // The pages that show the session are authorize's to answer.
+    co_await ask(r, true);
   } else {
     r.details = "this endpoint is not available";
     co_await sendLocal(r, 404, r.details);
   }
+  co_return Outcome::kDone;
+}
+
+// Asks for a decision on a route request (or an internal page) and acts
+// on the answer.
+Task<Proxy::Outcome> Proxy::ask(Request& r, bool internal) {
+  const http::RequestHead& head = r.head();
+  ProxyRequestHeaders headers(head.headers);
+  std::string scheme_text = scheme(r.exchange);
+  authorize::CheckRequest check;
+  check.internal = internal;
+  if (!internal) {
+    check.route_index = static_cast<uint32_t>(r.routeConfig()->index);
+    check.route_id = r.routeConfig()->id;
+  }
+  check.method = head.method;
+  check.scheme = scheme_text;
+  check.authority = head.authority;
+  check.host = r.host;
+  check.path = r.path;
+  check.query = r.query;
+  check.headers = &headers;
+  check.client_ip = r.client_ip;
+  // As in Pomerium, every request counts as having a valid client
+  // certificate when no client CA is configured.
+  policy::ClientCertificateInput& certificate = check.client_certificate;
+  certificate.valid = !r.snapshot->client_ca_configured;
+  const net::ClientCertificate* presented = r.exchange.connection().client_certificate;
+  if (presented && presented->presented) {
+    certificate.presented = true;
+    certificate.valid = certificate.valid || presented->valid;
+    certificate.fingerprint_sha256 = presented->fingerprint_sha256;
+    certificate.spki_sha256_base64 = presented->spki_sha256_base64;
+    certificate.san_dns = presented->san_dns;
+    certificate.san_email = presented->san_email;
+    certificate.san_uri = presented->san_uri;
+  }
+  auto started = net::Clock::now();
+  authorize::CheckResponse answer = co_await authorizer_.check(check);
+  if (metrics_ && !internal) {
+    metrics_->recordDecision(answer.kind == authorize::CheckResponse::Kind::kAllow,
+                             net::Clock::now() - started);
+  }
+  switch (answer.kind) {
+    case authorize::CheckResponse::Kind::kAllow:
+      if (internal) break;
+      r.identity_headers = std::move(answer.headers);
+      co_return Outcome::kContinue;
+    case authorize::CheckResponse::Kind::kRespond: {
+      http::ResponseHead response;
+      response.status = answer.status;
+      for (auto& [name, value] : answer.headers) response.headers.add(name, value);
+      r.details = std::move(answer.details);
+      co_await sendSimple(r, std::move(response), answer.body);
+      co_return Outcome::kDone;
+    }
+    case authorize::CheckResponse::Kind::kError:
+      r.details = std::move(answer.details);
+      if (answer.status == 495 && presented && !presented->verify_error.empty()) {
+        r.details += " (" + presented->verify_error + ")";
+      }
+      co_await sendDenied(r, answer.status, http::statusReason(answer.status), answer.grpc);
+      co_return Outcome::kDone;
+  }
+  r.details = "unexpected answer from authorize";
+  co_await sendLocal(r, 500, r.details);
   co_return Outcome::kDone;
 }
 
@@ -363,9 +306,9 @@ Task<void> Proxy::serveProgrammaticLogin(Request& r) {
     co_return;
   }
   const CompiledRoute* route = snap.routes->match(r.host, "/");
-  const std::string& idp_id =
-      route ? snap.route_idp_ids[route->config->index]
-            : (snap.route_idp_ids.empty() ? std::string() : snap.route_idp_ids.front());
+  const authorize::State& state = *snap.authorize_state;
+  std::string idp_id = route ? state.routeIdpId(route->config->index)
+                             : (snap.options.routes.empty() ? std::string() : state.routeIdpId(0));
   session::Params query;
   query.emplace_back(session::param::kRedirectUri, *redirect_uri);
   query.emplace_back(session::param::kIdpId, idp_id);
@@ -379,134 +322,6 @@ Task<void> Proxy::serveProgrammaticLogin(Request& r) {
   ok.headers.add("content-type", "text/plain; charset=utf-8");
   ok.headers.add("cache-control", "no-store");
   co_await sendSimple(r, std::move(ok), url);
-}
-
-// /.pomerium/ (HTML) and /.pomerium/user (JSON): who is signed in, as the
-// identity JWT says it (without iss, aud, exp, iat and jti). Never shows
-// tokens.
-Task<void> Proxy::serveUserInfo(Request& r, bool json) {
-  co_await loadSession(r);
-  http::ResponseHead ok;
-  ok.headers.add("cache-control", "no-store");
-  if (!r.session) {
-    ok.headers.add("content-type", "text/html; charset=utf-8");
-    co_await sendSimple(r, std::move(ok),
-                        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Not signed "
-                        "in</title></head><body><h1>Not signed in</h1></body></html>\n");
-    co_return;
-  }
-  const session::Loaded& s = *r.session;
-  if (json) {
-    authorize::Identity identity = identityOf(s);
-    const authorize::IdentityJwt& minter = r.snapshot->authorizer->identityJwt();
-    authorize::IdentityClaims::Stamp stamp{};
-    stamp.issuer = r.host;
-    stamp.audience = r.host;
-    authorize::IdentityClaims claims(identity, stamp, minter.extraClaims());
-    auto document = nlohmann::json::parse(claims.payloadJson(), nullptr, false);
-    if (document.is_object()) {
-      for (const char* key : {"iss", "aud", "exp", "iat", "jti"}) document.erase(key);
-    }
-    ok.headers.add("content-type", "application/json");
-    co_await sendSimple(
-        r, std::move(ok),
-        document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
-    co_return;
-  }
-  std::string groups;
-  for (const auto& g : s.groups) groups += (groups.empty() ? "" : ", ") + g;
-  std::string body =
-      "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Signed in</title>"
-      "</head><body><h1>Signed in</h1><dl><dt>User</dt><dd>" +
-      htmlEscape(s.session.user_id) + "</dd><dt>Email</dt><dd>" + htmlEscape(s.email) +
-      "</dd><dt>Name</dt><dd>" + htmlEscape(s.name) + "</dd><dt>Groups</dt><dd>" +
-      htmlEscape(groups) + "</dd><dt>Session expires</dt><dd>" +
-      htmlEscape(session::formatTime(s.session.expires_at)) +
-      "</dd></dl><p><a href=\"/.pomerium/routes\">Routes</a> &middot; "
-      "<a href=\"/.pomerium/sign_out\">Sign out</a></p></body></html>\n";
-  ok.headers.add("content-type", "text/html; charset=utf-8");
-  co_await sendSimple(r, std::move(ok), body);
-}
-
-// /.pomerium/jwt (behind the pomerium_jwt_endpoint runtime flag): the
-// identity JWT this host's upstreams would get.
-Task<void> Proxy::serveJwt(Request& r) {
-  authorize::Identity identity = identityOf(*r.session);
-  RequestHeaderLookup headers(r.head().headers);
-  authorize::Engine::HeaderRequest header_request;
-  header_request.host = r.host;
-  header_request.request_headers = &headers;
-  header_request.now = r.now;
-  auto token = jwt_cache_.get(r.snapshot->authorizer->identityJwt(), identity, r.host,
-                              authorize::IssuerFormat::kHostOnly, r.now);
-  if (!token) {
-    r.details = token.error().message;
-    co_await sendLocal(r, 500, r.details);
-    co_return;
-  }
-  http::ResponseHead ok;
-  ok.headers.add("content-type", "application/jwt");
-  ok.headers.add("cache-control", "no-store");
-  co_await sendSimple(r, std::move(ok), token->jwt);
-}
-
-// Whether the signed-in user of `r` may open `route` (its start page).
-bool Proxy::allowsRoute(Request& r, const config::Route& route) {
-  if (route.redirect || route.response) return false;
-  policy::Input input;
-  input.request.method = "GET";
-  input.request.path = route.path.empty() ? std::string_view(route.prefix) : route.path;
-  if (input.request.path.empty()) input.request.path = "/";
-  input.request.host = route.from_host;
-  input.request.source_ip = policy::IpAddress::parse(r.client_ip);
-  input.request.now = r.now;
-  const session::Loaded& s = *r.session;
-  input.session.authenticated = true;
-  input.session.user_id = s.session.user_id;
-  input.session.email = s.email;
-  input.session.claims = &s.claims;
-  input.session.groups = s.groups;
-  return r.snapshot->authorizer->evaluate(route.index, input).allowed();
-}
-
-// The routes portal: the routes this user may open, as HTML or JSON
-// ({"routes":[{"id","name","type","from","description","logo_url"}]}).
-Task<void> Proxy::serveRoutes(Request& r, bool json) {
-  const config::Options& options = r.snapshot->options;
-  nlohmann::json list = nlohmann::json::array();
-  std::string items;
-  for (const config::Route& route : options.routes) {
-    if (!allowsRoute(r, route)) continue;
-    auto logo = route.extra.find("logo_url");
-    std::string name = route.name.empty() ? route.from : route.name;
-    list.push_back({{"id", route.id},
-                    {"name", name},
-                    {"type", "http"},
-                    {"from", route.from},
-                    {"description", route.description},
-                    {"logo_url", logo == route.extra.end() ? "" : logo->second}});
-    bool linkable = route.from_host.find('*') == std::string::npos;
-    items += "<li>";
-    if (linkable) items += "<a href=\"" + htmlEscape(route.from) + "\">";
-    items += htmlEscape(name);
-    if (linkable) items += "</a>";
-    if (!route.description.empty()) items += " &mdash; " + htmlEscape(route.description);
-    items += "</li>";
-  }
-  http::ResponseHead ok;
-  ok.headers.add("cache-control", "no-store");
-  if (json) {
-    ok.headers.add("content-type", "application/json");
-    nlohmann::json body = {{"routes", std::move(list)}};
-    co_await sendSimple(r, std::move(ok),
-                        body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
-    co_return;
-  }
-  ok.headers.add("content-type", "text/html; charset=utf-8");
-  co_await sendSimple(r, std::move(ok),
-                      "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>"
-                      "Routes</title></head><body><h1>Routes</h1><ul>" +
-                          items + "</ul></body></html>\n");
 }
 
 }  // namespace gatehouse::proxy

@@ -1,9 +1,6 @@
 #include "proxy/snapshot.h"
 
-#include <nlohmann/json.hpp>
-
 #include "common/strings.h"
-#include "crypto/signing_key.h"
 #include "proxy/downstream_mtls.h"
 #include "session/urls.h"
 
@@ -118,48 +115,10 @@ Result<std::shared_ptr<const Snapshot>> Snapshot::create(
   if (!handles) return Error::invalid("shared_secret: " + handles.error().message);
   snapshot->handles = std::make_shared<const session::HandleCodec>(std::move(*handles));
   snapshot->signer = std::make_shared<const crypto::SignedUrl>(opts.secrets.shared_secret);
-  std::string default_idp =
-      session::idpId(auth.idp.provider, auth.idp.provider_url, auth.idp.client_id);
-  for (const auto& route : opts.routes) {
-    snapshot->route_idp_ids.push_back(
-        route.idp_client_id.empty()
-            ? default_idp
-            : session::idpId(auth.idp.provider, auth.idp.provider_url, route.idp_client_id));
-  }
-  // Identity JWTs: signing_key, else the key Pomerium derives from the
-  // shared secret (same kid, so upstreams keep verifying across a switch).
-  auto signing_key = opts.identity.signing_key_pem.empty()
-                         ? crypto::SigningKey::deriveFromSharedSecret(opts.secrets.shared_secret)
-                         : crypto::SigningKey::fromPem(opts.identity.signing_key_pem);
-  if (!signing_key) {
-    return Error::invalid(
-        (opts.identity.signing_key_pem.empty() ? "shared_secret: " : "signing_key: ") +
-        signing_key.error().message);
-  }
-  authorize::EngineSettings engine_settings;
-  engine_settings.signing_key = std::make_shared<const crypto::SigningKey>(std::move(*signing_key));
-  engine_settings.claim_headers = authorize::ClaimHeaders(opts.identity.jwt_claims_headers);
-  if (auto format = authorize::parseIssuerFormat(opts.identity.jwt_issuer_format)) {
-    engine_settings.issuer_format = *format;
-  }
-  engine_settings.pass_identity_headers = opts.identity.pass_identity_headers;
-  engine_settings.compile_options.deny_invalid_client_certificate = mtls.deny_invalid_certificates;
-  auto engine =
-      authorize::Engine::create(opts.routes, std::move(engine_settings),
-                                services.previous ? services.previous->authorizer.get() : nullptr);
-  if (!engine) return engine.error();
-  snapshot->authorizer = std::shared_ptr<const authorize::Engine>(std::move(*engine));
-  if (auto flags = opts.extra.find("runtime_flags"); flags != opts.extra.end()) {
-    auto json = nlohmann::json::parse(flags->second, nullptr, false);
-    if (json.is_object()) {
-      if (auto f = json.find("pomerium_jwt_endpoint"); f != json.end() && f->is_boolean()) {
-        snapshot->jwt_endpoint = f->get<bool>();
-      }
-      if (auto f = json.find("routes_portal"); f != json.end() && f->is_boolean()) {
-        snapshot->routes_portal = f->get<bool>();
-      }
-    }
-  }
+  auto state = authorize::State::create(
+      opts, services.previous ? services.previous->authorize_state.get() : nullptr);
+  if (!state) return state.error();
+  snapshot->authorize_state = std::move(*state);
 
   if (services.fetcher) {
     authenticate::Authenticator::Dependencies deps;

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "authenticate/service.h"
-#include "authorize/engine.h"
+#include "authorize/service.h"
 #include "common/result.h"
 #include "config/options.h"
 #include "crypto/signed_url.h"
@@ -54,13 +54,9 @@ struct Snapshot {
   // Sign-in, when an identity provider is configured (all-in-one: served
   // by this process on the authenticate host).
   std::shared_ptr<const authenticate::Authenticator> authenticator;
-  // Policies and identity headers of every route (by route index).
-  std::shared_ptr<const authorize::Engine> authorizer;
-  // Runtime flags (`runtime_flags`) the proxy reads.
-  bool jwt_endpoint = false;  // pomerium_jwt_endpoint: serve /.pomerium/jwt
-  bool routes_portal = true;  // routes_portal: serve /.pomerium/routes
-  // The identity provider id of each route (by route index).
-  std::vector<std::string> route_idp_ids;
+  // Policies, identity headers and the keys that sign them: what an
+  // in-process authorize decides with, and the JWKS this host publishes.
+  std::shared_ptr<const authorize::State> authorize_state;
 
   // Builds a snapshot from validated options. `fallback_certificate` is
   // served when no certificate is configured (it is generated once per

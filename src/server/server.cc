@@ -78,11 +78,14 @@ auto logFailure(const char* what) {
 // connections; nothing in it is shared with other workers.
 class Worker {
  public:
+  // `remote` decides requests when authorize runs in other processes;
+  // otherwise this worker decides them itself, with `sessions`.
   Worker(const SnapshotStore& store, uint64_t seed, session::Cache* sessions,
-         metrics::RequestMetrics* metrics)
+         authorize::Client* remote, metrics::RequestMetrics* metrics)
       : io_(1),
         snapshots_(store),
-        proxy_(snapshots_, seed, sessions, metrics),
+        local_authorize_([this] { return snapshots_.current()->authorize_state; }, sessions),
+        proxy_(snapshots_, seed, remote ? *remote : local_authorize_, metrics),
         redirector_(snapshots_) {}
 
   asio::io_context& io() { return io_; }
@@ -208,6 +211,7 @@ class Worker {
 
   asio::io_context io_;
   WorkerSnapshots snapshots_;
+  authorize::Service local_authorize_;
   proxy::Proxy proxy_;
   proxy::HttpsRedirector redirector_;
   http::ConnectionTracker tracker_;
@@ -334,7 +338,7 @@ class Server::Impl {
       uint64_t seed = 0;
       std::string bytes = crypto::randomBytes(sizeof(seed));
       std::memcpy(&seed, bytes.data(), sizeof(seed));
-      workers_.push_back(std::make_unique<Worker>(store_, seed, sessions_.get(),
+      workers_.push_back(std::make_unique<Worker>(store_, seed, sessions_.get(), nullptr,
                                                   observability_->workerMetrics(i)));
     }
     if (!serve_http_) return {};
