@@ -36,8 +36,9 @@ struct AuthorizeGrpcClientOptions {
 // in gRPC's form for gRPC requests. Calls do not wait for a replica to come
 // up: with every replica down they fail at once.
 //
-// The destructor waits for calls gRPC has not finished with; it must not
-// run on a thread whose io_context is needed to finish them.
+// The destructor waits (at most `timeout`) for the calls gRPC still has, so
+// that the channel is released on the caller's thread; a coroutine still
+// awaiting one of them must not resume after that.
 Result<std::unique_ptr<Client>> makeAuthorizeGrpcClient(AuthorizeGrpcClientOptions options);
 
 }  // namespace gatehouse::authorize
