@@ -191,6 +191,23 @@ Task<CheckResponse> Service::check(const CheckRequest& request) {
   co_return co_await check(request, *state);
 }
 
+std::shared_ptr<const session::Handle> Service::verifiedHandle(const State& state,
+                                                               std::string_view text) {
+  constexpr size_t kCapacity = 4096;
+  if (verified_codec_ != state.handles_.get()) {
+    // Another configuration (perhaps another shared secret): start afresh.
+    verified_.clear();
+    verified_codec_ = state.handles_.get();
+  }
+  if (auto it = verified_.find(text); it != verified_.end()) return it->second;
+  auto handle = state.handles_->verify(text);
+  if (!handle) return nullptr;
+  if (verified_.size() >= kCapacity) verified_.clear();
+  auto shared = std::make_shared<const session::Handle>(std::move(*handle));
+  verified_.emplace(std::string(text), shared);
+  return shared;
+}
+
 Task<void> Service::loadSession(const CheckRequest& request, const State& state, int route,
                                 Loaded& out) {
   if (!request.headers) co_return;
@@ -201,7 +218,9 @@ Task<void> Service::loadSession(const CheckRequest& request, const State& state,
   const std::string* idp_id = route >= 0 ? &state.route_idp_ids_[route] : nullptr;
   auto now = std::chrono::system_clock::now();
   for (std::string_view candidate : candidates) {
-    auto handle = state.handles_->verify(candidate);
+    // Held across the lookup, which may wait: the cache may be cleared
+    // meanwhile.
+    std::shared_ptr<const session::Handle> handle = verifiedHandle(state, candidate);
     if (!handle) continue;
     // A session from another identity provider is not one for this route.
     if (idp_id && !handle->idp_id.empty() && handle->idp_id != *idp_id) continue;

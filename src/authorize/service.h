@@ -76,9 +76,21 @@ class Service final : public Client {
   CheckResponse routesPortal(const CheckRequest& request, const State& state,
                              const session::Loaded& s, bool json) const;
 
+  // Verifying a handle (HMAC, base64, JSON) is most of a signed-in
+  // request's cost; the same cookie comes again and again, so the handles
+  // this loop verified are kept, keyed by their exact text.
+  std::shared_ptr<const session::Handle> verifiedHandle(const State& state, std::string_view text);
+
+  struct TextHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+  };
   std::function<std::shared_ptr<const State>()> state_;
   session::Cache* sessions_;
   JwtCache jwt_cache_;
+  std::unordered_map<std::string, std::shared_ptr<const session::Handle>, TextHash, std::equal_to<>>
+      verified_;
+  const session::HandleCodec* verified_codec_ = nullptr;
 };
 
 // Where a request's session handle may be (Pomerium's order): the session

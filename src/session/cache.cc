@@ -120,7 +120,7 @@ void Cache::onChange(const databroker::Record& record) {
 
 std::shared_ptr<const Loaded> Cache::find(std::string_view session_id) const {
   std::shared_lock lock(mutex_);
-  auto it = sessions_.find(std::string(session_id));
+  auto it = sessions_.find(session_id);
   return it == sessions_.end() ? nullptr : it->second;
 }
 

@@ -83,7 +83,13 @@ class Cache {
 
   databroker::Client& client_;
   mutable std::shared_mutex mutex_;
-  std::unordered_map<std::string, std::shared_ptr<const Loaded>> sessions_;
+  struct IdHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view id) const { return std::hash<std::string_view>{}(id); }
+  };
+  // Looked up by string_view: no allocation per request.
+  std::unordered_map<std::string, std::shared_ptr<const Loaded>, IdHash, std::equal_to<>>
+      sessions_;
   std::unordered_map<std::string, std::shared_ptr<const User>> users_;
   // Which sessions each user has, so that a user record that arrives after
   // (or changes after) its sessions is laid over them too.
