@@ -214,8 +214,14 @@ Task<Proxy::Outcome> Proxy::admit(Request& r) {
     }
     co_return Outcome::kDone;
   }
-  if (r.snapshot->authenticator && r.snapshot->authenticator->serves(r.host, path)) {
+  if (r.snapshot->authenticator && r.snapshot->serve_authenticate &&
+      r.snapshot->authenticator->serves(r.host, path)) {
     co_await serveAuthenticate(r);
+    co_return Outcome::kDone;
+  }
+  if (!r.snapshot->serve_routes) {
+    r.details = "this process serves only the authenticate service";
+    co_await sendLocal(r, 404, r.details);
     co_return Outcome::kDone;
   }
   if (path == "/.pomerium" || startsWith(path, "/.pomerium/")) co_return co_await serveInternal(r);

@@ -120,6 +120,8 @@ Result<std::shared_ptr<const Snapshot>> Snapshot::create(
   if (!state) return state.error();
   snapshot->authorize_state = std::move(*state);
 
+  snapshot->serve_routes = services.serve_routes;
+  snapshot->serve_authenticate = services.serve_authenticate;
   if (services.fetcher) {
     authenticate::Authenticator::Dependencies deps;
     deps.databroker = services.databroker;

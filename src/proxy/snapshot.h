@@ -28,6 +28,10 @@ struct SnapshotServices {
   session::Cache* sessions = nullptr;
   std::shared_ptr<authenticate::oidc::Fetcher> fetcher;  // null: no sign-in
   const Snapshot* previous = nullptr;                    // sign-in providers are taken over from it
+  // Which services this process answers HTTP for (split deployments run
+  // some of them elsewhere).
+  bool serve_routes = true;        // the proxy: routes and their /.pomerium/ pages
+  bool serve_authenticate = true;  // the authenticate host
 };
 
 // Everything one configuration generation needs at request time, built
@@ -54,6 +58,8 @@ struct Snapshot {
   // Sign-in, when an identity provider is configured (all-in-one: served
   // by this process on the authenticate host).
   std::shared_ptr<const authenticate::Authenticator> authenticator;
+  bool serve_routes = true;
+  bool serve_authenticate = true;
   // Policies, identity headers and the keys that sign them: what an
   // in-process authorize decides with, and the JWKS this host publishes.
   std::shared_ptr<const authorize::State> authorize_state;

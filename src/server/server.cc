@@ -20,9 +20,13 @@
 
 #include "authenticate/oidc/fetcher.h"
 #include "authenticate/refresher.h"
+#include "authorize/grpc/authorize_grpc_client.h"
+#include "authorize/grpc/authorize_grpc_server.h"
 #include "common/log.h"
+#include "common/strings.h"
 #include "crypto/random.h"
 #include "crypto/self_signed.h"
+#include "databroker/grpc_client.h"
 #include "databroker/grpc_server.h"
 #include "databroker/local_client.h"
 #include "databroker/storage.h"
@@ -234,6 +238,30 @@ uint64_t fnv1a(std::string_view data, uint64_t hash) {
   return hash;
 }
 
+// grpc_client_timeout (Pomerium's default 10 s).
+Duration grpcClientTimeout(const config::Options& options) {
+  auto it = options.extra.find("grpc_client_timeout");
+  if (it != options.extra.end()) {
+    if (auto d = parseGoDuration(it->second); d && *d > Duration::zero()) return *d;
+  }
+  return std::chrono::seconds(10);
+}
+
+// authorize_service_url(s), or Pomerium's default beside the proxy.
+std::vector<std::string> authorizeServiceUrls(const config::Options& options) {
+  std::vector<std::string> urls;
+  for (const char* key :
+       {"authorize_service_url", "authorize_internal_service_url", "authorize_service_urls"}) {
+    auto it = options.extra.find(key);
+    if (it == options.extra.end()) continue;
+    for (auto& url : splitList(it->second)) {
+      if (!url.empty()) urls.push_back(url);
+    }
+  }
+  if (urls.empty()) urls.push_back("http://127.0.0.1:5443");
+  return urls;
+}
+
 }  // namespace
 
 class Server::Impl {
@@ -250,19 +278,17 @@ class Server::Impl {
     }
     config::Options options = std::move(*loaded.options);
     if (auto level = log::parseLevel(options.log_level)) log::setLevel(*level);
-    // `all`, or the databroker on its own (`databroker`, alias `cache`);
-    // the other services run only inside `all` in this version.
-    bool all = false;
-    bool databroker_only = true;
-    for (const auto& s : options.services) {
-      if (s == "all") all = true;
-      if (s != "databroker" && s != "cache") databroker_only = false;
+    // Which services run here: `all`, or any of proxy, authorize,
+    // authenticate and databroker; the others are reached over gRPC.
+    for (const auto& service : options.services) {
+      bool all = service == "all";
+      roles_.proxy |= all || service == "proxy";
+      roles_.authorize |= all || service == "authorize";
+      roles_.authenticate |= all || service == "authenticate";
+      roles_.databroker |= all || service == "databroker" || service == "cache";
     }
-    if (!all && !databroker_only) {
-      return Error::invalid("services: only \"all\" or \"databroker\" can run in this version");
-    }
-    serve_http_ = all;
-
+    bool all_in_one = roles_.proxy && roles_.authorize && roles_.authenticate && roles_.databroker;
+    serve_http_ = roles_.proxy || roles_.authenticate;
     if (!options.listener.insecure_server && options.listener.certificates.empty()) {
       std::vector<std::string> names = {"localhost", "*.localhost", "127.0.0.1", "::1"};
       for (const auto& route : options.routes) {
@@ -285,50 +311,103 @@ class Server::Impl {
     redirect_address_ = options.listener.http_redirect_addr;
     watched_ = options.watched_files;
     content_hash_ = hashInputs();
-    // The databroker's storage is opened (and checked) once, at start.
     const auto& db = options.databroker;
-    databroker::BackendOptions backend_options;
-    backend_options.change_retention =
-        std::chrono::duration_cast<decltype(backend_options.change_retention)>(
-            db.change_log_retention);
-    auto backend = databroker::openBackend({db.storage_type, db.storage_connection_string,
-                                            db.storage_connection_setting, backend_options});
-    if (!backend) return backend.error();
-    databroker_ = std::move(*backend);
-    databroker_cleaner_ = std::make_unique<databroker::PeriodicCleaner>(databroker_);
-    // The databroker's gRPC service: always when it runs on its own (on
-    // Pomerium's default ":443" unless grpc_address says otherwise), and
-    // with `all` when grpc_address is set, for other processes to use.
-    if (!serve_http_ || !db.grpc_address.empty()) {
-      databroker::GrpcServerOptions grpc_options;
-      grpc_options.address = db.grpc_address.empty() ? ":443" : db.grpc_address;
-      grpc_options.shared_secret = options.secrets.shared_secret;
-      auto grpc = databroker::GrpcServer::start(databroker_, grpc_options);
-      if (!grpc) return grpc.error();
-      grpc_server_ = std::move(*grpc);
-      log::info("listening")
-          .str("address", grpc_options.address.substr(0, grpc_options.address.rfind(':') + 1) +
-                              std::to_string(grpc_server_->port()))
-          .str("kind", "grpc");
+    // The gRPC port of this process, as Pomerium picks it: grpc_address, or
+    // ":5443" when the proxy or authenticate has the HTTPS port, else ":443".
+    std::string grpc_address = db.grpc_address.empty()
+                                   ? (serve_http_ ? std::string(":5443") : std::string(":443"))
+                                   : db.grpc_address;
+    bool databroker_grpc = roles_.databroker && (!all_in_one || !db.grpc_address.empty());
+    bool authorize_grpc = roles_.authorize && !all_in_one && !roles_.proxy;
+    if (databroker_grpc && authorize_grpc) {
+      return Error::invalid(
+          "services: authorize and databroker each serve gRPC; run them in separate processes "
+          "(or with proxy in one process: services: proxy,authorize)");
     }
-
-    if (serve_http_) {
-      // Sessions on the request path come from a local copy fed by the
-      // databroker's change stream.
+    if (roles_.databroker) {
+      // The storage is opened (and checked) once, at start.
+      databroker::BackendOptions backend_options;
+      backend_options.change_retention =
+          std::chrono::duration_cast<decltype(backend_options.change_retention)>(
+              db.change_log_retention);
+      auto backend = databroker::openBackend({db.storage_type, db.storage_connection_string,
+                                              db.storage_connection_setting, backend_options});
+      if (!backend) return backend.error();
+      databroker_ = std::move(*backend);
+      databroker_cleaner_ = std::make_unique<databroker::PeriodicCleaner>(databroker_);
       databroker_client_ = databroker::makeLocalClient(databroker_);
+      if (databroker_grpc) {
+        databroker::GrpcServerOptions grpc_options;
+        grpc_options.address = grpc_address;
+        grpc_options.shared_secret = options.secrets.shared_secret;
+        auto grpc = databroker::GrpcServer::start(databroker_, grpc_options);
+        if (!grpc) return grpc.error();
+        grpc_server_ = std::move(*grpc);
+        log::info("listening")
+            .str("address", grpc_address.substr(0, grpc_address.rfind(':') + 1) +
+                                std::to_string(grpc_server_->port()))
+            .str("kind", "grpc")
+            .str("service", "databroker");
+      }
+    } else if (roles_.authorize || roles_.authenticate) {
+      // The databroker in other processes (databroker_service_urls).
+      databroker::GrpcClientOptions client_options;
+      client_options.urls = db.service_urls.empty()
+                                ? std::vector<std::string>{"http://127.0.0.1:5443"}
+                                : db.service_urls;
+      client_options.shared_secret = options.secrets.shared_secret;
+      client_options.timeout = grpcClientTimeout(options);
+      auto client = databroker::makeGrpcClient(std::move(client_options));
+      if (!client) return client.error();
+      databroker_client_ = std::move(*client);
+    }
+    if (databroker_client_ && (roles_.authorize || roles_.authenticate || roles_.databroker)) {
+      // Sessions come from a local copy fed by the databroker's change
+      // stream; a request never waits on the databroker.
       sessions_ = std::make_unique<session::Cache>(*databroker_client_);
+    }
+    if (roles_.authenticate || roles_.databroker) {
       authenticate::oidc::NetFetcherOptions fetcher_options;
       fetcher_options.extra_ca_pem = options.authenticate.certificate_authority_pem;
       auto fetcher = authenticate::oidc::NetFetcher::create(fetcher_options);
       if (!fetcher) return Error::invalid("certificate_authority: " + fetcher.error().message);
       fetcher_ = std::move(*fetcher);
     }
+    if (roles_.proxy && !roles_.authorize) {
+      // Decisions from authorize replicas in other processes.
+      authorize::AuthorizeGrpcClientOptions client_options;
+      client_options.urls = authorizeServiceUrls(options);
+      client_options.shared_secret = options.secrets.shared_secret;
+      client_options.timeout = grpcClientTimeout(options);
+      client_options.ca_pem = options.authenticate.certificate_authority_pem;
+      auto client = authorize::makeAuthorizeGrpcClient(std::move(client_options));
+      if (!client) return client.error();
+      remote_authorize_ = std::move(*client);
+    }
     auto snapshot =
         proxy::Snapshot::create(std::move(options), ++generation_,
                                 fallback_cert_ ? &*fallback_cert_ : nullptr, services(nullptr));
     if (!snapshot) return snapshot.error();
     store_.publish(std::move(*snapshot));
-    if (serve_http_) {
+    if (authorize_grpc) {
+      // The authorize service for proxies in other processes.
+      authorize::AuthorizeGrpcServer::Options grpc_options;
+      grpc_options.address = grpc_address;
+      grpc_options.shared_secret = store_.get()->options.secrets.shared_secret;
+      auto local = std::make_shared<authorize::Service>(
+          [this] { return store_.get()->authorize_state; }, sessions_.get());
+      auto grpc = authorize::AuthorizeGrpcServer::start(std::move(local), grpc_options);
+      if (!grpc) return grpc.error();
+      authorize_server_ = std::move(*grpc);
+      log::info("listening")
+          .str("address", grpc_address.substr(0, grpc_address.rfind(':') + 1) +
+                              std::to_string(authorize_server_->port()))
+          .str("kind", "grpc")
+          .str("service", "authorize");
+    }
+    // Token refresh runs where the databroker runs, as in Pomerium; a
+    // lease keeps it to one process at a time.
+    if (roles_.databroker && sessions_) {
       refresher_ = std::make_unique<authenticate::Refresher>(
           *databroker_client_, *sessions_, [this] { return store_.get()->authenticator; },
           authenticate::Refresher::Options{});
@@ -338,7 +417,8 @@ class Server::Impl {
       uint64_t seed = 0;
       std::string bytes = crypto::randomBytes(sizeof(seed));
       std::memcpy(&seed, bytes.data(), sizeof(seed));
-      workers_.push_back(std::make_unique<Worker>(store_, seed, sessions_.get(), nullptr,
+      workers_.push_back(std::make_unique<Worker>(store_, seed, sessions_.get(),
+                                                  remote_authorize_.get(),
                                                   observability_->workerMetrics(i)));
     }
     if (!serve_http_) return {};
@@ -384,6 +464,7 @@ class Server::Impl {
 
     for (auto& w : workers_) w->stop();
     observability_->stop();
+    if (authorize_server_) authorize_server_->shutdown();
     if (grpc_server_) grpc_server_->shutdown();
     log::info("stopped");
     return 0;
@@ -415,6 +496,8 @@ class Server::Impl {
     services.sessions = sessions_.get();
     services.fetcher = fetcher_;
     services.previous = previous;
+    services.serve_routes = roles_.proxy;
+    services.serve_authenticate = roles_.authenticate;
     return services;
   }
 
@@ -556,7 +639,15 @@ class Server::Impl {
         .num("routes", static_cast<int64_t>(store_.get()->options.routes.size()));
   }
 
+  // Keeps gRPC initialised until everything that uses it is gone.
+  databroker::GrpcLibraryScope grpc_scope_;
   ServerArgs args_;
+  struct Roles {
+    bool proxy = false;
+    bool authorize = false;
+    bool authenticate = false;
+    bool databroker = false;
+  } roles_;
   SnapshotStore store_;
   uint64_t generation_ = 0;
   std::optional<net::CertificateKeyPair> fallback_cert_;
@@ -572,6 +663,8 @@ class Server::Impl {
   std::unique_ptr<databroker::PeriodicCleaner> databroker_cleaner_;
   std::unique_ptr<databroker::Client> databroker_client_;
   std::unique_ptr<session::Cache> sessions_;
+  std::unique_ptr<authorize::Client> remote_authorize_;
+  std::unique_ptr<authorize::AuthorizeGrpcServer> authorize_server_;
   std::shared_ptr<authenticate::oidc::Fetcher> fetcher_;
   std::unique_ptr<authenticate::Refresher> refresher_;
   std::vector<std::unique_ptr<Worker>> workers_;

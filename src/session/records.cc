@@ -127,7 +127,6 @@ std::string firstClaim(const nlohmann::json& claims, std::string_view name) {
 
 std::string Session::toJson() const {
   json out = json::object();
-  out["@type"] = kSessionType;
   out["id"] = id;
   out["userId"] = user_id;
   if (!idp_id.empty()) out["idpId"] = idp_id;
@@ -195,7 +194,6 @@ Result<Session> Session::fromJson(std::string_view text) {
 
 std::string User::toJson() const {
   json out = json::object();
-  out["@type"] = kUserType;
   out["id"] = id;
   if (!name.empty()) out["name"] = name;
   if (!email.empty()) out["email"] = email;

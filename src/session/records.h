@@ -1,8 +1,9 @@
 #pragma once
 // The session and user records that sign-in writes to the databroker and
-// authorize reads back (Pomerium's session.Session and user.User). They
-// travel as the JSON form of those protobuf messages, with "@type", so the
-// databroker can index and query them like any other record.
+// authorize reads back (Pomerium's session.Session and user.User), with
+// the field names of those messages' JSON form. The record's type names
+// the message; the data carries no "@type", so that it travels between
+// processes as a plain JSON object (google.protobuf.Struct).
 
 #include <chrono>
 #include <nlohmann/json.hpp>

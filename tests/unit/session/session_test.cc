@@ -10,6 +10,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 const std::string kSecret(32, 'k');
 const std::string kOtherSecret(32, 'o');
@@ -105,7 +106,7 @@ TEST(RecordsTest, SessionRoundTrip) {
   EXPECT_EQ(back->claims["groups"], nlohmann::json({"x", "y"}));
   EXPECT_TRUE(back->valid(s.issued_at + std::chrono::hours(1)));
   EXPECT_FALSE(back->valid(s.expires_at));
-  EXPECT_THAT(s.toJson(), HasSubstr("\"@type\":\"type.googleapis.com/session.Session\""));
+  EXPECT_THAT(s.toJson(), Not(HasSubstr("@type")));
 }
 
 TEST(RecordsTest, WrongTypeAndGarbageRefused) {
