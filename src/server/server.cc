@@ -324,6 +324,12 @@ class Server::Impl {
           "services: authorize and databroker each serve gRPC; run them in separate processes "
           "(or with proxy in one process: services: proxy,authorize)");
     }
+    if (roles_.databroker && !all_in_one && db.storage_type == "memory") {
+      log::warn("config").str(
+          "warning",
+          "databroker_storage_type: memory keeps records in this process only: run a single "
+          "databroker replica, or use postgres for several");
+    }
     if (roles_.databroker) {
       // The storage is opened (and checked) once, at start.
       databroker::BackendOptions backend_options;
