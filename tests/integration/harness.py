@@ -2216,3 +2216,278 @@ def generate_signing_key(kind="ec"):
                                 serialization.NoEncryption()).decode()
         jwk = json.loads(pyjwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
     return base64.b64encode(pem.encode()).decode(), pem, jwk
+
+
+# ---------------------------------------------------------------------------
+# PostgreSQL 15 and split deployments (databroker, authorize, authenticate
+# and proxy in separate processes).
+
+PG_BIN = "/usr/lib/postgresql/15/bin"
+
+
+class PostgresServer:
+    """A throwaway PostgreSQL 15 server: initdb in a fresh directory (owned
+    by the `postgres` user when running as root: the server refuses to run
+    as root), on a free loopback port, fsync off. stop() and start() keep
+    the data and the port, so clients can reconnect to the same URL."""
+
+    def __init__(self, database="gatehouse"):
+        self.dir = tempfile.mkdtemp(prefix="gatehouse-pg-")
+        self.database = database
+        self.port = None
+        self.running = False
+        self._initialised = False
+        if os.geteuid() == 0:
+            import pwd
+            pw = pwd.getpwnam("postgres")
+            os.chown(self.dir, pw.pw_uid, pw.pw_gid)
+
+    def _as_postgres(self, args):
+        return (["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []) + list(args)
+
+    def _run(self, args, what):
+        proc = subprocess.run(self._as_postgres(args), capture_output=True, text=True, timeout=90)
+        if proc.returncode != 0:
+            raise AssertionError("%s failed (%d): %s%s\nserver log:\n%s" % (
+                what, proc.returncode, proc.stdout[-2000:], proc.stderr[-2000:],
+                self.log_text()))
+        return proc.stdout
+
+    def log_text(self, last=40):
+        try:
+            with open(os.path.join(self.dir, "server.log")) as f:
+                return "".join(f.readlines()[-last:])
+        except OSError:
+            return ""
+
+    def start(self):
+        if not self._initialised:
+            self._run([PG_BIN + "/initdb", "-D", self.dir + "/data", "-A", "trust", "-U",
+                       "postgres", "--no-sync", "-E", "UTF8", "--locale=C"], "initdb")
+            self.port = free_port()
+        options = "-c listen_addresses=127.0.0.1 -p %d -k %s -c fsync=off -c max_connections=200" \
+            % (self.port, self.dir)
+        self._run([PG_BIN + "/pg_ctl", "-D", self.dir + "/data", "-l", self.dir + "/server.log",
+                   "-w", "-t", "60", "-o", options, "start"], "pg_ctl start")
+        self.running = True
+        if not self._initialised:
+            self._initialised = True
+            self.sql("CREATE DATABASE \"%s\"" % self.database, database="postgres")
+        return self
+
+    def stop(self, mode="fast"):
+        """pg_ctl stop -m MODE (fast: clients are disconnected, data kept)."""
+        if not self.running:
+            return
+        self.running = False
+        self._run([PG_BIN + "/pg_ctl", "-D", self.dir + "/data", "-m", mode, "-w", "stop"],
+                  "pg_ctl stop")
+
+    def sql(self, statement, database=None):
+        return self._run([PG_BIN + "/psql", "-h", "127.0.0.1", "-p", str(self.port), "-U",
+                          "postgres", "-d", database or self.database, "-v", "ON_ERROR_STOP=1",
+                          "-At", "-c", statement], "psql")
+
+    @property
+    def url(self):
+        return "postgres://postgres@127.0.0.1:%d/%s?connect_timeout=2" % (self.port,
+                                                                          self.database)
+
+    def cleanup(self):
+        try:
+            self.stop(mode="immediate")
+        except AssertionError:
+            pass
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def start_postgres(case, **kw):
+    """Starts a PostgresServer for a test (case is a TestCase) or a class
+    (case is a TestCase class); removed afterwards."""
+    pg = PostgresServer(**kw)
+    cleanup = case.addClassCleanup if isinstance(case, type) else case.addCleanup
+    cleanup(pg.cleanup)
+    pg.start()
+    return pg
+
+
+class SplitDeployment:
+    """Gatehouse as separate processes that talk gRPC, all from one config
+    shape with `services` set per process:
+
+      databroker  x `databrokers`  grpc_address 127.0.0.1:db_ports[i]
+      authorize   x `authorizers`  grpc_address 127.0.0.1:authorize_ports[i]
+      authenticate                 address 127.0.0.1:authenticate_port
+      proxy       x `proxies`      address 127.0.0.1:proxy_ports[i]
+
+    Every port is picked up front, since the URLs in the shared config name
+    them: databroker_service_urls and authorize_service_urls list every
+    replica, authenticate_service_url is https://authenticate.localhost:PORT.
+    `postgres` (a PostgresServer) puts the databroker on PostgreSQL; without
+    it the databroker keeps records in memory. `routes` default to
+    app.localhost (alice only) and any.localhost (any signed-in user) to
+    `upstream`. Use idp_client() for the Idp, then start(idp).
+    Certificates are the self-signed fallback (clients do not verify)."""
+
+    def __init__(self, upstream, databrokers=1, authorizers=1, proxies=1, postgres=None,
+                 routes=None, shared_secret=None, **options):
+        self.upstream = upstream
+        self.db_ports = [free_port() for _ in range(databrokers)]
+        self.authorize_ports = [free_port() for _ in range(authorizers)]
+        self.authenticate_port = free_port()
+        self.proxy_ports = [free_port() for _ in range(proxies)]
+        self.postgres = postgres
+        self.shared_secret = shared_secret or random_secret()
+        self.cookie_secret = random_secret()
+        self.routes = routes
+        self.options = options
+        self.databrokers, self.authorizers, self.proxies = [], [], []
+        self.authenticate = None
+        self.idp = None
+        self._browsers = []
+
+    @property
+    def authenticate_url(self):
+        return "https://authenticate.localhost:%d" % self.authenticate_port
+
+    def url(self, host="app", path="/", proxy=0):
+        return "https://%s.localhost:%d%s" % (host, self.proxy_ports[proxy], path)
+
+    def idp_client(self, **metadata):
+        return login_idp_client(self.authenticate_port, **metadata)
+
+    def default_routes(self):
+        up = self.upstream.url
+        return [
+            {"from": "https://app.localhost", "to": up, "pass_identity_headers": True,
+             "policy": {"allow": {"and": [{"email": {"is": "alice@example.com"}}]}}},
+            {"from": "https://any.localhost", "to": up, "pass_identity_headers": True,
+             "allow_any_authenticated_user": True},
+        ]
+
+    def base_config(self):
+        opts = {
+            "shared_secret": self.shared_secret,
+            "cookie_secret": self.cookie_secret,
+            "authenticate_service_url": self.authenticate_url,
+            "databroker_service_urls": ["http://127.0.0.1:%d" % p for p in self.db_ports],
+            "authorize_service_urls": ["http://127.0.0.1:%d" % p for p in self.authorize_ports],
+            "grpc_client_timeout": "3s",
+        }
+        if self.postgres is not None:
+            opts["databroker_storage_type"] = "postgres"
+            opts["databroker_storage_connection_string"] = self.postgres.url
+        opts.update(self.idp.gatehouse_options())
+        opts.update(self.options)
+        routes = self.routes if self.routes is not None else self.default_routes()
+        return config(routes, tls=True, **opts)
+
+    def process_config(self, services, **extra):
+        cfg = self.base_config()
+        cfg["services"] = services
+        cfg.update(extra)
+        return cfg
+
+    def _start(self, services, wait=True, **extra):
+        g = Gatehouse(self.process_config(services, **extra))
+        g.services = services
+        g.start(wait=wait)
+        return g
+
+    def start_databroker(self, i, wait=True, **extra):
+        g = self._start("databroker", wait, grpc_address="127.0.0.1:%d" % self.db_ports[i],
+                        **extra)
+        self._put(self.databrokers, i, g)
+        return g
+
+    def start_authorize(self, i, wait=True, **extra):
+        g = self._start("authorize", wait, grpc_address="127.0.0.1:%d" % self.authorize_ports[i],
+                        **extra)
+        self._put(self.authorizers, i, g)
+        return g
+
+    def start_authenticate(self, wait=True, **extra):
+        self.authenticate = self._start("authenticate", wait,
+                                        address="127.0.0.1:%d" % self.authenticate_port,
+                                        grpc_address="127.0.0.1:0", **extra)
+        return self.authenticate
+
+    def start_proxy(self, i, wait=True, **extra):
+        g = self._start("proxy", wait, address="127.0.0.1:%d" % self.proxy_ports[i],
+                        grpc_address="127.0.0.1:0", **extra)
+        self._put(self.proxies, i, g)
+        return g
+
+    @staticmethod
+    def _put(lst, i, g):
+        while len(lst) <= i:
+            lst.append(None)
+        if lst[i] is not None:
+            lst[i].cleanup()
+        lst[i] = g
+
+    def start(self, idp):
+        self.idp = idp
+        for i in range(len(self.db_ports)):
+            self.start_databroker(i)
+        for i in range(len(self.authorize_ports)):
+            self.start_authorize(i)
+        self.start_authenticate()
+        for i in range(len(self.proxy_ports)):
+            self.start_proxy(i)
+        return self
+
+    def processes(self):
+        return [g for g in self.proxies + [self.authenticate] + self.authorizers +
+                self.databrokers if g is not None]
+
+    def stop(self):
+        """SIGTERM to every running process (proxies first); returns
+        {services:port: exit code} of those stopped."""
+        codes = {}
+        for g in self.processes():
+            if g.proc is not None and g.proc.poll() is None:
+                codes["%s@%s" % (g.services, g.config_path)] = g.stop()
+        return codes
+
+    def log_text(self, last=30):
+        return "\n".join("== %s\n%s" % (g.services, g.log_text(last)) for g in self.processes())
+
+    def cleanup(self):
+        for b in self._browsers:
+            b.close()
+        for g in self.processes():
+            g.cleanup()
+
+    def browser(self, **kw):
+        """A BrowserClient (closed at cleanup)."""
+        b = BrowserClient(**kw)
+        self._browsers.append(b)
+        return b
+
+    def login(self, user="alice", host="app", path="/", proxy=0, browser=None):
+        """Signs `user` in through the IdP; returns (browser, final response)."""
+        b = browser or self.browser()
+        password = LOGIN_USERS[user]["password"]
+        r = b.login(self.url(host, path, proxy), user, password)
+        return b, r
+
+
+def start_split(case, upstream, idp_options=None, **kw):
+    """A SplitDeployment(upstream, **kw) and its Idp (users alice and bob),
+    both started, for a test (case is a TestCase) or a class. On cleanup
+    every Gatehouse process still running must exit 0 on SIGTERM."""
+    split = SplitDeployment(upstream, **kw)
+    cleanup = case.addClassCleanup if isinstance(case, type) else case.addCleanup
+    cleanup(split.cleanup)
+    idp = start_idp(case, clients=[split.idp_client()], users=LOGIN_USERS, **(idp_options or {}))
+
+    def stop():
+        codes = split.stop()
+        bad = {k: v for k, v in codes.items() if v != 0}
+        if bad:
+            raise AssertionError("split processes did not exit 0 on SIGTERM: %r\n%s" %
+                                 (bad, split.log_text()))
+    split.start(idp)
+    cleanup(stop)
+    return split
