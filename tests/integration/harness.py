@@ -2491,3 +2491,73 @@ def start_split(case, upstream, idp_options=None, **kw):
     split.start(idp)
     cleanup(stop)
     return split
+
+
+class SteadyLoad:
+    """GETs at a fixed rate from a thread with one BrowserClient (its
+    cookies, keep-alive), each to a fresh path (url_for(n)). `results` holds
+    one (started_monotonic, n, status or None, elapsed_s, location, error)
+    per request; `statuses()` counts them."""
+
+    def __init__(self, browser, url_for, rate=20, headers=None):
+        self.browser = browser
+        self.url_for = url_for
+        self.interval = 1.0 / rate
+        self.headers = headers
+        self.results = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def _run(self):
+        n = 0
+        next_at = time.monotonic()
+        while not self._stop.is_set():
+            t0 = time.monotonic()
+            status, location, error = None, None, None
+            try:
+                r = self.browser.get(self.url_for(n), headers=self.headers)
+                status, location = r.status, r.header("Location")
+            except Exception as e:  # noqa: BLE001 (a failed request is a result)
+                error = "%s: %s" % (type(e).__name__, e)
+            with self._lock:
+                self.results.append((t0, n, status, time.monotonic() - t0, location, error))
+            n += 1
+            next_at += self.interval
+            delay = next_at - time.monotonic()
+            if delay > 0:
+                self._stop.wait(delay)
+            else:
+                next_at = time.monotonic()
+
+    def count(self):
+        with self._lock:
+            return len(self.results)
+
+    def wait_count(self, n, timeout=30):
+        deadline = time.monotonic() + timeout
+        while self.count() < n:
+            if time.monotonic() > deadline:
+                raise AssertionError("load made %d of %d requests" % (self.count(), n))
+            time.sleep(0.05)
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(30)
+        return self.snapshot()
+
+    def snapshot(self, since=None):
+        with self._lock:
+            return [r for r in self.results if since is None or r[0] >= since]
+
+    @staticmethod
+    def statuses(results):
+        counts = {}
+        for r in results:
+            key = r[2] if r[2] is not None else "error"
+            counts[key] = counts.get(key, 0) + 1
+        return counts
