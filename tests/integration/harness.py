@@ -2561,3 +2561,22 @@ class SteadyLoad:
             key = r[2] if r[2] is not None else "error"
             counts[key] = counts.get(key, 0) + 1
         return counts
+
+
+def tcp_clients(port):
+    """How many established loopback connections go to `port` (ss)."""
+    out = subprocess.run(["ss", "-Htn", "state", "established", "( dport = :%d )" % port],
+                         capture_output=True, text=True).stdout
+    return len([l for l in out.splitlines() if l.strip()])
+
+
+def wait_tcp_clients(port, count=1, timeout=15):
+    """Waits until at least `count` connections to `port` are established:
+    gRPC clients have reconnected to a restarted replica."""
+    deadline = time.monotonic() + timeout
+    while tcp_clients(port) < count:
+        if time.monotonic() > deadline:
+            raise AssertionError("%d connections to port %d after %ss, expected %d" %
+                                 (tcp_clients(port), port, timeout, count))
+        time.sleep(0.05)
+    return tcp_clients(port)

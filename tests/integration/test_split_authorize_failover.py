@@ -5,7 +5,6 @@ answers 503 at once (no hang, no sign-in redirect) and recovers when one
 comes back. The upstream never sees a request that was not allowed."""
 
 import json
-import subprocess
 import sys
 import time
 import unittest
@@ -79,22 +78,12 @@ class AuthorizeFailover(unittest.TestCase):
         self.wait_for_200("/back")
         # The proxy has reconnected to the restarted replica (round robin
         # sends it every other call from then on).
-        self.wait_connected(s.authorize_ports[0])
+        h.wait_tcp_clients(s.authorize_ports[0])
         bad, after = self.switch("kill", lambda: (s.authorizers[1].proc.kill(),
                                                   s.authorizers[1].proc.wait()))
         self.assertLessEqual(len(bad), max(2, len(after) * 3 // 100))
         # The survivor served every request after the switch.
         self.assertEqual(s.authorizers[0].proc.poll(), None)
-
-    def wait_connected(self, port, timeout=10):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            out = subprocess.run(["ss", "-Htn", "state", "established", "( dport = :%d )" % port],
-                                 capture_output=True, text=True).stdout
-            if out.strip():
-                return
-            time.sleep(0.05)
-        self.fail("nothing connected to 127.0.0.1:%d" % port)
 
     def wait_for_200(self, path, timeout=20):
         t0 = time.monotonic()
