@@ -54,8 +54,8 @@ class AuthorizeFailover(unittest.TestCase):
         act()
         load.wait_count(load.count() + after_requests)
         results = load.stop()
-        before = [r for r in results if r[0] < t_act]
-        after = [r for r in results if r[0] >= t_act]
+        before = [r for r in results if r[0] + r[3] < t_act]
+        after = [r for r in results if r[0] + r[3] >= t_act]
         self.assertEqual(h.SteadyLoad.statuses(before), {200: len(before)}, before[-5:])
         bad = [r for r in after if r[2] != 200]
         report("%s: %d requests after the switch, non-200: %d %r; statuses %r; slowest %.3fs" % (
@@ -84,6 +84,41 @@ class AuthorizeFailover(unittest.TestCase):
         self.assertLessEqual(len(bad), max(2, len(after) * 3 // 100))
         # The survivor served every request after the switch.
         self.assertEqual(s.authorizers[0].proc.poll(), None)
+
+    def test_replica_killed_under_concurrent_load(self):
+        """Four clients as fast as they can: calls in flight on the killed
+        replica are the only ones that may fail (503, never forwarded)."""
+        s = self.split
+        browsers = [self.browser] + [s.login("alice", browser=s.browser())[0] for _ in range(3)]
+        loads = []
+        for i, b in enumerate(browsers):
+            load = h.SteadyLoad(b, lambda n, i=i: s.url("app", "/fast%d/%d" % (i, n)), rate=500)
+            self.addCleanup(load.stop)
+            loads.append(load.start())
+        time.sleep(1.5)
+        t_kill = time.monotonic()
+        s.authorizers[0].proc.kill()
+        s.authorizers[0].proc.wait()
+        time.sleep(3)
+        results = []
+        for i, load in enumerate(loads):
+            done = load.stop()
+            self.assert_only_allowed_requests_forwarded("fast%d" % i, done)
+            results += done
+        # Requests that ended before the kill; the others were in flight or later.
+        before = [r for r in results if r[0] + r[3] < t_kill]
+        after = [r for r in results if r[0] + r[3] >= t_kill]
+        bad = [r for r in after if r[2] != 200]
+        window = [r for r in after if r[0] < t_kill + 0.5]
+        report("concurrent load (4 clients): %d requests before the kill, %d after "
+               "(%d in its first 0.5 s); non-200: %d %r" % (
+                   len(before), len(after), len(window), len(bad),
+                   h.SteadyLoad.statuses(bad)))
+        self.assertEqual(h.SteadyLoad.statuses(before), {200: len(before)})
+        for r in bad:
+            self.assertEqual(r[2], 503, r)
+            self.assertIsNone(r[4], r)
+        self.assertLessEqual(len(bad), max(4, len(after) // 100))
 
     def wait_for_200(self, path, timeout=20):
         t0 = time.monotonic()
