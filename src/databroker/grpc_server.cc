@@ -4,7 +4,10 @@
 #include <grpcpp/health_check_service_interface.h>
 
 #include <atomic>
+#include <mutex>
+#include <set>
 
+#include "common/log.h"
 #include "databroker/local_client.h"
 #include "databroker/proto_convert.h"
 #include "databroker/service_token.h"
@@ -221,8 +224,28 @@ class Service final : public pb::DataBrokerService::Service {
     std::string_view token;
     if (it != metadata.end()) token = std::string_view(it->second.data(), it->second.size());
     auto verified = verifyServiceToken(token, shared_secret_, now());
-    if (!verified) return Status(grpc::StatusCode::UNAUTHENTICATED, verified.error().message);
+    if (!verified) {
+      logRefusal(ctx->peer(), verified.error().message);
+      return Status(grpc::StatusCode::UNAUTHENTICATED, verified.error().message);
+    }
     return Status::OK;
+  }
+
+  // A client with another shared_secret is refused on every call; one line
+  // per peer host tells the operator why, without flooding the log.
+  void logRefusal(const std::string& peer, const std::string& reason) const {
+    static constexpr size_t kMaxLoggedPeers = 1024;
+    size_t colon = peer.rfind(':');
+    std::string host = colon == std::string::npos ? peer : peer.substr(0, colon);
+    {
+      std::lock_guard lock(refused_mutex_);
+      if (refused_peers_.size() >= kMaxLoggedPeers || !refused_peers_.insert(host).second) return;
+    }
+    log::warn(
+        "databroker: refused a gRPC call without a valid shared-secret JWT (is shared_secret "
+        "the same on the caller?); further refusals of this peer are not logged")
+        .str("peer", host)
+        .str("reason", reason);
   }
 
   static Status convert(const Record& record, pb::Record& out) {
@@ -235,6 +258,8 @@ class Service final : public pb::DataBrokerService::Service {
   std::shared_ptr<Backend> backend_;
   std::string shared_secret_;
   std::atomic<bool> stopping_{false};
+  mutable std::mutex refused_mutex_;
+  mutable std::set<std::string> refused_peers_;
 };
 
 class GrpcServerImpl final : public GrpcServer {

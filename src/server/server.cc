@@ -486,9 +486,10 @@ class Server::Impl {
         return open;
       };
       sources.certificates_ready = [this] { return insecure_ || store_.get()->server_tls; };
-      sources.sessions = sessions_.get();
-      sources.refresher = refresher_.get();
     }
+    // Every process that reads sessions is ready only once its copy is.
+    sources.sessions = sessions_.get();
+    sources.refresher = refresher_.get();
     sources.route_count = [this] { return store_.get()->options.routes.size(); };
     sources.storage = databroker_;
     observability_->configLoaded(true);

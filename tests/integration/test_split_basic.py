@@ -134,7 +134,6 @@ def start_rogue_authorize(case, split, health_port=None):
 class SplitWrongSharedSecretGaps(unittest.TestCase):
     """What an operator would also expect to see with a wrong secret."""
 
-    @unittest.expectedFailure
     def test_databroker_logs_the_refusal_and_the_refused_authorize_is_not_ready(self):
         upstream = h.Upstream()
         self.addCleanup(upstream.close)
