@@ -315,6 +315,16 @@ void parseServices(OptionsBuilder& b, const Value& v) {
   if (services.empty() || std::find(services.begin(), services.end(), "all") != services.end()) {
     services = {"all"};
   }
+  auto has = [&](std::string_view name) {
+    return std::find(services.begin(), services.end(), name) != services.end();
+  };
+  if (has("authorize") && has("databroker") && !has("proxy")) {
+    // Both would serve gRPC on this process's one grpc_address.
+    b.ctx().error(v.path,
+                  "authorize and databroker each serve gRPC: run them in separate processes "
+                  "(or authorize together with proxy)");
+    return;
+  }
   b.options().services = std::move(services);
 }
 

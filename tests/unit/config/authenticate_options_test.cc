@@ -116,6 +116,12 @@ TEST(AuthenticateOptionsTest, ClaimHeadersShapes) {
               ElementsAre(HasSubstr("jwt_claims_headers.bad header: expected a header name")));
 }
 
+TEST(AuthenticateOptionsTest, ServicesThatCannotShareAProcess) {
+  EXPECT_THAT(load("services: authorize,databroker").errors,
+              ElementsAre(HasSubstr("services: authorize and databroker each serve gRPC")));
+  EXPECT_THAT(load("services: proxy,authorize,databroker").errors, ::testing::IsEmpty());
+}
+
 TEST(AuthenticateOptionsTest, SecretsFromFiles) {
   testing::TempDir dir;
   auto secret = dir.path() / "secret";
