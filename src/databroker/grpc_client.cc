@@ -4,6 +4,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "databroker/grpc_target.h"
+#include "databroker/grpc_tls.h"
 #include "databroker/proto_convert.h"
 #include "databroker/service_token.h"
 #include "databroker/sync_gate.h"
@@ -425,9 +426,7 @@ Result<std::unique_ptr<Client>> makeGrpcClient(GrpcClientOptions options) {
   // Reconnect quickly after the databroker restarts.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 5000);
-  std::shared_ptr<grpc::ChannelCredentials> credentials =
-      target->tls ? grpc::SslCredentials(grpc::SslCredentialsOptions())
-                  : grpc::InsecureChannelCredentials();
+  auto credentials = grpcChannelCredentials(*target, options.tls, args);
   auto channel = grpc::CreateCustomChannel(target->target, credentials, args);
   return std::unique_ptr<Client>(
       std::make_unique<GrpcClient>(std::move(channel), std::move(options)));

@@ -7,6 +7,7 @@
 #include "common/duration.h"
 #include "common/result.h"
 #include "databroker/client.h"
+#include "databroker/grpc_tls.h"
 
 namespace gatehouse::databroker {
 
@@ -20,6 +21,9 @@ struct GrpcClientOptions {
   std::string shared_secret;
   // Deadline of a unary call (`grpc_client_timeout`); streams have none.
   Duration timeout = std::chrono::seconds(10);
+  // https:// only: how the databroker's certificate is verified
+  // (`certificate_authority`, `override_certificate_name`).
+  GrpcTls tls;
 };
 
 // The Client of a databroker in another process. Completions and stream

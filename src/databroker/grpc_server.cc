@@ -8,6 +8,7 @@
 #include <set>
 
 #include "common/log.h"
+#include "databroker/grpc_tls.h"
 #include "databroker/local_client.h"
 #include "databroker/proto_convert.h"
 #include "databroker/service_token.h"
@@ -295,11 +296,13 @@ std::string listenTarget(const std::string& address) {
 Result<std::unique_ptr<GrpcServer>> GrpcServer::start(std::shared_ptr<Backend> backend,
                                                       const GrpcServerOptions& options) {
   if (options.shared_secret.empty()) return Error::invalid("shared_secret: required");
+  auto credentials = grpcServerCredentials(options.tls);
+  if (!credentials) return credentials.error();
   auto service = std::make_unique<Service>(std::move(backend), options.shared_secret);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(listenTarget(options.address), grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(listenTarget(options.address), *credentials, &port);
   builder.RegisterService(service.get());
   // Clients ping idle streams to notice a dead databroker; allow it.
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);

@@ -6,6 +6,7 @@
 
 #include "common/result.h"
 #include "databroker/backend.h"
+#include "databroker/grpc_tls.h"
 
 namespace gatehouse::databroker {
 
@@ -15,6 +16,9 @@ struct GrpcServerOptions {
   std::string address = ":5443";
   // Raw bytes of `shared_secret`: every call must carry a JWT signed with it.
   std::string shared_secret;
+  // With a certificate (`grpc_insecure: false`), the service speaks TLS
+  // only; the shared-secret JWT is required either way.
+  GrpcTls tls;
 };
 
 // The databroker's gRPC service (DataBrokerService in proto/databroker.proto)
@@ -23,7 +27,7 @@ struct GrpcServerOptions {
 class GrpcServer {
  public:
   // Binds and starts serving; an error names `grpc_address` if the address
-  // cannot be bound.
+  // cannot be bound, or the certificate's origin if it cannot be used.
   static Result<std::unique_ptr<GrpcServer>> start(std::shared_ptr<Backend> backend,
                                                    const GrpcServerOptions& options);
   virtual ~GrpcServer() = default;

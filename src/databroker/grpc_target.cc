@@ -48,6 +48,10 @@ Result<GrpcTarget> grpcTargetFor(const std::vector<std::string>& urls, std::stri
     target.target = "dns:///" + hosts[0].first + ":" + hosts[0].second;
     return target;
   }
+  if (target.tls) {
+    const std::string& first = hosts[0].first;
+    target.tls_name = first.front() == '[' ? first.substr(1, first.size() - 2) : first;
+  }
   bool v6 = hosts[0].first.front() == '[';
   target.target = v6 ? "ipv6:" : "ipv4:";
   for (size_t i = 0; i < hosts.size(); ++i) {

@@ -13,6 +13,10 @@ namespace gatehouse::databroker {
 struct GrpcTarget {
   std::string target;
   bool tls = false;
+  // With TLS and several URLs, the name their certificates must carry: the
+  // first URL's host (a gRPC channel checks one name for every address).
+  // Empty for one URL: gRPC checks that URL's host.
+  std::string tls_name;
 };
 
 // Service URLs (`databroker_service_urls`, `authorize_service_urls`: http://

@@ -385,7 +385,7 @@ class Server::Impl {
       client_options.urls = authorizeServiceUrls(options);
       client_options.shared_secret = options.secrets.shared_secret;
       client_options.timeout = grpcClientTimeout(options);
-      client_options.ca_pem = options.authenticate.certificate_authority_pem;
+      client_options.tls.ca_pem = options.authenticate.certificate_authority_pem;
       auto client = authorize::makeAuthorizeGrpcClient(std::move(client_options));
       if (!client) return client.error();
       remote_authorize_ = std::move(*client);

@@ -13,6 +13,7 @@
 #include "authorize/grpc/check_proto.h"
 #include "authorize/response.h"
 #include "databroker/grpc_target.h"
+#include "databroker/grpc_tls.h"
 #include "databroker/record.h"
 #include "databroker/service_token.h"
 #include "proto/authorize.grpc.pb.h"
@@ -185,14 +186,7 @@ Result<std::unique_ptr<Client>> makeAuthorizeGrpcClient(AuthorizeGrpcClientOptio
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, kInitialReconnectBackoffMs);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, kMaxReconnectBackoffMs);
   args.SetInt(GRPC_ARG_DNS_MIN_TIME_BETWEEN_RESOLUTIONS_MS, kMinTimeBetweenResolutionsMs);
-  std::shared_ptr<grpc::ChannelCredentials> credentials;
-  if (target->tls) {
-    grpc::SslCredentialsOptions ssl;
-    ssl.pem_root_certs = options.ca_pem;
-    credentials = grpc::SslCredentials(ssl);
-  } else {
-    credentials = grpc::InsecureChannelCredentials();
-  }
+  auto credentials = databroker::grpcChannelCredentials(*target, options.tls, args);
   auto channel = grpc::CreateCustomChannel(target->target, credentials, args);
   return std::unique_ptr<Client>(
       std::make_unique<AuthorizeGrpcClient>(std::move(channel), std::move(options)));

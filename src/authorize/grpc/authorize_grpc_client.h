@@ -8,6 +8,7 @@
 #include "authorize/client.h"
 #include "common/duration.h"
 #include "common/result.h"
+#include "databroker/grpc_tls.h"
 
 namespace gatehouse::authorize {
 
@@ -23,9 +24,9 @@ struct AuthorizeGrpcClientOptions {
   std::string shared_secret;
   // Deadline of one check (`grpc_client_timeout`).
   Duration timeout = std::chrono::seconds(10);
-  // https:// only: PEM certificates of the CAs that sign the authorize
-  // service's certificate (`certificate_authority`); empty = the system's.
-  std::string ca_pem;
+  // https:// only: how the authorize service's certificate is verified
+  // (`certificate_authority`, `override_certificate_name`).
+  databroker::GrpcTls tls;
 };
 
 // The Client of authorize replicas in other processes (AuthorizeGrpcServer).
@@ -33,7 +34,8 @@ struct AuthorizeGrpcClientOptions {
 // coroutine's executor, never on one of gRPC's threads. It fails closed: an
 // authorize service that cannot be reached in time, or refuses the shared
 // secret, is a 503 error response ("authorize service unavailable: ..."),
-// in gRPC's form for gRPC requests. Calls do not wait for a replica to come
+// in gRPC's form for gRPC requests; so is a TLS handshake that fails
+// (a certificate that does not verify, a plaintext server). Calls do not wait for a replica to come
 // up: with every replica down they fail at once.
 //
 // The destructor waits (at most `timeout`) for the calls gRPC still has, so

@@ -18,6 +18,7 @@
 
 #include "authorize/grpc/check_proto.h"
 #include "common/log.h"
+#include "databroker/grpc_tls.h"
 #include "databroker/record.h"
 #include "databroker/service_token.h"
 #include "proto/authorize.grpc.pb.h"
@@ -259,11 +260,13 @@ Result<std::unique_ptr<AuthorizeGrpcServer>> AuthorizeGrpcServer::start(
     std::shared_ptr<Client> local, const Options& options) {
   if (options.shared_secret.empty()) return Error::invalid("shared_secret: required");
   if (!local) return Error::invalid("authorize: no decision to serve");
+  auto credentials = databroker::grpcServerCredentials(options.tls);
+  if (!credentials) return credentials.error();
   auto impl = std::make_unique<AuthorizeGrpcServerImpl>(std::move(local), options);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(listenTarget(options.address), grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(listenTarget(options.address), *credentials, &port);
   builder.RegisterService(&impl->service());
   // Clients ping idle connections to notice a dead replica; allow it.
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);

@@ -8,6 +8,7 @@
 
 #include "authorize/client.h"
 #include "common/result.h"
+#include "databroker/grpc_tls.h"
 
 namespace gatehouse::authorize {
 
@@ -27,6 +28,9 @@ class AuthorizeGrpcServer {
     std::string address = ":5443";
     // Raw bytes of `shared_secret`.
     std::string shared_secret;
+    // With a certificate (`grpc_insecure: false`), the service speaks TLS
+    // only; the shared-secret JWT is required either way.
+    databroker::GrpcTls tls;
     // Threads running `local`'s check() coroutines, all on one io_context.
     // With more than one, check() is called from several threads at once.
     size_t threads = 1;
@@ -39,7 +43,7 @@ class AuthorizeGrpcServer {
 
   // Binds and starts serving: each Check is decided by `local->check()` on
   // the server's own threads. An error names `grpc_address` if the address
-  // cannot be bound.
+  // cannot be bound, or the certificate's origin if it cannot be used.
   static Result<std::unique_ptr<AuthorizeGrpcServer>> start(std::shared_ptr<Client> local,
                                                             const Options& options);
   virtual ~AuthorizeGrpcServer() = default;

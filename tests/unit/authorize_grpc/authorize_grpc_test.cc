@@ -20,6 +20,7 @@
 #include "authorize/grpc/authorize_grpc_server.h"
 #include "common/strings.h"
 #include "databroker/grpc_client.h"
+#include "support/test_pki.h"
 
 // Under LeakSanitizer: looking a name up through gRPC's c-ares resolver
 // leaves a few bytes inside libcares that nothing here owns.
@@ -512,6 +513,120 @@ TEST(AuthorizeGrpc, ServesGrpcHealthChecks) {
   EXPECT_EQ(bytes, std::string("\x08\x01", 2));  // status: SERVING
 }
 
+// TLS between the proxy and authorize: a test CA and server certificates
+// from it.
+using ::gatehouse::testing::TestCertificate;
+using ::gatehouse::testing::TestPki;
+
+TestCertificate serverCertificate(const TestCertificate& ca, const std::string& san) {
+  return TestPki::issue(ca, "authorize",
+                        {"basicConstraints=CA:FALSE", "extendedKeyUsage=serverAuth",
+                         "subjectAltName=" + san});
+}
+
+std::unique_ptr<AuthorizeGrpcServer> startTlsServer(std::shared_ptr<Client> decision,
+                                                    const TestCertificate& certificate) {
+  AuthorizeGrpcServer::Options options;
+  options.address = "127.0.0.1:0";
+  options.shared_secret = kSecret;
+  options.tls.cert_pem = certificate.certPem();
+  options.tls.key_pem = certificate.keyPem();
+  options.tls.origin = "certificates[0]";
+  auto server = AuthorizeGrpcServer::start(std::move(decision), options);
+  EXPECT_TRUE(server.ok()) << server.error().message;
+  return server.ok() ? std::move(*server) : nullptr;
+}
+
+std::unique_ptr<Client> newTlsClient(uint16_t port, const std::string& ca_pem,
+                                     const std::string& override_name = "",
+                                     const std::string& scheme = "https",
+                                     const std::string& secret = kSecret) {
+  AuthorizeGrpcClientOptions options;
+  options.urls = {scheme + "://127.0.0.1:" + std::to_string(port)};
+  options.shared_secret = secret;
+  options.timeout = 5s;
+  options.tls.ca_pem = ca_pem;
+  options.tls.override_certificate_name = override_name;
+  auto client = makeAuthorizeGrpcClient(options);
+  EXPECT_TRUE(client.ok()) << client.error().message;
+  return client.ok() ? std::move(*client) : nullptr;
+}
+
+TEST(AuthorizeGrpcTls, ATlsClientTrustingTheCaGetsDecisionsAndStillNeedsTheSharedSecret) {
+  auto ca = TestPki::makeCa("Gatehouse Test CA");
+  auto decision = std::make_shared<FakeDecision>();
+  auto server = startTlsServer(decision, serverCertificate(ca, "IP:127.0.0.1"));
+  ASSERT_TRUE(server);
+  auto client = newTlsClient(server->port(), ca.certPem());
+  CheckResponse got = check(*client, plainRequest());
+  EXPECT_EQ(got.kind, Kind::kAllow) << got.details;
+  EXPECT_EQ(decision->calls(), 1);
+
+  auto intruder = newTlsClient(server->port(), ca.certPem(), "", "https",
+                               "another secret of 32 bytes......");
+  got = check(*intruder, plainRequest());
+  EXPECT_EQ(got.status, 503);
+  EXPECT_THAT(got.details, StartsWith("authorize service unavailable: unauthenticated"));
+  EXPECT_EQ(decision->calls(), 1);
+}
+
+TEST(AuthorizeGrpcTls, AClientThatDoesNotTrustTheCaFailsClosed) {
+  auto ca = TestPki::makeCa("Gatehouse Test CA");
+  auto decision = std::make_shared<FakeDecision>();
+  auto server = startTlsServer(decision, serverCertificate(ca, "IP:127.0.0.1"));
+  ASSERT_TRUE(server);
+  for (const std::string& roots : {std::string(), TestPki::makeCa("Another CA").certPem()}) {
+    auto client = newTlsClient(server->port(), roots);
+    CheckResponse got = check(*client, plainRequest());
+    EXPECT_EQ(got.kind, Kind::kError);
+    EXPECT_EQ(got.status, 503);
+    EXPECT_THAT(got.details, StartsWith("authorize service unavailable: unavailable"));
+  }
+  EXPECT_EQ(decision->calls(), 0);
+}
+
+TEST(AuthorizeGrpcTls, OverrideCertificateNameIsTheNameChecked) {
+  auto ca = TestPki::makeCa("Gatehouse Test CA");
+  auto decision = std::make_shared<FakeDecision>();
+  auto server = startTlsServer(decision, serverCertificate(ca, "DNS:authorize.internal"));
+  ASSERT_TRUE(server);
+  EXPECT_EQ(check(*newTlsClient(server->port(), ca.certPem()), plainRequest()).status, 503);
+  EXPECT_EQ(check(*newTlsClient(server->port(), ca.certPem(), "other.internal"), plainRequest())
+                .status,
+            503);
+  CheckResponse got =
+      check(*newTlsClient(server->port(), ca.certPem(), "authorize.internal"), plainRequest());
+  EXPECT_EQ(got.kind, Kind::kAllow) << got.details;
+  EXPECT_EQ(decision->calls(), 1);
+}
+
+TEST(AuthorizeGrpcTls, APlaintextClientAgainstATlsServerFailsClosedAtOnce) {
+  auto ca = TestPki::makeCa("Gatehouse Test CA");
+  auto decision = std::make_shared<FakeDecision>();
+  auto server = startTlsServer(decision, serverCertificate(ca, "IP:127.0.0.1"));
+  ASSERT_TRUE(server);
+  auto client = newTlsClient(server->port(), "", "", "http");
+  auto started = std::chrono::steady_clock::now();
+  CheckResponse got = check(*client, plainRequest());
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 4s);  // refused, not timed out
+  EXPECT_EQ(got.kind, Kind::kError);
+  EXPECT_EQ(got.status, 503);
+  EXPECT_THAT(got.details, StartsWith("authorize service unavailable: unavailable"));
+  EXPECT_EQ(decision->calls(), 0);
+}
+
+TEST(AuthorizeGrpcTls, AnUnusableCertificateIsAnErrorNamingIt) {
+  AuthorizeGrpcServer::Options options;
+  options.address = "127.0.0.1:0";
+  options.shared_secret = kSecret;
+  options.tls.cert_pem = "not a certificate";
+  options.tls.key_pem = "not a key";
+  options.tls.origin = "certificates[0]";
+  auto server = AuthorizeGrpcServer::start(std::make_shared<FakeDecision>(), options);
+  ASSERT_FALSE(server.ok());
+  EXPECT_THAT(server.error().message, StartsWith("certificates[0]: "));
+}
+
 TEST(AuthorizeGrpcClientOptions, RefusesUrlsItCannotBalance) {
   AuthorizeGrpcClientOptions options;
   options.shared_secret = kSecret;
@@ -524,6 +639,10 @@ TEST(AuthorizeGrpcClientOptions, RefusesUrlsItCannotBalance) {
   EXPECT_FALSE(makeAuthorizeGrpcClient(options).ok());
   options.urls = {"http://authorize.internal:5443"};
   EXPECT_TRUE(makeAuthorizeGrpcClient(options).ok());
+  options.urls = {"http://10.0.0.1:5443", "https://10.0.0.2:5443"};
+  EXPECT_THAT(makeAuthorizeGrpcClient(options).error().message,
+              StartsWith("authorize_service_urls: mixes http:// and https://"));
+  options.urls = {"http://authorize.internal:5443"};
   options.shared_secret.clear();
   EXPECT_FALSE(makeAuthorizeGrpcClient(options).ok());
 }

@@ -13,6 +13,7 @@
 #include "databroker/service_token.h"
 #include "databroker/syncer.h"
 #include "proto/databroker.grpc.pb.h"
+#include "support/test_pki.h"
 #include "unit/databroker/test_util.h"
 
 namespace gatehouse::databroker::testing {
@@ -347,6 +348,142 @@ TEST_F(GrpcTest, WithSeveralUrlsCallsGoOnWhenOneDatabrokerStops) {
   EXPECT_EQ(consecutive, 10);
 }
 
+// TLS between the services: a test CA and server certificates from it.
+class GrpcTlsTest : public ::testing::Test {
+ protected:
+  using TestPki = ::gatehouse::testing::TestPki;
+  using TestCertificate = ::gatehouse::testing::TestCertificate;
+
+  static TestCertificate serverCertificate(const TestCertificate& ca, const std::string& san) {
+    return TestPki::issue(ca, "databroker",
+                          {"basicConstraints=CA:FALSE", "extendedKeyUsage=serverAuth",
+                           "subjectAltName=" + san});
+  }
+
+  std::unique_ptr<GrpcServer> startServer(const TestCertificate& certificate) {
+    GrpcServerOptions options;
+    options.address = "127.0.0.1:0";
+    options.shared_secret = kSecret;
+    options.tls.cert_pem = certificate.certPem();
+    options.tls.key_pem = certificate.keyPem();
+    options.tls.origin = "certificates[0]";
+    auto server = GrpcServer::start(backend_, options);
+    EXPECT_TRUE(server.ok()) << server.error().message;
+    return server.ok() ? std::move(*server) : nullptr;
+  }
+
+  static std::unique_ptr<Client> newClient(std::vector<uint16_t> ports, GrpcTls tls,
+                                           const std::string& scheme = "https",
+                                           const std::string& secret = kSecret) {
+    GrpcClientOptions options;
+    for (uint16_t port : ports) {
+      options.urls.push_back(scheme + "://127.0.0.1:" + std::to_string(port));
+    }
+    options.shared_secret = secret;
+    options.timeout = 5s;
+    options.tls = std::move(tls);
+    auto client = makeGrpcClient(options);
+    EXPECT_TRUE(client.ok()) << client.error().message;
+    return client.ok() ? std::move(*client) : nullptr;
+  }
+
+  static GrpcTls trusting(const TestCertificate& ca, std::string name = "") {
+    GrpcTls tls;
+    tls.ca_pem = ca.certPem();
+    tls.override_certificate_name = std::move(name);
+    return tls;
+  }
+
+  static Result<ServerInfo> serverInfo(Client& client) {
+    return call<ServerInfo>([&](auto done) { client.serverInfo(done); });
+  }
+
+  TestCertificate ca_ = TestPki::makeCa("Gatehouse Test CA");
+  std::shared_ptr<Backend> backend_ = makeMemoryBackend();
+};
+
+TEST_F(GrpcTlsTest, ATlsClientTrustingTheCaWorksAndStillNeedsTheSharedSecret) {
+  auto server = startServer(serverCertificate(ca_, "IP:127.0.0.1"));
+  ASSERT_TRUE(server);
+  auto client = newClient({server->port()}, trusting(ca_));
+  auto put = call<PutResult>([&](auto done) { client->put({rec("session", "s1")}, done); });
+  ASSERT_TRUE(put.ok()) << put.error().message;
+  auto got = call<Record>([&](auto done) { client->get("session", "s1", done); });
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  EXPECT_EQ(got->id, "s1");
+  Collector collector;
+  auto stream = client->sync({put->server_version, 0}, "session", collector.handler());
+  ASSERT_TRUE(
+      call<PutResult>([&](auto done) { client->put({rec("session", "s2")}, done); }).ok());
+  EXPECT_TRUE(collector.signal.waitFor([&] { return collector.count() >= 2; }));
+
+  auto intruder = newClient({server->port()}, trusting(ca_), "https", std::string(32, 'x'));
+  EXPECT_EQ(serverInfo(*intruder).error().code, ErrorCode::kUnauthenticated);
+}
+
+TEST_F(GrpcTlsTest, AClientThatDoesNotTrustTheCaIsUnavailable) {
+  auto server = startServer(serverCertificate(ca_, "IP:127.0.0.1"));
+  ASSERT_TRUE(server);
+  // The system's roots, then another CA.
+  auto system_roots = newClient({server->port()}, GrpcTls{});
+  EXPECT_EQ(serverInfo(*system_roots).error().code, ErrorCode::kUnavailable);
+  auto other_ca = newClient({server->port()}, trusting(TestPki::makeCa("Another CA")));
+  EXPECT_EQ(serverInfo(*other_ca).error().code, ErrorCode::kUnavailable);
+}
+
+TEST_F(GrpcTlsTest, OverrideCertificateNameIsTheNameChecked) {
+  auto server = startServer(serverCertificate(ca_, "DNS:databroker.internal"));
+  ASSERT_TRUE(server);
+  auto by_address = newClient({server->port()}, trusting(ca_));
+  EXPECT_EQ(serverInfo(*by_address).error().code, ErrorCode::kUnavailable);
+  auto wrong_name = newClient({server->port()}, trusting(ca_, "other.internal"));
+  EXPECT_EQ(serverInfo(*wrong_name).error().code, ErrorCode::kUnavailable);
+  auto by_name = newClient({server->port()}, trusting(ca_, "databroker.internal"));
+  auto info = serverInfo(*by_name);
+  EXPECT_TRUE(info.ok()) << info.error().message;
+}
+
+TEST_F(GrpcTlsTest, SeveralHttpsUrlsAreCheckedAgainstTheFirstHost) {
+  auto certificate = serverCertificate(ca_, "IP:127.0.0.1");
+  auto a = startServer(certificate);
+  auto b = startServer(certificate);
+  ASSERT_TRUE(a && b);
+  auto client = newClient({a->port(), b->port()}, trusting(ca_));
+  for (int i = 0; i < 4; ++i) {
+    auto info = serverInfo(*client);
+    EXPECT_TRUE(info.ok()) << info.error().message;
+  }
+}
+
+TEST_F(GrpcTlsTest, PlaintextAndTlsDoNotMixAndFailCleanly) {
+  auto server = startServer(serverCertificate(ca_, "IP:127.0.0.1"));
+  ASSERT_TRUE(server);
+  auto plaintext = newClient({server->port()}, GrpcTls{}, "http");
+  auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(serverInfo(*plaintext).error().code, ErrorCode::kUnavailable);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 4s);  // refused, not timed out
+
+  GrpcServerOptions options;
+  options.address = "127.0.0.1:0";
+  options.shared_secret = kSecret;
+  auto plaintext_server = GrpcServer::start(backend_, options);
+  ASSERT_TRUE(plaintext_server.ok());
+  auto tls = newClient({(*plaintext_server)->port()}, trusting(ca_));
+  EXPECT_EQ(serverInfo(*tls).error().code, ErrorCode::kUnavailable);
+}
+
+TEST_F(GrpcTlsTest, AnUnusableCertificateIsAnErrorNamingIt) {
+  GrpcServerOptions options;
+  options.address = "127.0.0.1:0";
+  options.shared_secret = kSecret;
+  options.tls.cert_pem = serverCertificate(ca_, "IP:127.0.0.1").certPem();
+  options.tls.key_pem = serverCertificate(ca_, "IP:127.0.0.1").keyPem();  // another key
+  options.tls.origin = "certificate_file";
+  auto server = GrpcServer::start(backend_, options);
+  ASSERT_FALSE(server.ok());
+  EXPECT_THAT(server.error().message, ::testing::StartsWith("certificate_file: "));
+}
+
 TEST(GrpcClientOptions, RefusesUrlsItCannotBalance) {
   GrpcClientOptions options;
   options.shared_secret = kSecret;
@@ -361,6 +498,9 @@ TEST(GrpcClientOptions, RefusesUrlsItCannotBalance) {
   EXPECT_TRUE(makeGrpcClient(options).ok());
   options.urls = {"http://databroker.internal:5443"};
   EXPECT_TRUE(makeGrpcClient(options).ok());
+  options.urls = {"https://10.0.0.1:5443", "http://10.0.0.2:5443"};
+  EXPECT_THAT(makeGrpcClient(options).error().message,
+              ::testing::StartsWith("databroker_service_urls: mixes http:// and https://"));
 }
 
 }  // namespace
