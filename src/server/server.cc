@@ -34,6 +34,7 @@
 #include "http/http2_server.h"
 #include "net/stream_factory.h"
 #include "proxy/proxy.h"
+#include "server/grpc_tls_config.h"
 #include "server/listener.h"
 #include "server/observability.h"
 #include "server/snapshot_store.h"
@@ -346,6 +347,9 @@ class Server::Impl {
         databroker::GrpcServerOptions grpc_options;
         grpc_options.address = grpc_address;
         grpc_options.shared_secret = options.secrets.shared_secret;
+        auto tls = grpcServerTls(options, serve_http_, "databroker_service_urls", db.service_urls);
+        if (!tls) return tls.error();
+        grpc_options.tls = std::move(*tls);
         auto grpc = databroker::GrpcServer::start(databroker_, grpc_options);
         if (!grpc) return grpc.error();
         grpc_server_ = std::move(*grpc);
@@ -363,6 +367,7 @@ class Server::Impl {
                                 : db.service_urls;
       client_options.shared_secret = options.secrets.shared_secret;
       client_options.timeout = grpcClientTimeout(options);
+      client_options.tls = grpcClientTls(options);
       auto client = databroker::makeGrpcClient(std::move(client_options));
       if (!client) return client.error();
       databroker_client_ = std::move(*client);
@@ -385,7 +390,7 @@ class Server::Impl {
       client_options.urls = authorizeServiceUrls(options);
       client_options.shared_secret = options.secrets.shared_secret;
       client_options.timeout = grpcClientTimeout(options);
-      client_options.tls.ca_pem = options.authenticate.certificate_authority_pem;
+      client_options.tls = grpcClientTls(options);
       auto client = authorize::makeAuthorizeGrpcClient(std::move(client_options));
       if (!client) return client.error();
       remote_authorize_ = std::move(*client);
@@ -400,6 +405,10 @@ class Server::Impl {
       authorize::AuthorizeGrpcServer::Options grpc_options;
       grpc_options.address = grpc_address;
       grpc_options.shared_secret = store_.get()->options.secrets.shared_secret;
+      auto tls = grpcServerTls(store_.get()->options, serve_http_, "authorize_service_urls",
+                               authorizeServiceUrls(store_.get()->options));
+      if (!tls) return tls.error();
+      grpc_options.tls = std::move(*tls);
       auto local = std::make_shared<authorize::Service>(
           [this] { return store_.get()->authorize_state; }, sessions_.get());
       auto grpc = authorize::AuthorizeGrpcServer::start(std::move(local), grpc_options);

@@ -2327,10 +2327,14 @@ class SplitDeployment:
     it the databroker keeps records in memory. `routes` default to
     app.localhost (alice only) and any.localhost (any signed-in user) to
     `upstream`. Use idp_client() for the Idp, then start(idp).
-    Certificates are the self-signed fallback (clients do not verify)."""
+    Without `grpc_pki` the service URLs are http:// (grpc_insecure: true)
+    and certificates are the self-signed fallback (clients do not verify).
+    With a Pki, the service URLs are https://, every process has a
+    certificate from it (127.0.0.1, localhost, *.localhost) and trusts its CA
+    (certificate_authority_file), and grpc_insecure keeps its default."""
 
     def __init__(self, upstream, databrokers=1, authorizers=1, proxies=1, postgres=None,
-                 routes=None, shared_secret=None, **options):
+                 routes=None, shared_secret=None, grpc_pki=None, **options):
         self.upstream = upstream
         self.db_ports = [free_port() for _ in range(databrokers)]
         self.authorize_ports = [free_port() for _ in range(authorizers)]
@@ -2340,6 +2344,11 @@ class SplitDeployment:
         self.shared_secret = shared_secret or random_secret()
         self.cookie_secret = random_secret()
         self.routes = routes
+        self.grpc_pki = grpc_pki
+        self.grpc_certificate = None
+        if grpc_pki is not None:
+            self.grpc_certificate = grpc_pki.issue(
+                "gatehouse-split", sans=["IP:127.0.0.1", "localhost", "*.localhost"])
         self.options = options
         self.databrokers, self.authorizers, self.proxies = [], [], []
         self.authenticate = None
@@ -2366,14 +2375,21 @@ class SplitDeployment:
         ]
 
     def base_config(self):
+        scheme = "http" if self.grpc_pki is None else "https"
         opts = {
             "shared_secret": self.shared_secret,
             "cookie_secret": self.cookie_secret,
             "authenticate_service_url": self.authenticate_url,
-            "databroker_service_urls": ["http://127.0.0.1:%d" % p for p in self.db_ports],
-            "authorize_service_urls": ["http://127.0.0.1:%d" % p for p in self.authorize_ports],
+            "databroker_service_urls": ["%s://127.0.0.1:%d" % (scheme, p) for p in self.db_ports],
+            "authorize_service_urls": ["%s://127.0.0.1:%d" % (scheme, p)
+                                       for p in self.authorize_ports],
             "grpc_client_timeout": "3s",
         }
+        if self.grpc_pki is None:
+            opts["grpc_insecure"] = True
+        else:
+            opts["certificate_file"], opts["certificate_key_file"] = self.grpc_certificate
+            opts["certificate_authority_file"] = self.grpc_pki.ca_cert
         if self.postgres is not None:
             opts["databroker_storage_type"] = "postgres"
             opts["databroker_storage_connection_string"] = self.postgres.url

@@ -53,7 +53,7 @@ def stubs():
 
 class DatabrokerServiceTest(GatehouseTestCase):
     def start_databroker(self, g_dir=None, **extra):
-        cfg = {"services": "databroker", "grpc_address": "127.0.0.1:0",
+        cfg = {"services": "databroker", "grpc_address": "127.0.0.1:0", "grpc_insecure": True,
                "shared_secret": SECRET_B64, "databroker_storage_type": "memory"}
         cfg.update(extra)
         return self.start_gatehouse(cfg, workdir=g_dir) if g_dir else self.start_gatehouse(cfg)
@@ -114,6 +114,7 @@ class DatabrokerServiceTest(GatehouseTestCase):
 
     def test_unusable_storage_stops_the_start_naming_the_setting(self):
         g = self.start_gatehouse({"services": "databroker", "grpc_address": "127.0.0.1:0",
+                                  "grpc_insecure": True,
                                   "shared_secret": SECRET_B64, "databroker_storage_type": "postgres",
                                   "databroker_storage_connection_string":
                                       "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2"},
