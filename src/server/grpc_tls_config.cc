@@ -31,11 +31,12 @@ Result<databroker::GrpcTls> grpcServerTls(const config::Options& options, bool s
   for (const auto& url : urls) {
     bool https = url.rfind("https://", 0) == 0;
     if (https == !insecure) continue;
-    log::warn("config").str(
-        "warning", std::string(urls_key) + ": \"" + url + "\" is " + (https ? "https" : "http") +
-                       ":// but this process serves gRPC " +
-                       (insecure ? "in plaintext (grpc_insecure is true)" : "with TLS (grpc_insecure is false)") +
-                       ": clients using it will not connect");
+    std::string served =
+        insecure ? "in plaintext (grpc_insecure is true)" : "with TLS (grpc_insecure is false)";
+    log::warn("config").str("warning", std::string(urls_key) + ": \"" + url + "\" is " +
+                                           (https ? "https" : "http") +
+                                           ":// but this process serves gRPC " + served +
+                                           ": clients using it will not connect");
     break;
   }
   return tls;

@@ -519,9 +519,9 @@ using ::gatehouse::testing::TestCertificate;
 using ::gatehouse::testing::TestPki;
 
 TestCertificate serverCertificate(const TestCertificate& ca, const std::string& san) {
-  return TestPki::issue(ca, "authorize",
-                        {"basicConstraints=CA:FALSE", "extendedKeyUsage=serverAuth",
-                         "subjectAltName=" + san});
+  return TestPki::issue(
+      ca, "authorize",
+      {"basicConstraints=CA:FALSE", "extendedKeyUsage=serverAuth", "subjectAltName=" + san});
 }
 
 std::unique_ptr<AuthorizeGrpcServer> startTlsServer(std::shared_ptr<Client> decision,
@@ -562,8 +562,8 @@ TEST(AuthorizeGrpcTls, ATlsClientTrustingTheCaGetsDecisionsAndStillNeedsTheShare
   EXPECT_EQ(got.kind, Kind::kAllow) << got.details;
   EXPECT_EQ(decision->calls(), 1);
 
-  auto intruder = newTlsClient(server->port(), ca.certPem(), "", "https",
-                               "another secret of 32 bytes......");
+  auto intruder =
+      newTlsClient(server->port(), ca.certPem(), "", "https", "another secret of 32 bytes......");
   got = check(*intruder, plainRequest());
   EXPECT_EQ(got.status, 503);
   EXPECT_THAT(got.details, StartsWith("authorize service unavailable: unauthenticated"));
@@ -591,9 +591,9 @@ TEST(AuthorizeGrpcTls, OverrideCertificateNameIsTheNameChecked) {
   auto server = startTlsServer(decision, serverCertificate(ca, "DNS:authorize.internal"));
   ASSERT_TRUE(server);
   EXPECT_EQ(check(*newTlsClient(server->port(), ca.certPem()), plainRequest()).status, 503);
-  EXPECT_EQ(check(*newTlsClient(server->port(), ca.certPem(), "other.internal"), plainRequest())
-                .status,
-            503);
+  EXPECT_EQ(
+      check(*newTlsClient(server->port(), ca.certPem(), "other.internal"), plainRequest()).status,
+      503);
   CheckResponse got =
       check(*newTlsClient(server->port(), ca.certPem(), "authorize.internal"), plainRequest());
   EXPECT_EQ(got.kind, Kind::kAllow) << got.details;

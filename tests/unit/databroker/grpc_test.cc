@@ -355,9 +355,9 @@ class GrpcTlsTest : public ::testing::Test {
   using TestCertificate = ::gatehouse::testing::TestCertificate;
 
   static TestCertificate serverCertificate(const TestCertificate& ca, const std::string& san) {
-    return TestPki::issue(ca, "databroker",
-                          {"basicConstraints=CA:FALSE", "extendedKeyUsage=serverAuth",
-                           "subjectAltName=" + san});
+    return TestPki::issue(
+        ca, "databroker",
+        {"basicConstraints=CA:FALSE", "extendedKeyUsage=serverAuth", "subjectAltName=" + san});
   }
 
   std::unique_ptr<GrpcServer> startServer(const TestCertificate& certificate) {
@@ -413,8 +413,7 @@ TEST_F(GrpcTlsTest, ATlsClientTrustingTheCaWorksAndStillNeedsTheSharedSecret) {
   EXPECT_EQ(got->id, "s1");
   Collector collector;
   auto stream = client->sync({put->server_version, 0}, "session", collector.handler());
-  ASSERT_TRUE(
-      call<PutResult>([&](auto done) { client->put({rec("session", "s2")}, done); }).ok());
+  ASSERT_TRUE(call<PutResult>([&](auto done) { client->put({rec("session", "s2")}, done); }).ok());
   EXPECT_TRUE(collector.signal.waitFor([&] { return collector.count() >= 2; }));
 
   auto intruder = newClient({server->port()}, trusting(ca_), "https", std::string(32, 'x'));
