@@ -6,6 +6,7 @@
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
 #include <cstring>
+#include <optional>
 
 #include "common/strings.h"
 #include "http/head_validator.h"
@@ -52,10 +53,6 @@ class MessageParser {
   bool saw_transfer_encoding = false;
   bool saw_underscore = false;
 };
-}  // namespace detail
-
-namespace {
-
 template <bool isRequest>
 class BeastParser final : public detail::MessageParser, public beast::http::basic_parser<isRequest> {
  public:
@@ -90,11 +87,11 @@ class BeastParser final : public detail::MessageParser, public beast::http::basi
     status = code;
     version = v;
   }
-  void on_field_impl(beast::http::field, beast::string_view name_text,
+  void on_field_impl(beast::http::field field, beast::string_view name_text,
                      beast::string_view value_text, error_code&) override {
     std::string_view name(name_text.data(), name_text.size());
     std::string_view value(value_text.data(), value_text.size());
-    if (iequals(name, "transfer-encoding")) saw_transfer_encoding = true;
+    if (field == beast::http::field::transfer_encoding) saw_transfer_encoding = true;
     if (name.find('_') != std::string_view::npos) saw_underscore = true;
     // After the head, fields come from a chunked body's trailer section;
     // they are read and dropped, never merged into the head.
@@ -116,13 +113,36 @@ class BeastParser final : public detail::MessageParser, public beast::http::basi
   void on_finish_impl(error_code&) override {}
 };
 
+struct ParserSlots {
+  std::optional<BeastParser<true>> request;
+  std::optional<BeastParser<false>> response;
+};
+
+}  // namespace detail
+
+namespace {
+
+using detail::BeastParser;
+
 // Fields that describe the connection or the framing of this hop; the
 // codec interprets them and never passes them on.
 void removeConnectionFields(Headers& headers) {
+  // Tokens listed in Connection that are not hop-by-hop names already
+  // (usually none: "keep-alive" and "upgrade" are), so that the common
+  // case allocates nothing.
   std::vector<std::string> listed;
   for (const auto& f : headers.fields()) {
     if (!iequals(f.name, "connection")) continue;
-    for (auto& token : splitList(f.value)) listed.push_back(std::move(token));
+    std::string_view rest = f.value;
+    while (!rest.empty()) {
+      size_t comma = rest.find(',');
+      std::string_view token = trim(rest.substr(0, comma));
+      if (!token.empty() && !isHopByHop(token)) {
+        listed.emplace_back(token);
+      }
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
   }
   headers.removeIf([&](const Field& f) {
     if (isHopByHop(f.name)) return true;
@@ -141,7 +161,7 @@ bool isTokenChar(char c) {
 }  // namespace
 
 Http1Reader::Http1Reader(net::Stream& stream, size_t buffer_size)
-    : stream_(stream), buffer_(buffer_size) {}
+    : stream_(stream), buffer_(buffer_size), slots_(std::make_unique<detail::ParserSlots>()) {}
 
 Http1Reader::~Http1Reader() = default;
 
@@ -222,7 +242,12 @@ Task<Result<bool>> Http1Reader::readRequest(RequestHead& out, const Http1Limits&
   if (!len) co_return len.error();
   if (*len == 0) co_return false;
   std::string_view head(buffer_.data() + start_, *len);
-  if (auto r = parseRequestHead(head, out, limits); !r) co_return r.error();
+  if (auto r = parseRequestHead(head, out, limits); !r) {
+    // No message to read a body of: what follows is the error answer.
+    parser_ = nullptr;
+    framing_ = {};
+    co_return r.error();
+  }
   start_ += *len;
   co_return true;
 }
@@ -235,9 +260,10 @@ Result<void> Http1Reader::parseRequestHead(std::string_view head, RequestHead& o
   }
   if (check.verdict != HeadVerdict::kOk) return protocolError(check.reason);
 
-  out = RequestHead{};
+  out.reset();
   out.headers.reserve(16);
-  auto parser = std::make_unique<BeastParser<true>>();
+  parser_ = nullptr;
+  BeastParser<true>* parser = &slots_->request.emplace();
   parser->request = &out;
   error_code ec;
   size_t used = parser->put(head.data(), head.size(), ec);
@@ -331,7 +357,7 @@ Result<void> Http1Reader::parseRequestHead(std::string_view head, RequestHead& o
   }
   if (out.authority.find('@') != std::string::npos) return protocolError("invalid Host header");
 
-  parser_ = std::move(parser);
+  parser_ = parser;
   parser_->request = nullptr;
   return {};
 }
@@ -345,7 +371,8 @@ Task<Result<ResponseHead>> Http1Reader::readResponse(std::string_view request_me
     std::string_view head(buffer_.data() + start_, *len);
     ResponseHead out;
     out.headers.reserve(16);
-    auto parser = std::make_unique<BeastParser<false>>();
+    parser_ = nullptr;
+    BeastParser<false>* parser = &slots_->response.emplace();
     parser->response = &out;
     if (request_method == "HEAD") parser->skip(true);
     error_code ec;
@@ -374,7 +401,7 @@ Task<Result<ResponseHead>> Http1Reader::readResponse(std::string_view request_me
     // describe a body without sending one; framing fields go otherwise.
     if (!(request_method == "HEAD" || out.status == 304)) out.headers.remove("content-length");
     removeConnectionFields(out.headers);
-    parser_ = std::move(parser);
+    parser_ = parser;
     parser_->response = nullptr;
     co_return out;
   }

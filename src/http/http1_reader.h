@@ -15,6 +15,7 @@ namespace gatehouse::http {
 
 namespace detail {
 class MessageParser;
+struct ParserSlots;
 }
 
 struct Http1Limits {
@@ -78,7 +79,10 @@ class Http1Reader {
   size_t start_ = 0;  // first unconsumed byte
   size_t end_ = 0;    // one past the last byte read
   size_t max_head_bytes_ = 64 * 1024;
-  std::unique_ptr<detail::MessageParser> parser_;
+  // One request and one response parser per connection, constructed again
+  // in place for every message: no allocation per message.
+  std::unique_ptr<detail::ParserSlots> slots_;
+  detail::MessageParser* parser_ = nullptr;  // the current message's, in slots_
   BodyFraming framing_;
   bool keep_alive_ = true;
   bool at_eof_ = false;

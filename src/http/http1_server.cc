@@ -16,9 +16,16 @@ constexpr size_t kMaxDrain = 256 * 1024;
 
 class Http1Exchange final : public ServerExchange {
  public:
+  // `pending` is the connection's write buffer, reused by every exchange.
   Http1Exchange(net::Stream& stream, Http1Reader& reader, RequestHead& request,
-                ConnectionInfo& info, const ConnectionSettings& settings)
-      : stream_(stream), reader_(reader), request_(request), info_(info), settings_(settings) {
+                ConnectionInfo& info, const ConnectionSettings& settings, std::string& pending)
+      : stream_(stream),
+        reader_(reader),
+        request_(request),
+        info_(info),
+        settings_(settings),
+        pending_(pending) {
+    pending_.clear();
     keep_alive_ = reader.keepAlive();
     if (settings.write_timeout.count() > 0) {
       // timeout_write bounds the whole exchange (Envoy's max stream duration).
@@ -179,7 +186,7 @@ class Http1Exchange final : public ServerExchange {
   const ConnectionSettings& settings_;
   net::Clock::time_point exchange_deadline_ = net::Clock::time_point::max();
   bool request_read_ = false;
-  std::string pending_;
+  std::string& pending_;
   std::string chunk_header_;
   bool keep_alive_ = true;
   bool started_ = false;
@@ -237,6 +244,7 @@ Task<void> serveHttp1(std::unique_ptr<net::Stream> stream, Handler& handler,
 
   ConnectionTracker* tracker = settings.tracker;
   RequestHead request;
+  std::string pending;  // response bytes not yet written, kept for its capacity
   while (true) {
     if (tracker) {
       if (tracker->draining()) break;
@@ -252,7 +260,7 @@ Task<void> serveHttp1(std::unique_ptr<net::Stream> stream, Handler& handler,
         // trusted to frame the next request.
         RequestHead& r = request;
         if (r.version != 10) r.version = 11;
-        Http1Exchange exchange(*stream, reader, r, info, settings);
+        Http1Exchange exchange(*stream, reader, r, info, settings, pending);
         int status = e.code == ErrorCode::kTooLarge ? 431 : 400;
         if (e.message == "unsupported HTTP version") status = 505;
         if (e.message == "unsupported expectation") status = 417;
@@ -262,7 +270,7 @@ Task<void> serveHttp1(std::unique_ptr<net::Stream> stream, Handler& handler,
       break;
     }
     if (!*got) break;  // clean close between requests
-    Http1Exchange exchange(*stream, reader, request, info, settings);
+    Http1Exchange exchange(*stream, reader, request, info, settings, pending);
     co_await handler.handle(exchange);
     if (exchange.upgraded() || !exchange.complete()) break;
     if (!exchange.keepAlive() || (tracker && tracker->draining())) {

@@ -31,7 +31,7 @@ class Http1UpstreamExchange final : public UpstreamExchange {
     if (reusable && return_) {
       connection_->stream->setDeadline(net::Clock::time_point::max());
       connection_->idle_since = net::Clock::now();
-      return_(std::move(connection_));
+      return_->takeBack(std::move(connection_));
     } else {
       connection_->stream->close();
     }
@@ -45,7 +45,7 @@ class Http1UpstreamExchange final : public UpstreamExchange {
 
   Task<Result<void>> sendHead(const RequestHead& head, std::optional<uint64_t> body_length) override {
     method_ = head.method;
-    std::string& out = buffer_;
+    std::string& out = connection_->write_buffer;
     out.clear();
     out.reserve(512);
     out += head.method;
@@ -90,17 +90,19 @@ class Http1UpstreamExchange final : public UpstreamExchange {
   Task<Result<void>> sendBody(std::string_view data) override {
     if (data.empty()) co_return Result<void>();
     armIdle();
-    auto r = co_await writeBodyPiece(*connection_->stream, buffer_, chunk_header_, data, chunked_);
+    auto r = co_await writeBodyPiece(*connection_->stream, connection_->write_buffer, chunk_header_,
+                                     data, chunked_);
     if (!r) co_return upstreamFailure(r.error(), "upstream write");
     co_return Result<void>();
   }
 
   Task<Result<void>> finishRequest() override {
-    if (chunked_) buffer_ += "0\r\n\r\n";
-    if (!buffer_.empty()) {
+    std::string& buffer = connection_->write_buffer;
+    if (chunked_) buffer += "0\r\n\r\n";
+    if (!buffer.empty()) {
       armIdle();
-      auto r = co_await connection_->stream->write(buffer_);
-      buffer_.clear();
+      auto r = co_await connection_->stream->write(buffer);
+      buffer.clear();
       if (!r) co_return upstreamFailure(r.error(), "upstream write");
     }
     request_sent_ = true;
@@ -157,7 +159,6 @@ class Http1UpstreamExchange final : public UpstreamExchange {
   std::unique_ptr<Http1UpstreamConnection> connection_;
   ReturnToPool return_;
   std::string method_;
-  std::string buffer_;
   std::string chunk_header_;
   net::Clock::duration response_timeout_{};
   net::Clock::duration idle_timeout_{};

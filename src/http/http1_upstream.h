@@ -1,7 +1,7 @@
 #pragma once
 
-#include <functional>
 #include <memory>
+#include <string>
 
 #include "http/http1_reader.h"
 #include "http/upstream.h"
@@ -16,12 +16,19 @@ struct Http1UpstreamConnection {
   Http1Reader reader;
   net::Clock::time_point idle_since{};
   uint32_t requests = 0;
+  // The request head being written, kept for its capacity.
+  std::string write_buffer;
 };
 
-// Called with the connection when an exchange completed cleanly and the
-// connection can carry another request; otherwise the connection is
-// closed and dropped.
-using ReturnToPool = std::function<void(std::unique_ptr<Http1UpstreamConnection>)>;
+// Where a connection goes when an exchange completed cleanly and the
+// connection can carry another request (a pool's idle list); otherwise
+// the connection is closed and dropped. Called on the exchange's thread.
+class ConnectionHome {
+ public:
+  virtual ~ConnectionHome() = default;
+  virtual void takeBack(std::unique_ptr<Http1UpstreamConnection> connection) = 0;
+};
+using ReturnToPool = std::shared_ptr<ConnectionHome>;
 
 std::unique_ptr<UpstreamExchange> makeHttp1UpstreamExchange(
     std::unique_ptr<Http1UpstreamConnection> connection, ReturnToPool return_to_pool);

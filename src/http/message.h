@@ -23,6 +23,15 @@ struct RequestHead {
   bool has_body = false;
   bool expect_continue = false;
   std::string upgrade;  // the Upgrade token ("websocket") if the client asks for one
+
+  // Back to a default-constructed head, keeping the header list's storage
+  // (one head object serves every request of a connection).
+  void reset() {
+    Headers kept = std::move(headers);
+    kept.clear();
+    *this = RequestHead{};
+    headers = std::move(kept);
+  }
 };
 
 struct ResponseHead {

@@ -237,7 +237,8 @@ Task<Proxy::Outcome> Proxy::admit(Request& r) {
 // over gRPC): it reads the session the request carries and the route's
 // policy, and answers with the identity headers to forward or the response
 // to send (sign-in redirect, 401, 403, 495, ...). Fail closed.
-Task<Proxy::Outcome> Proxy::authorize(Request& r) { co_return co_await ask(r, false); }
+// (A plain function returning ask()'s task: no coroutine frame of its own.)
+Task<Proxy::Outcome> Proxy::authorize(Request& r) { return ask(r, false); }
 
 const config::UpstreamUrl* Proxy::pickUpstream(Request& r, const config::UpstreamUrl* avoid) {
   const config::Route& route = *r.routeConfig();
@@ -303,10 +304,17 @@ void Proxy::prepareUpstreamHeaders(Request& r, http::RequestHead& out,
     if (!isDefaultPort(to)) out.authority += ":" + std::to_string(to.port);
   }
 
+  uint32_t trusted = snap.options.http.xff_num_trusted_hops;
   out.headers.reserve(in.headers.size() + 6);
   std::string forwarded_for;
   for (const auto& f : in.headers.fields()) {
     if (iequals(f.name, "host")) continue;
+    // Without trusted hops the client's X-Forwarded-Proto and -Host are
+    // replaced (or removed) below in any case.
+    if (trusted == 0 &&
+        (iequals(f.name, "x-forwarded-proto") || iequals(f.name, "x-forwarded-host"))) {
+      continue;
+    }
     if (isIdentityHeader(f.name)) continue;
     if (iequals(f.name, "authorization") && isPomeriumAuthorization(f.value)) continue;
     if (iequals(f.name, "x-request-id")) continue;
@@ -325,22 +333,28 @@ void Proxy::prepareUpstreamHeaders(Request& r, http::RequestHead& out,
   for (const auto& name : route.remove_request_headers) out.headers.remove(name);
 
   const http::ConnectionInfo& conn = r.exchange.connection();
-  uint32_t trusted = snap.options.http.xff_num_trusted_hops;
   if (!snap.options.http.skip_xff_append) {
     if (!forwarded_for.empty()) forwarded_for += ", ";
     forwarded_for += conn.remote_ip;
   }
-  if (!forwarded_for.empty()) out.headers.set("x-forwarded-for", forwarded_for);
-  std::string proto = conn.tls ? "https" : "http";
-  if (trusted == 0 || !out.headers.has("x-forwarded-proto"))
+  // X-Forwarded-For and X-Request-Id were not copied above, nor (without
+  // trusted hops) X-Forwarded-Proto and -Host: adding is setting.
+  if (!forwarded_for.empty()) out.headers.add("x-forwarded-for", forwarded_for);
+  std::string_view proto = conn.tls ? "https" : "http";
+  if (trusted == 0) {
+    out.headers.add("x-forwarded-proto", proto);
+  } else if (!out.headers.has("x-forwarded-proto")) {
     out.headers.set("x-forwarded-proto", proto);
+  }
   bool remove_xfh = false;
   for (const auto& name : route.remove_request_headers)
     remove_xfh |= iequals(name, "x-forwarded-host");
-  if (!remove_xfh && (trusted == 0 || !out.headers.has("x-forwarded-host"))) {
+  if (!remove_xfh && trusted == 0) {
+    out.headers.add("x-forwarded-host", in.authority);
+  } else if (!remove_xfh && !out.headers.has("x-forwarded-host")) {
     out.headers.set("x-forwarded-host", in.authority);
   }
-  out.headers.set("x-request-id", r.id);
+  out.headers.add("x-request-id", r.id);
   // The decision's headers: the identity JWT and claim headers (on routes
   // that pass identity headers) and set_request_headers, rendered.
   for (const auto& [name, value] : r.identity_headers) out.headers.set(name, value);
@@ -413,7 +427,7 @@ Task<void> Proxy::forward(Request& r) {
   for (int attempt = 0; attempt < 3; ++attempt) {
     const config::UpstreamUrl* to = pickUpstream(r, avoid);
     if (!to) break;
-    r.upstream = upstreamText(*to);
+    r.upstream = to;
     UpstreamTarget target;
     target.scheme = to->scheme;
     target.host = to->host;
@@ -426,7 +440,7 @@ Task<void> Proxy::forward(Request& r) {
     if (!opened) {
       last_error = opened.error();
       if (last_error.code == ErrorCode::kUnavailable) {
-        dead_until_[r.upstream] = net::Clock::now() + kDeadEndpointBackoff;
+        dead_until_[upstreamText(*to)] = net::Clock::now() + kDeadEndpointBackoff;
         avoid = to;
         continue;
       }
@@ -528,7 +542,7 @@ Task<void> Proxy::forward(Request& r) {
                            : metrics::UpstreamFailure::kOther;
   log::warn("upstream request failed")
       .str("request-id", r.id)
-      .str("upstream", r.upstream)
+      .str("upstream", r.upstream ? upstreamText(*r.upstream) : std::string())
       .str("error", last_error.message);
   if (!r.exchange.responseStarted()) co_await sendLocal(r, status, r.details);
 }
@@ -588,6 +602,8 @@ void Proxy::logAccess(const Request& r) const {
     if (route) label = route->name.empty() ? route->id : route->name;
     metrics_->recordRequest({label, r.head().method, r.status, elapsed, r.upstream_failure});
   }
+  // The line is built only when it is written: this runs for every request.
+  if (!log::enabled(log::Level::kInfo)) return;
   auto micros = std::chrono::duration_cast<std::chrono::microseconds>(elapsed);
   const http::RequestHead& head = r.head();
   auto line = log::info("http-request");
@@ -598,8 +614,8 @@ void Proxy::logAccess(const Request& r) const {
       .num("response-code", static_cast<int64_t>(r.status))
       .num("duration", static_cast<double>(micros.count()) / 1000.0)
       .num("size", static_cast<int64_t>(r.bytes_sent))
-      .str("upstream-cluster", r.route ? r.route->config->id : std::string())
-      .str("upstream", r.upstream)
+      .str("upstream-cluster", r.route ? std::string_view(r.route->config->id) : std::string_view())
+      .str("upstream", r.upstream ? upstreamText(*r.upstream) : std::string())
       .str("request-id", r.id)
       .str("forwarded-for", r.client_ip)
       .str("user-agent", head.headers.get("user-agent").value_or(""));

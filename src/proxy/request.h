@@ -44,7 +44,7 @@ struct Proxy::Request {
   std::string client_ip;
   int status = 0;
   uint64_t bytes_sent = 0;
-  std::string upstream;
+  const config::UpstreamUrl* upstream = nullptr;  // the endpoint last tried (logs name it)
   std::string details;  // why Gatehouse answered itself, for logs and error pages
   metrics::UpstreamFailure upstream_failure = metrics::UpstreamFailure::kNone;
   std::chrono::system_clock::time_point now = std::chrono::system_clock::now();

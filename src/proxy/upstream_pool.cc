@@ -1,5 +1,7 @@
 #include "proxy/upstream_pool.h"
 
+#include <charconv>
+
 #include "net/stream_factory.h"
 
 namespace gatehouse::proxy {
@@ -13,49 +15,53 @@ constexpr auto kTlsHandshakeTimeout = std::chrono::seconds(10);
 }  // namespace
 
 UpstreamPool::~UpstreamPool() {
-  *alive_ = false;
+  for (auto& [key, idle] : idle_) {
+    idle->closed = true;
+    idle->connections.clear();
+  }
   for (auto& [key, conn] : http2_) conn->close();
 }
 
-std::string UpstreamPool::keyFor(const UpstreamTarget& target) const {
-  std::string key;
-  key.reserve(64);
+void UpstreamPool::Idle::takeBack(std::unique_ptr<http::Http1UpstreamConnection> connection) {
+  if (closed || connections.size() >= kMaxIdlePerTarget) return;
+  connections.push_back(std::move(connection));
+}
+
+const std::string& UpstreamPool::keyFor(const UpstreamTarget& target) {
+  std::string& key = key_;
+  key.clear();
   key += target.scheme;
   key += '|';
   key += target.host;
   key += '|';
-  key += std::to_string(target.port);
+  char number[24];
+  key.append(number, std::to_chars(number, number + sizeof(number), target.port).ptr);
   key += '|';
-  key += std::to_string(reinterpret_cast<uintptr_t>(target.tls.get()));
+  key.append(number, std::to_chars(number, number + sizeof(number),
+                                   reinterpret_cast<uintptr_t>(target.tls.get()))
+                         .ptr);
   key += '|';
   key += target.server_name;
   return key;
 }
 
-http::ReturnToPool UpstreamPool::returnTo(const std::string& key) {
-  // The exchange may outlive the pool at shutdown: `alive` says whether
-  // `this` is still there to take the connection back.
-  std::weak_ptr<bool> alive = alive_;
-  return [this, alive, key](std::unique_ptr<http::Http1UpstreamConnection> connection) {
-    auto still = alive.lock();
-    if (!still || !*still) return;
-    auto& idle = idle_[key].connections;
-    if (idle.size() >= kMaxIdlePerTarget) return;
-    idle.push_back(std::move(connection));
-  };
+const std::shared_ptr<UpstreamPool::Idle>& UpstreamPool::idleFor(const std::string& key) {
+  auto& idle = idle_[key];
+  if (!idle) idle = std::make_shared<Idle>();
+  return idle;
 }
 
 size_t UpstreamPool::idleCount() const {
   size_t n = 0;
-  for (const auto& [key, idle] : idle_) n += idle.connections.size();
+  for (const auto& [key, idle] : idle_) n += idle->connections.size();
   return n;
 }
 
 Task<Result<std::unique_ptr<http::UpstreamExchange>>> UpstreamPool::open(
     const UpstreamTarget& target, net::Clock::duration connect_timeout, bool fresh) {
-  std::string key = keyFor(target);
+  const std::string& target_key = keyFor(target);
 
-  if (auto it = http2_.find(key); it != http2_.end()) {
+  if (auto it = http2_.find(target_key); it != http2_.end()) {
     if (it->second->isAlive() && it->second->canOpenStream()) {
       co_return it->second->newExchange();
     }
@@ -63,8 +69,8 @@ Task<Result<std::unique_ptr<http::UpstreamExchange>>> UpstreamPool::open(
   }
 
   if (!fresh) {
-    if (auto it = idle_.find(key); it != idle_.end()) {
-      auto& idle = it->second.connections;
+    if (auto it = idle_.find(target_key); it != idle_.end()) {
+      auto& idle = it->second->connections;
       auto now = net::Clock::now();
       // Most recently used first: it is the least likely to have been
       // closed by the upstream's own idle timeout.
@@ -79,10 +85,13 @@ Task<Result<std::unique_ptr<http::UpstreamExchange>>> UpstreamPool::open(
             connection->stream->peerClosedOrDirty()) {
           continue;
         }
-        co_return http::makeHttp1UpstreamExchange(std::move(connection), returnTo(key));
+        co_return http::makeHttp1UpstreamExchange(std::move(connection), it->second);
       }
     }
   }
+
+  // key_ is shared by every request of this worker, and connecting waits.
+  std::string key = target_key;
 
   auto socket = co_await net::connectTcp(std::string(target.host), target.port, connect_timeout);
   if (!socket) co_return socket.error();
@@ -104,7 +113,7 @@ Task<Result<std::unique_ptr<http::UpstreamExchange>>> UpstreamPool::open(
     co_return (*connection)->newExchange();
   }
   auto connection = std::make_unique<http::Http1UpstreamConnection>(std::move(stream));
-  co_return http::makeHttp1UpstreamExchange(std::move(connection), returnTo(key));
+  co_return http::makeHttp1UpstreamExchange(std::move(connection), idleFor(key));
 }
 
 }  // namespace gatehouse::proxy

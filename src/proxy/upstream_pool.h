@@ -49,15 +49,22 @@ class UpstreamPool {
   size_t idleCount() const;
 
  private:
-  struct Idle {
+  // One target's idle connections, and where its exchanges return their
+  // connection. An exchange may outlive the pool at shutdown: a closed
+  // list then drops what comes back.
+  struct Idle final : http::ConnectionHome {
+    void takeBack(std::unique_ptr<http::Http1UpstreamConnection> connection) override;
     std::vector<std::unique_ptr<http::Http1UpstreamConnection>> connections;
+    bool closed = false;
   };
-  std::string keyFor(const UpstreamTarget& target) const;
-  http::ReturnToPool returnTo(const std::string& key);
+  // The target's key, written into key_ (no allocation per request); valid
+  // until the next call.
+  const std::string& keyFor(const UpstreamTarget& target);
+  const std::shared_ptr<Idle>& idleFor(const std::string& key);
 
-  std::unordered_map<std::string, Idle> idle_;
+  std::string key_;
+  std::unordered_map<std::string, std::shared_ptr<Idle>> idle_;
   std::unordered_map<std::string, std::shared_ptr<http::Http2ClientConnection>> http2_;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace gatehouse::proxy
