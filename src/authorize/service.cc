@@ -185,10 +185,15 @@ struct Service::Loaded {
 Service::Service(std::function<std::shared_ptr<const State>()> state, session::Cache* sessions)
     : state_(std::move(state)), sessions_(sessions) {}
 
+// Plain functions around decide(), whose frame holds the configuration:
+// one coroutine frame per decision.
 Task<CheckResponse> Service::check(const CheckRequest& request) {
-  std::shared_ptr<const State> state = state_();
-  if (!state) co_return error(503, "authorize has no configuration yet");
-  co_return co_await check(request, *state);
+  return decide(request, state_());
+}
+
+Task<CheckResponse> Service::check(const CheckRequest& request, const State& state) {
+  // Not owned: the caller keeps `state` alive until the decision is made.
+  return decide(request, std::shared_ptr<const State>(std::shared_ptr<const State>(), &state));
 }
 
 std::shared_ptr<const session::Handle> Service::verifiedHandle(const State& state,
@@ -206,6 +211,31 @@ std::shared_ptr<const session::Handle> Service::verifiedHandle(const State& stat
   auto shared = std::make_shared<const session::Handle>(std::move(*handle));
   verified_.emplace(std::string(text), shared);
   return shared;
+}
+
+bool Service::loadSessionLocally(const CheckRequest& request, const State& state, int route,
+                                 Loaded& out) {
+  if (!request.headers) return true;
+  std::vector<std::string_view> candidates;
+  sessionCandidates(*request.headers, state.options_.authenticate.cookie.name, candidates,
+                    out.from_header);
+  if (candidates.empty() || !sessions_) return true;
+  const std::string* idp_id = route >= 0 ? &state.route_idp_ids_[route] : nullptr;
+  auto now = std::chrono::system_clock::now();
+  for (std::string_view candidate : candidates) {
+    std::shared_ptr<const session::Handle> handle = verifiedHandle(state, candidate);
+    if (!handle) continue;
+    if (idp_id && !handle->idp_id.empty() && handle->idp_id != *idp_id) continue;
+    std::optional<session::Lookup> found = sessions_->lookupLocal(*handle, now);
+    if (!found) return false;
+    if (found->status == session::LookupStatus::kFound) {
+      out.session = std::move(found->session);
+      out.unavailable = false;
+      return true;
+    }
+    if (found->status == session::LookupStatus::kUnavailable) out.unavailable = true;
+  }
+  return true;
 }
 
 Task<void> Service::loadSession(const CheckRequest& request, const State& state, int route,
@@ -236,12 +266,47 @@ Task<void> Service::loadSession(const CheckRequest& request, const State& state,
 
 // A browser is sent to sign in with a signed URL of the authenticate
 // service that comes back to this very URL.
-CheckResponse Service::loginRedirect(const CheckRequest& request, const State& state,
-                                     int route) const {
-  const config::Options& options = state.options_;
+CheckResponse Service::loginRedirect(const CheckRequest& request, const State& state, int route) {
   std::string redirect_uri = std::string(request.scheme) + "://" + std::string(request.authority) +
                              std::string(request.path);
   if (!request.query.empty()) redirect_uri += "?" + std::string(request.query);
+
+  constexpr size_t kRedirectCapacity = 1024;
+  auto now = std::chrono::system_clock::now();
+  int64_t second = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  if (second != redirects_second_ || redirects_signer_ != state.signer_ ||
+      redirects_.size() >= kRedirectCapacity) {
+    redirects_.clear();
+    redirects_second_ = second;
+    redirects_signer_ = state.signer_;
+  }
+  redirect_key_ = std::to_string(route);
+  redirect_key_ += ' ';
+  redirect_key_ += redirect_uri;
+  auto cached = redirects_.find(redirect_key_);
+  if (cached == redirects_.end()) {
+    Redirect made;
+    made.location = signedSignInUrl(state, route, redirect_uri, now);
+    made.body = "<a href=\"" + htmlEscape(made.location) + "\">Login</a>.\n";
+    cached = redirects_.emplace(redirect_key_, std::move(made)).first;
+  }
+  CheckResponse r;
+  r.kind = CheckResponse::Kind::kRespond;
+  r.status = 302;
+  r.headers.reserve(3);
+  r.headers.emplace_back("location", cached->second.location);
+  r.headers.emplace_back("cache-control", "no-store");
+  r.headers.emplace_back("content-type", "text/html; charset=utf-8");
+  r.body = cached->second.body;
+  r.details = "sign in required";
+  return r;
+}
+
+// The authenticate service's sign-in URL that comes back to
+// `redirect_uri`, signed at `now`.
+std::string Service::signedSignInUrl(const State& state, int route, const std::string& redirect_uri,
+                                     std::chrono::system_clock::time_point now) const {
+  const config::Options& options = state.options_;
   session::Params params;
   params.emplace_back(session::param::kRedirectUri, redirect_uri);
   if (route >= 0) {
@@ -253,23 +318,13 @@ CheckResponse Service::loginRedirect(const CheckRequest& request, const State& s
       params.emplace_back(session::param::kAdditionalHosts, hosts);
     }
   }
-  std::string location =
-      state.signer_->sign(options.authenticate.service_url + std::string(session::kSignInPath) +
-                              "?" + session::encodeQuery(params),
-                          std::chrono::system_clock::now());
-  CheckResponse r;
-  r.kind = CheckResponse::Kind::kRespond;
-  r.status = 302;
-  r.headers.emplace_back("location", location);
-  r.headers.emplace_back("cache-control", "no-store");
-  r.headers.emplace_back("content-type", "text/html; charset=utf-8");
-  r.body = "<a href=\"" + htmlEscape(location) + "\">Login</a>.\n";
-  r.details = "sign in required";
-  return r;
+  return state.signer_->sign(options.authenticate.service_url + std::string(session::kSignInPath) +
+                                 "?" + session::encodeQuery(params),
+                             now);
 }
 
 CheckResponse Service::unauthenticated(const CheckRequest& request, const State& state, int route,
-                                       bool from_header, std::string details) const {
+                                       bool from_header, std::string details) {
   RequestFacts facts = factsOf(request, from_header);
   bool xhr = request.headers &&
              iequals(request.headers->get("x-requested-with").value_or(""), "xmlhttprequest");
@@ -285,7 +340,10 @@ CheckResponse Service::unauthenticated(const CheckRequest& request, const State&
                isGrpcRequest(facts.content_type) || isGrpcWebRequest(facts.content_type));
 }
 
-Task<CheckResponse> Service::check(const CheckRequest& request, const State& state) {
+Task<CheckResponse> Service::decide(const CheckRequest& request,
+                                    std::shared_ptr<const State> held) {
+  if (!held) co_return error(503, "authorize has no configuration yet");
+  const State& state = *held;
   if (request.internal) co_return co_await internal(request, state);
   const auto& routes = state.options_.routes;
   int route = static_cast<int>(request.route_index);
@@ -296,7 +354,10 @@ Task<CheckResponse> Service::check(const CheckRequest& request, const State& sta
     if (route < 0) co_return error(503, "the route is not in authorize's configuration");
   }
   Loaded loaded;
-  co_await loadSession(request, state, route, loaded);
+  if (!loadSessionLocally(request, state, route, loaded)) {
+    loaded = Loaded{};
+    co_await loadSession(request, state, route, loaded);
+  }
   if (loaded.unavailable && !loaded.session) {
     co_return error(503, "the session store is unavailable");
   }

@@ -5,6 +5,8 @@
 // authorize service does. The proxy calls it directly in all-in-one mode;
 // the authorize gRPC service calls it for proxies in other processes.
 
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -65,11 +67,18 @@ class Service final : public Client {
   Task<CheckResponse> check(const CheckRequest& request, const State& state);
 
  private:
+  Task<CheckResponse> decide(const CheckRequest& request, std::shared_ptr<const State> held);
   struct Loaded;
   Task<void> loadSession(const CheckRequest& request, const State& state, int route, Loaded& out);
-  CheckResponse loginRedirect(const CheckRequest& request, const State& state, int route) const;
+  // loadSession without waiting, which is nearly always possible; false
+  // when a handle is newer than the local copy of sessions (then `out` is
+  // to be filled by loadSession).
+  bool loadSessionLocally(const CheckRequest& request, const State& state, int route, Loaded& out);
+  CheckResponse loginRedirect(const CheckRequest& request, const State& state, int route);
+  std::string signedSignInUrl(const State& state, int route, const std::string& redirect_uri,
+                              std::chrono::system_clock::time_point now) const;
   CheckResponse unauthenticated(const CheckRequest& request, const State& state, int route,
-                                bool from_header, std::string details) const;
+                                bool from_header, std::string details);
   Task<CheckResponse> internal(const CheckRequest& request, const State& state);
   CheckResponse userPage(const State& state, const session::Loaded* s, std::string_view host,
                          bool json) const;
@@ -91,6 +100,21 @@ class Service final : public Client {
   std::unordered_map<std::string, std::shared_ptr<const session::Handle>, TextHash, std::equal_to<>>
       verified_;
   const session::HandleCodec* verified_codec_ = nullptr;
+
+  // The sign-in redirect signs its URL with the second it was issued in,
+  // so within one second the same URL gives the same answer: this loop
+  // keeps the answers of the current second (keyed by route and URL) and
+  // signs each URL at most once a second however many requests ask.
+  struct Redirect {
+    std::string location;
+    std::string body;
+  };
+  std::unordered_map<std::string, Redirect, TextHash, std::equal_to<>> redirects_;
+  int64_t redirects_second_ = 0;
+  // Held so that the signer (one per configuration) cannot be replaced by
+  // another at the same address while answers it signed are kept.
+  std::shared_ptr<const crypto::SignedUrl> redirects_signer_;
+  std::string redirect_key_;  // scratch
 };
 
 // Where a request's session handle may be (Pomerium's order): the session

@@ -134,51 +134,55 @@ std::vector<std::shared_ptr<const Loaded>> Cache::select(
   return out;
 }
 
-Task<Lookup> Cache::lookup(const Handle& handle, Time now) {
+std::optional<Lookup> Cache::lookupLocal(const Handle& handle, Time now) const {
   Lookup out;
   std::shared_ptr<const Loaded> local = find(handle.session_id);
   if (local && local->version >= handle.record_version) {
     if (local->session.user_id != handle.user_id) {
       out.reason = "session belongs to another user";
-      co_return out;
+      return out;
     }
     if (!local->session.valid(now)) {
       out.reason = "session expired";
-      co_return out;
+      return out;
     }
     out.status = LookupStatus::kFound;
     out.session = std::move(local);
-    co_return out;
+    return out;
   }
   databroker::SyncPosition position = syncer_->position(kSessionType);
   bool behind = position.server_version == 0 || position.server_version != handle.server_version ||
                 position.record_version < handle.record_version;
-  if (!behind) {
-    // The stream has passed the handle's version; the record may be in the
-    // syncer's copy a moment before on_change has put it in ours.
-    std::optional<databroker::Record> synced = syncer_->get(kSessionType, handle.session_id);
-    auto session = synced ? Session::fromJson(synced->data) : Result<Session>(Error::invalid(""));
-    if (!synced || !session || synced->version < handle.record_version) {
-      out.reason = local ? "session record is older than the handle" : "no such session";
-      co_return out;
-    }
-    std::shared_ptr<const User> user;
-    {
-      std::shared_lock lock(mutex_);
-      auto it = users_.find(session->user_id);
-      if (it != users_.end()) user = it->second;
-    }
-    local = build(std::move(*session), user.get(), synced->version);
-    if (local->session.user_id != handle.user_id) {
-      out.reason = "session belongs to another user";
-    } else if (!local->session.valid(now)) {
-      out.reason = "session expired";
-    } else {
-      out.status = LookupStatus::kFound;
-      out.session = std::move(local);
-    }
-    co_return out;
+  if (behind) return std::nullopt;
+  // The stream has passed the handle's version; the record may be in the
+  // syncer's copy a moment before on_change has put it in ours.
+  std::optional<databroker::Record> synced = syncer_->get(kSessionType, handle.session_id);
+  auto session = synced ? Session::fromJson(synced->data) : Result<Session>(Error::invalid(""));
+  if (!synced || !session || synced->version < handle.record_version) {
+    out.reason = local ? "session record is older than the handle" : "no such session";
+    return out;
   }
+  std::shared_ptr<const User> user;
+  {
+    std::shared_lock lock(mutex_);
+    auto it = users_.find(session->user_id);
+    if (it != users_.end()) user = it->second;
+  }
+  local = build(std::move(*session), user.get(), synced->version);
+  if (local->session.user_id != handle.user_id) {
+    out.reason = "session belongs to another user";
+  } else if (!local->session.valid(now)) {
+    out.reason = "session expired";
+  } else {
+    out.status = LookupStatus::kFound;
+    out.session = std::move(local);
+  }
+  return out;
+}
+
+Task<Lookup> Cache::lookup(const Handle& handle, Time now) {
+  if (std::optional<Lookup> answered = lookupLocal(handle, now)) co_return std::move(*answered);
+  Lookup out;
   // The handle is newer than the copy: ask the databroker once.
   std::string id = handle.session_id;
   auto record = co_await databroker::awaitCall<databroker::Record>(
