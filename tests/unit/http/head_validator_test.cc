@@ -66,7 +66,6 @@ TEST(HeadValidatorTest, RejectsObsFold) {
 }
 
 TEST(HeadValidatorTest, RejectsNulAndControlBytes) {
-  using namespace std::string_literals;
   EXPECT_EQ(check(withHeaders("X-A: a\0b\r\n"s)), HeadVerdict::kBadRequest);
   EXPECT_EQ(check(withHeaders("X-\0A: b\r\n"s)), HeadVerdict::kBadRequest);
   EXPECT_EQ(check(withHeaders("X-A: a\x01\r\n")), HeadVerdict::kBadRequest);
@@ -74,6 +73,33 @@ TEST(HeadValidatorTest, RejectsNulAndControlBytes) {
   EXPECT_EQ(check(withHeaders("X-A: a\x1b[0m\r\n")), HeadVerdict::kBadRequest);
   EXPECT_EQ(check("GET /a\0b HTTP/1.1\r\n\r\n"s), HeadVerdict::kBadRequest);
   EXPECT_EQ(check("GET /a\x01 HTTP/1.1\r\n\r\n"), HeadVerdict::kBadRequest);
+}
+
+// Long values and targets are checked eight bytes at a time: every bad byte
+// is found wherever it sits in a word, and every good one passes.
+TEST(HeadValidatorTest, LongValuesAndTargetsAreCheckedAtEveryOffset) {
+  using namespace std::string_literals;
+  const std::string value(70, 'v');
+  EXPECT_EQ(check(withHeaders("Cookie: " + value + "\t\x80\xff~ " + value + "\r\n")),
+            HeadVerdict::kOk);
+  for (size_t at = 0; at < 20; ++at) {
+    for (char bad : {'\0', '\x01', '\x1f', '\x7f', '\r', '\n'}) {
+      std::string dirty = value;
+      dirty[at] = bad;
+      EXPECT_EQ(check(withHeaders("Cookie: " + dirty + "\r\n")), HeadVerdict::kBadRequest)
+          << "byte " << static_cast<int>(bad) << " at " << at;
+      std::string target = "/" + value;
+      target[at + 1] = bad == '\r' || bad == '\n' ? ' ' : bad;
+      EXPECT_EQ(check("GET " + target + " HTTP/1.1\r\nHost: a\r\n\r\n"), HeadVerdict::kBadRequest)
+          << "byte " << static_cast<int>(bad) << " at " << at;
+    }
+  }
+  EXPECT_EQ(check("GET /" + value + "\x80\xff" + value + " HTTP/1.1\r\nHost: a\r\n\r\n"),
+            HeadVerdict::kOk);
+  EXPECT_STREQ(validateRequestHead(withHeaders("X-A: " + value + "\nX-B: 1\r\n"), {}).reason,
+               "bare LF line ending");
+  EXPECT_STREQ(validateRequestHead(withHeaders("X-A: " + value + "\rX-B: 1\r\n"), {}).reason,
+               "bare CR in request head");
 }
 
 TEST(HeadValidatorTest, RejectsWhitespaceBeforeColon) {
