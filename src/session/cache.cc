@@ -113,6 +113,12 @@ void Cache::onChange(const databroker::Record& record) {
   std::string user_id = parsed->user_id;
   auto loaded = build(std::move(*parsed), user.get(), record.version);
   std::unique_lock lock(mutex_);
+  // The user record may have arrived (on its own stream) since it was
+  // looked up: lay the current one over the session, or it would be missed
+  // until the user changes again.
+  auto current = users_.find(user_id);
+  const User* now_user = current == users_.end() ? nullptr : current->second.get();
+  if (now_user != user.get()) loaded = build(loaded->session, now_user, record.version);
   auto& slot = sessions_[record.id];
   if (!slot) user_sessions_[user_id].push_back(record.id);
   slot = std::move(loaded);
