@@ -66,6 +66,7 @@ TEST(HeadValidatorTest, RejectsObsFold) {
 }
 
 TEST(HeadValidatorTest, RejectsNulAndControlBytes) {
+  using namespace std::string_literals;
   EXPECT_EQ(check(withHeaders("X-A: a\0b\r\n"s)), HeadVerdict::kBadRequest);
   EXPECT_EQ(check(withHeaders("X-\0A: b\r\n"s)), HeadVerdict::kBadRequest);
   EXPECT_EQ(check(withHeaders("X-A: a\x01\r\n")), HeadVerdict::kBadRequest);
@@ -78,7 +79,6 @@ TEST(HeadValidatorTest, RejectsNulAndControlBytes) {
 // Long values and targets are checked eight bytes at a time: every bad byte
 // is found wherever it sits in a word, and every good one passes.
 TEST(HeadValidatorTest, LongValuesAndTargetsAreCheckedAtEveryOffset) {
-  using namespace std::string_literals;
   const std::string value(70, 'v');
   EXPECT_EQ(check(withHeaders("Cookie: " + value + "\t\x80\xff~ " + value + "\r\n")),
             HeadVerdict::kOk);
