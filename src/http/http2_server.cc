@@ -66,6 +66,16 @@ class ServerStream final : public ServerExchange {
   // Gives the bytes received but not yet consumed back to the peer's
   // flow-control windows.
   void releaseWindow();
+  // After a complete response, the unread rest of a request body of known
+  // length is small enough to let it arrive and drop it (its bytes are
+  // handed back as they come) rather than reset the stream: some clients
+  // (curl 7.88) report a reset with NO_ERROR that arrives while they are
+  // still sending as a failed request, though the response was complete.
+  bool restIsSmall() const {
+    constexpr uint64_t kSmallRest = 64 * 1024;
+    return request_.content_length && *request_.content_length >= received_ &&
+           *request_.content_length - received_ <= kSmallRest;
+  }
   // Stops the stream from our side with RST_STREAM `code`, failing
   // pending and later body calls with `error`.
   void reset(uint32_t code, const Error& error);
@@ -91,6 +101,7 @@ class ServerStream final : public ServerExchange {
   std::string inbound_;
   std::string delivered_;
   size_t unconsumed_ = 0;
+  uint64_t received_ = 0;  // request body bytes that arrived, read or not
   bool in_eof_ = false;
   std::optional<Error> in_error_;
 
@@ -613,6 +624,7 @@ int ServerConnection::onFrameRecv(const nghttp2_frame& frame) {
 
 int ServerConnection::onDataChunk(int32_t id, const uint8_t* data, size_t size) {
   ServerStream* s = find(id);
+  if (s) s->received_ += size;
   if (!s || s->handler_done_ || s->in_error_) {
     // Nobody will read it: hand the window back at once.
     nghttp2_session_consume(session(), id, size);
@@ -648,7 +660,7 @@ int ServerConnection::onFrameSend(const nghttp2_frame& frame) {
   ServerStream* s = find(frame.hd.stream_id);
   if (!s) return 0;
   s->response_sent_ = true;
-  if (s->handler_done_ && !s->in_eof_) {
+  if (s->handler_done_ && !s->in_eof_ && !s->restIsSmall()) {
     // RFC 9113 section 8.1: the response is complete, the rest of the
     // request is not wanted.
     nghttp2_submit_rst_stream(session(), NGHTTP2_FLAG_NONE, s->id_, NGHTTP2_NO_ERROR);
@@ -716,7 +728,7 @@ void ServerConnection::handlerDone(ServerStream& s) {
       // The handler gave up (or left the response unfinished): the client
       // must not take a truncated response for a complete one.
       nghttp2_submit_rst_stream(session(), NGHTTP2_FLAG_NONE, s.id_, NGHTTP2_INTERNAL_ERROR);
-    } else if (s.response_sent_ && !s.in_eof_) {
+    } else if (s.response_sent_ && !s.in_eof_ && !s.restIsSmall()) {
       nghttp2_submit_rst_stream(session(), NGHTTP2_FLAG_NONE, s.id_, NGHTTP2_NO_ERROR);
     }
   }
