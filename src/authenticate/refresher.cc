@@ -19,14 +19,6 @@ constexpr auto kMaxRetry = std::chrono::minutes(5);
 
 bool isSet(session::Time t) { return t.time_since_epoch().count() != 0; }
 
-databroker::Record makeRecord(std::string_view type, std::string id, std::string data) {
-  databroker::Record r;
-  r.type = std::string(type);
-  r.id = std::move(id);
-  r.data = std::move(data);
-  return r;
-}
-
 }  // namespace
 
 Refresher::Refresher(databroker::Client& databroker, session::Cache& sessions,
@@ -178,7 +170,7 @@ Task<void> Refresher::refreshOne(const session::Loaded& loaded,
   next.refreshed_at = now;
 
   std::vector<databroker::Record> session_records;
-  session_records.push_back(makeRecord(session::kSessionType, next.id, next.toJson()));
+  session_records.push_back(session::toRecord(next));
   // A patch, not a put: a session signed out meanwhile stays deleted.
   auto stored = co_await databroker::awaitCall<databroker::PutResult>([&](auto done) {
     databroker_.patch(std::move(session_records),
@@ -195,7 +187,7 @@ Task<void> Refresher::refreshOne(const session::Loaded& loaded,
     if (auto email = session::firstClaim(fresh, "email"); !email.empty()) user.email = email;
     if (auto name = session::firstClaim(fresh, "name"); !name.empty()) user.name = name;
     std::vector<databroker::Record> user_records;
-    user_records.push_back(makeRecord(session::kUserType, user.id, user.toJson()));
+    user_records.push_back(session::toRecord(user));
     (void)co_await databroker::awaitCall<databroker::PutResult>([&](auto done) {
       databroker_.patch(std::move(user_records), {"name", "email", "claims"}, std::move(done));
     });
@@ -218,8 +210,7 @@ void Refresher::countRefresh(bool success) {
 }
 
 Task<void> Refresher::remove(const std::string& session_id, const char* why) {
-  databroker::Record deletion = makeRecord(session::kSessionType, session_id, "{}");
-  deletion.deleted_at = databroker::now();
+  databroker::Record deletion = session::sessionDeletion(session_id);
   std::vector<databroker::Record> records{deletion};
   auto deleted = co_await databroker::awaitCall<databroker::PutResult>(
       [&](auto done) { databroker_.put(std::move(records), std::move(done)); });

@@ -118,14 +118,6 @@ int statusFor(const Error& e) {
   return e.code == ErrorCode::kUnavailable || e.code == ErrorCode::kTimeout ? 503 : 502;
 }
 
-databroker::Record makeRecord(std::string_view type, std::string id, std::string data) {
-  databroker::Record r;
-  r.type = std::string(type);
-  r.id = std::move(id);
-  r.data = std::move(data);
-  return r;
-}
-
 bool sameSettings(const oidc::ProviderSettings& a, const oidc::ProviderSettings& b) {
   return a.type == b.type && a.provider_url == b.provider_url && a.client_id == b.client_id &&
          a.client_secret == b.client_secret && a.scopes == b.scopes &&
@@ -409,8 +401,8 @@ Task<LocalResponse> Authenticator::callback(const Request& request) const {
   u.claims = s.claims;
 
   std::vector<databroker::Record> records;
-  records.push_back(makeRecord(session::kUserType, u.id, u.toJson()));
-  records.push_back(makeRecord(session::kSessionType, s.id, s.toJson()));
+  records.push_back(session::toRecord(u));
+  records.push_back(session::toRecord(s));
   databroker::Client* db = dependencies_.databroker;
   auto stored = co_await databroker::awaitCall<databroker::PutResult>(
       [&](auto done) { db->put(std::move(records), std::move(done)); });
@@ -552,8 +544,7 @@ Task<LocalResponse> Authenticator::signOut(const Request& request) const {
       }
     }
     id_token = stored->id_token;
-    databroker::Record deletion = makeRecord(session::kSessionType, id, "{}");
-    deletion.deleted_at = databroker::now();
+    databroker::Record deletion = session::sessionDeletion(id);
     auto deleted = co_await databroker::awaitCall<databroker::PutResult>(
         [&](auto done) { db->put({deletion}, std::move(done)); });
     if (!deleted) {

@@ -103,6 +103,30 @@ std::optional<Time> parseTime(std::string_view text) {
       std::chrono::seconds(second) + std::chrono::microseconds(micros)));
 }
 
+namespace {
+databroker::Record makeRecord(std::string_view type, std::string id, std::string data) {
+  databroker::Record r;
+  r.type = std::string(type);
+  r.id = std::move(id);
+  r.data = std::move(data);
+  return r;
+}
+}  // namespace
+
+databroker::Record toRecord(const Session& session) {
+  return makeRecord(kSessionType, session.id, session.toJson());
+}
+
+databroker::Record toRecord(const User& user) {
+  return makeRecord(kUserType, user.id, user.toJson());
+}
+
+databroker::Record sessionDeletion(std::string session_id) {
+  databroker::Record r = makeRecord(kSessionType, std::move(session_id), "{}");
+  r.deleted_at = databroker::now();
+  return r;
+}
+
 nlohmann::json flattenClaims(const nlohmann::json& claims) {
   json out = json::object();
   if (!claims.is_object()) return out;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "databroker/record.h"
 
 namespace gatehouse::session {
 
@@ -66,6 +67,12 @@ struct User {
   std::string toJson() const;
   static Result<User> fromJson(std::string_view json);
 };
+
+// The databroker records that store a session or user, and the one that
+// deletes a session (sign-out, a refused refresh, expiry).
+databroker::Record toRecord(const Session& session);
+databroker::Record toRecord(const User& user);
+databroker::Record sessionDeletion(std::string session_id);
 
 // Claims from an ID token / userinfo reply, flattened as Pomerium stores
 // them: every value becomes a list ("email": ["a@b"]), nested objects keep

@@ -14,14 +14,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-databroker::Record record(std::string_view type, std::string id, std::string data) {
-  databroker::Record r;
-  r.type = std::string(type);
-  r.id = std::move(id);
-  r.data = std::move(data);
-  return r;
-}
-
 class CacheTest : public ::testing::Test {
  protected:
   std::shared_ptr<databroker::Backend> backend_ = databroker::makeMemoryBackend();
@@ -40,8 +32,7 @@ class CacheTest : public ::testing::Test {
     u.id = "u1";
     u.name = "Alice";
     u.email = "a@example.com";
-    auto result =
-        backend_->put({record(kSessionType, id, s.toJson()), record(kUserType, "u1", u.toJson())});
+    auto result = backend_->put({toRecord(s), toRecord(u)});
     EXPECT_TRUE(result.ok());
     Handle h;
     h.session_id = id;
@@ -112,8 +103,7 @@ TEST_F(CacheTest, ExpiredDeletedAndForeignSessionsAreRefused) {
   // the syncer, a moment before on_change has filled the view).
   ASSERT_TRUE(eventually([&] { return cache.find("s3") != nullptr; }));
   EXPECT_EQ(run(cache, live).status, LookupStatus::kFound);
-  databroker::Record deletion = record(kSessionType, "s3", "{}");
-  deletion.deleted_at = databroker::now();
+  databroker::Record deletion = sessionDeletion("s3");
   ASSERT_TRUE(backend_->put({deletion}).ok());
   // Signed out: refused as soon as the deletion arrives.
   ASSERT_TRUE(eventually([&] { return cache.find("s3") == nullptr; }));
