@@ -38,6 +38,9 @@ class State {
   // The route's index in this configuration, by id; -1 if it has none.
   int routeIndex(std::string_view id) const;
   const std::string& routeIdpId(size_t index) const { return route_idp_ids_[index]; }
+  // The shared secret's session-handle codec and URL signer.
+  std::shared_ptr<const session::HandleCodec> handles() const { return handles_; }
+  std::shared_ptr<const crypto::SignedUrl> signer() const { return signer_; }
 
  private:
   friend class Service;

@@ -111,14 +111,13 @@ Result<std::shared_ptr<const Snapshot>> Snapshot::create(
   snapshot->session_cookie.max_age =
       std::chrono::duration_cast<std::chrono::seconds>(auth.cookie.expire);
   snapshot->authenticate_url = auth.service_url;
-  auto handles = session::HandleCodec::create(opts.secrets.shared_secret);
-  if (!handles) return Error::invalid("shared_secret: " + handles.error().message);
-  snapshot->handles = std::make_shared<const session::HandleCodec>(std::move(*handles));
-  snapshot->signer = std::make_shared<const crypto::SignedUrl>(opts.secrets.shared_secret);
   auto state = authorize::State::create(
       opts, services.previous ? services.previous->authorize_state.get() : nullptr);
   if (!state) return state.error();
   snapshot->authorize_state = std::move(*state);
+  // The same codec and signer as the decisions use, not a second pair.
+  snapshot->handles = snapshot->authorize_state->handles();
+  snapshot->signer = snapshot->authorize_state->signer();
 
   snapshot->serve_routes = services.serve_routes;
   snapshot->serve_authenticate = services.serve_authenticate;
