@@ -5,6 +5,8 @@
 #
 #   bench/run.sh [seconds-per-case] [runs]
 #   bench/run.sh --suite auth [seconds-per-case] [runs]
+#   bench/run.sh --suite routes|sessions [seconds-per-case] [runs]
+#   bench/run.sh --suite micro
 #
 # Prints a Markdown table (median of the runs per case) and the ratio of
 # Gatehouse to the nginx ceiling, computed pair by pair within each run.
@@ -14,7 +16,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ "${1:-}" == "--suite" ]]; then
-  suite="${2:?--suite needs a name: proxy or auth}"
+  suite="${2:?--suite needs a name: proxy, auth, routes, sessions or micro}"
   shift 2
   case "$suite" in
     proxy) ;;
@@ -25,7 +27,15 @@ if [[ "${1:-}" == "--suite" ]]; then
       fi
       exec /usr/bin/python3 bench/auth.py "$@"
       ;;
-    *) echo "unknown suite: $suite (proxy or auth)" >&2; exit 2 ;;
+    routes | sessions)
+      export GATEHOUSE_BIN="${GATEHOUSE_BIN:-build/release/src/gatehouse}"
+      if [[ ! -x "$GATEHOUSE_BIN" ]]; then
+        cmake --preset release >/dev/null && cmake --build --preset release --target gatehouse
+      fi
+      exec /usr/bin/python3 "bench/${suite}.py" "$@"
+      ;;
+    micro) exec bench/micro.sh "$@" ;;
+    *) echo "unknown suite: $suite (proxy, auth, routes, sessions or micro)" >&2; exit 2 ;;
   esac
 fi
 duration="${1:-10}"
