@@ -1,6 +1,9 @@
 #pragma once
 
+#include <chrono>
+#include <ctime>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "common/result.h"
@@ -11,16 +14,78 @@ namespace grpc {
 class ChannelArguments;
 class ChannelCredentials;
 class ServerCredentials;
+namespace experimental {
+class CertificateProviderInterface;
+}  // namespace experimental
 }  // namespace grpc
 
 namespace gatehouse::databroker {
+
+// The certificate a gRPC service presents, replaceable while the service
+// runs: after update(), connections accepted within kRefreshInterval
+// present the new certificate; connections already open keep theirs.
+//
+// gRPC 1.51 can only refresh a server's certificate from files (its
+// FileWatcherCertificateProvider polls them), so the pair lives in an
+// anonymous in-memory file (memfd_create) that gRPC reads through
+// /proc/self/fd: the private key is never written to a file system, and
+// the certificate may come from anywhere (files, inline PEM, tls_derive).
+// Key and certificate share one file that update() swaps in with a single
+// dup2, with a modification time one second after the previous one at
+// least, so that gRPC (which rereads a pair whose modification time
+// changed while it read) never takes a key with another key's certificate.
+//
+// Must outlive every server whose credentials it made: gRPC reads the
+// file on its own thread until the server is gone.
+class GrpcServerCertificate {
+ public:
+  // How often gRPC looks for a new certificate.
+  static constexpr std::chrono::seconds kRefreshInterval{1};
+
+  // Fails, naming `origin`, if the PEM does not parse or the key does not
+  // match the certificate; or if this system has no memfd or /proc.
+  static Result<std::shared_ptr<GrpcServerCertificate>> create(const std::string& cert_pem,
+                                                               const std::string& key_pem,
+                                                               const std::string& origin);
+  ~GrpcServerCertificate();
+  GrpcServerCertificate(const GrpcServerCertificate&) = delete;
+  GrpcServerCertificate& operator=(const GrpcServerCertificate&) = delete;
+
+  // Presents this pair from now on (within kRefreshInterval). Checks it
+  // first, as create() does, and keeps the current one if it fails.
+  // Returns false when the pair is the one presented already.
+  Result<bool> update(const std::string& cert_pem, const std::string& key_pem,
+                      const std::string& origin);
+
+  // Where the current pair came from ("certificate_file", "tls_derive").
+  std::string origin() const;
+
+  // TLS server credentials (1.2+, no client certificates) that present
+  // the current pair.
+  std::shared_ptr<grpc::ServerCredentials> credentials() const;
+
+ private:
+  GrpcServerCertificate() = default;
+  Result<void> install(const std::string& cert_pem, const std::string& key_pem);
+
+  mutable std::mutex mutex_;
+  int fd_ = -1;  // the descriptor gRPC reads through /proc/self/fd
+  std::string content_;
+  std::string origin_;
+  std::time_t modified_ = 0;
+  std::shared_ptr<grpc::experimental::CertificateProviderInterface> provider_;
+};
 
 // TLS on the gRPC connections between Gatehouse services (`grpc_insecure`,
 // https:// service URLs), shared by the databroker and authorize services
 // and their clients.
 struct GrpcTls {
   // Server side (`grpc_insecure: false`): the certificate the service
-  // presents. Both empty: the service listens in plaintext.
+  // presents, replaceable while it runs. Takes the place of the fixed
+  // pair below when set.
+  std::shared_ptr<GrpcServerCertificate> certificate;
+  // A fixed certificate. No certificate at all: the service listens in
+  // plaintext.
   std::string cert_pem;  // leaf first, then the chain
   std::string key_pem;
   std::string origin;  // the key it came from, for messages ("certificates[0]")
@@ -33,6 +98,10 @@ struct GrpcTls {
   // URL's host (`override_certificate_name`); empty = the URL's host.
   std::string override_certificate_name;
 };
+
+// Whether the first certificate in `cert_pem` names `host` (a DNS name,
+// wildcards as TLS clients match them, or an IP address).
+bool certificateNames(const std::string& cert_pem, const std::string& host);
 
 // Plaintext credentials without a certificate, TLS (1.2+) with it. Fails,
 // naming the certificate's origin, if the PEM does not parse or the key

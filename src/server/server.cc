@@ -349,6 +349,7 @@ class Server::Impl {
         grpc_options.shared_secret = options.secrets.shared_secret;
         auto tls = grpcServerTls(options, serve_http_, "databroker_service_urls", db.service_urls);
         if (!tls) return tls.error();
+        grpc_certificate_ = tls->certificate;
         grpc_options.tls = std::move(*tls);
         auto grpc = databroker::GrpcServer::start(databroker_, grpc_options);
         if (!grpc) return grpc.error();
@@ -367,7 +368,9 @@ class Server::Impl {
                                 : db.service_urls;
       client_options.shared_secret = options.secrets.shared_secret;
       client_options.timeout = grpcClientTimeout(options);
-      client_options.tls = grpcClientTls(options);
+      auto client_tls = grpcClientTls(options);
+      if (!client_tls) return client_tls.error();
+      client_options.tls = std::move(*client_tls);
       auto client = databroker::makeGrpcClient(std::move(client_options));
       if (!client) return client.error();
       databroker_client_ = std::move(*client);
@@ -390,7 +393,9 @@ class Server::Impl {
       client_options.urls = authorizeServiceUrls(options);
       client_options.shared_secret = options.secrets.shared_secret;
       client_options.timeout = grpcClientTimeout(options);
-      client_options.tls = grpcClientTls(options);
+      auto client_tls = grpcClientTls(options);
+      if (!client_tls) return client_tls.error();
+      client_options.tls = std::move(*client_tls);
       auto client = authorize::makeAuthorizeGrpcClient(std::move(client_options));
       if (!client) return client.error();
       remote_authorize_ = std::move(*client);
@@ -408,6 +413,7 @@ class Server::Impl {
       auto tls = grpcServerTls(store_.get()->options, serve_http_, "authorize_service_urls",
                                authorizeServiceUrls(store_.get()->options));
       if (!tls) return tls.error();
+      grpc_certificate_ = tls->certificate;
       grpc_options.tls = std::move(*tls);
       auto local = std::make_shared<authorize::Service>(
           [this] { return store_.get()->authorize_state; }, sessions_.get());
@@ -648,6 +654,9 @@ class Server::Impl {
     content_hash_ = hashInputs();
     if (level) log::setLevel(*level);
     store_.publish(std::move(*snapshot));
+    // A renewed certificate file or a new inline certificate reaches the
+    // gRPC service too; its connections keep the one they started with.
+    if (grpc_certificate_) reloadGrpcServerCertificate(*grpc_certificate_, store_.get()->options);
     observability_->configLoaded(true);
     addWatches();
     log::info("config reloaded")
@@ -674,6 +683,8 @@ class Server::Impl {
   std::vector<std::string> watched_;
   uint64_t content_hash_ = 0;
   bool serve_http_ = true;
+  // Before the gRPC servers, so that it outlives them: gRPC reads it.
+  std::shared_ptr<databroker::GrpcServerCertificate> grpc_certificate_;
   std::unique_ptr<databroker::GrpcServer> grpc_server_;
   std::shared_ptr<databroker::Backend> databroker_;
   std::unique_ptr<databroker::PeriodicCleaner> databroker_cleaner_;
