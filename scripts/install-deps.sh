@@ -13,7 +13,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev
   # real peers used by the tests and the demo
   curl openssl python3 python3-websockets python3-h2 python3-grpcio python3-protobuf
-  nghttp2-client procps postgresql-15 tzdata
+  nghttp2-client procps postgresql-15 tzdata python3-yaml
   # the sign-in tests: a browserless client, JWT checks and headless Chromium
   python3-requests python3-cryptography python3-jwt chromium
   # the side-by-side benchmark (bench/run.sh): nginx, Apache + mod_auth_openidc, load generators

@@ -35,6 +35,7 @@
 #include "net/stream_factory.h"
 #include "proxy/proxy.h"
 #include "server/grpc_tls_config.h"
+#include "server/systemd_notify.h"
 #include "server/listener.h"
 #include "server/observability.h"
 #include "server/snapshot_store.h"
@@ -463,11 +464,14 @@ class Server::Impl {
       if (ec) return;
       if (signal == SIGHUP) {
         log::info("SIGHUP: reloading configuration");
+        systemdNotifyReloading();
         reload(/*force=*/true);
+        systemdNotify("READY=1");
         signals.async_wait(on_signal);
         return;
       }
       log::info("shutting down").str("signal", signal == SIGINT ? "SIGINT" : "SIGTERM");
+      systemdNotify("STOPPING=1");
       signals.cancel();
       if (watch_descriptor_) watch_descriptor_->close();
       reload_timer_.cancel();
@@ -481,6 +485,7 @@ class Server::Impl {
     log::info("gatehouse started")
         .num("workers", static_cast<int64_t>(workers_.size()))
         .num("routes", static_cast<int64_t>(store_.get()->options.routes.size()));
+    systemdNotify("READY=1");
     control_.run();
 
     for (auto& w : workers_) w->stop();
