@@ -30,6 +30,9 @@ struct ListenerOptions {
   std::string address = ":443";
   bool insecure_server = false;
   std::string http_redirect_addr;  // empty = off
+  // Every connection to every listener opens with a PROXY protocol header
+  // (v1 or v2) naming the client; a connection without one is closed.
+  bool use_proxy_protocol = false;
   std::vector<CertificatePair> certificates;
   int workers = 0;  // 0 = one per core (GATEHOUSE_WORKERS / `workers`, a Gatehouse key)
 };

@@ -145,7 +145,6 @@ constexpr ExtraKey kExtraKeys[] = {
     {"otel_log_level", ExtraKind::kString},
     {"otel_sdk_disabled", ExtraKind::kBool},
     // Listener, Envoy and DNS details.
-    {"use_proxy_protocol", ExtraKind::kBool},
     {"codec_type", ExtraKind::kString},
     {"allow_upgrades", ExtraKind::kList},
     {"http3_advertise_port", ExtraKind::kInt},
@@ -404,6 +403,8 @@ constexpr HandledKey kHandledKeys[] = {
      boolKey<&Options::listener, &ListenerOptions::insecure_server>},
     {"http_redirect_addr", KeyShape::kScalar,
      listenAddressKey<&Options::listener, &ListenerOptions::http_redirect_addr>},
+    {"use_proxy_protocol", KeyShape::kScalar,
+     boolKey<&Options::listener, &ListenerOptions::use_proxy_protocol>},
     {"workers", KeyShape::kScalar, uintKey<&Options::listener, &ListenerOptions::workers, 0, 1024>},
     {"certificates", KeyShape::kStructured, pendingValueKey<&Pending::certificates>},
     {"certificate", KeyShape::kScalar, pendingKey<&Pending::certificate>},

@@ -32,6 +32,7 @@
 #include "databroker/storage.h"
 #include "http/http1_server.h"
 #include "http/http2_server.h"
+#include "net/proxy_protocol.h"
 #include "net/stream_factory.h"
 #include "proxy/proxy.h"
 #include "server/grpc_tls_config.h"
@@ -145,6 +146,21 @@ class Worker {
     auto snapshot = snapshots_.current();
     http::ConnectionSettings settings = snapshot->connection_settings;
     settings.tracker = &tracker_;
+    // Behind a layer-4 balancer the client's address comes first, in a
+    // PROXY protocol header; no header, no connection.
+    std::optional<tcp::endpoint> client;
+    if (snapshot->options.listener.use_proxy_protocol) {
+      auto header = co_await readProxyHeader(socket, settings.tls_handshake_timeout);
+      if (!header) {
+        tracker_.closed();
+        co_return;
+      }
+      client = header->source;
+    }
+    // The stream, with the client's address when a PROXY header named it.
+    auto named = [&client](std::unique_ptr<net::Stream> stream) {
+      return client ? net::withRemoteEndpoint(std::move(stream), *client) : std::move(stream);
+    };
     if (kind == ListenerKind::kTls) {
       auto tls = snapshot->server_tls;
       if (tls) {
@@ -153,16 +169,16 @@ class Worker {
         if (!stream) {
           log::debug("tls handshake failed").str("error", stream.error().message);
         } else if ((*stream)->alpn() == "h2") {
-          co_await http::serveHttp2(std::move(*stream), proxy_, settings);
+          co_await http::serveHttp2(named(std::move(*stream)), proxy_, settings);
         } else {
-          co_await http::serveHttp1(std::move(*stream), proxy_, settings);
+          co_await http::serveHttp1(named(std::move(*stream)), proxy_, settings);
         }
       }
     } else if (kind == ListenerKind::kPlain) {
       // Like Envoy's automatic codec: a client that opens with the HTTP/2
       // preface (h2c prior knowledge, as gRPC clients do) speaks HTTP/2.
       auto http2 = co_await startsWithHttp2Preface(socket, settings.idle_timeout);
-      auto stream = net::makeTcpStream(std::move(socket));
+      auto stream = named(net::makeTcpStream(std::move(socket)));
       if (!http2) {
         // Closed or idle before sending anything.
       } else if (*http2) {
@@ -171,9 +187,84 @@ class Worker {
         co_await http::serveHttp1(std::move(stream), proxy_, settings);
       }
     } else {
-      co_await http::serveHttp1(net::makeTcpStream(std::move(socket)), redirector_, settings);
+      co_await http::serveHttp1(named(net::makeTcpStream(std::move(socket))), redirector_,
+                                settings);
     }
     tracker_.closed();
+  }
+
+  // Reads the PROXY protocol header that opens a connection and consumes
+  // exactly its bytes, leaving what follows (a TLS ClientHello, a request)
+  // in the socket. nullopt when the peer sends something else, closes, or
+  // takes longer than `timeout`; the reason is logged at most once a
+  // minute per worker, since a balancer that does not send the header
+  // fails every connection.
+  Task<std::optional<net::ProxyHeader>> readProxyHeader(tcp::socket& socket,
+                                                        std::chrono::nanoseconds timeout) {
+    std::string buf(net::kProxyV2MaxLength, '\0');
+    asio::steady_timer deadline(io_);
+    bool timed_out = false;
+    deadline.expires_after(timeout.count() > 0 ? timeout : std::chrono::seconds(10));
+    deadline.async_wait([&socket, &timed_out](const boost::system::error_code& ec) {
+      if (ec) return;
+      timed_out = true;
+      socket.cancel();
+    });
+    std::optional<net::ProxyHeader> result;
+    std::string failure;
+    size_t seen = 0;
+    for (;;) {
+      auto [ec] = co_await socket.async_wait(tcp::socket::wait_read, kAwait);
+      if (ec) {
+        failure = timed_out ? "no PROXY protocol header in time" : ec.message();
+        break;
+      }
+      ssize_t n = ::recv(socket.native_handle(), buf.data(), buf.size(), MSG_PEEK | MSG_DONTWAIT);
+      if (n <= 0) {
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+        failure = "closed before a PROXY protocol header";
+        break;
+      }
+      auto parsed = net::parseProxyHeader(std::string_view(buf.data(), static_cast<size_t>(n)));
+      if (parsed.status == net::ProxyParse::kInvalid) {
+        failure = parsed.error;
+        break;
+      }
+      if (parsed.status == net::ProxyParse::kDone) {
+        size_t left = parsed.header.length;
+        while (left > 0) {
+          ssize_t got = ::recv(socket.native_handle(), buf.data(), left, MSG_DONTWAIT);
+          if (got <= 0) break;
+          left -= static_cast<size_t>(got);
+        }
+        if (left == 0) {
+          result = std::move(parsed.header);
+        } else {
+          failure = "closed inside a PROXY protocol header";
+        }
+        break;
+      }
+      // A prefix so far. If nothing new arrived since the last look, give
+      // the rest a moment instead of spinning on the same bytes.
+      if (static_cast<size_t>(n) == seen) {
+        asio::steady_timer pause(io_, std::chrono::milliseconds(2));
+        co_await pause.async_wait(kAwait);
+      }
+      seen = static_cast<size_t>(n);
+    }
+    deadline.cancel();
+    if (!result) {
+      auto now = net::Clock::now();
+      if (now >= next_proxy_protocol_warning_) {
+        next_proxy_protocol_warning_ = now + std::chrono::minutes(1);
+        boost::system::error_code ignored;
+        auto peer = socket.remote_endpoint(ignored);
+        log::warn("connection refused: use_proxy_protocol is on")
+            .str("error", failure)
+            .str("peer", ignored ? std::string("?") : peer.address().to_string());
+      }
+    }
+    co_return result;
   }
 
   // Peeks (without consuming) at the first bytes of a plain connection;
@@ -221,6 +312,7 @@ class Worker {
   proxy::Proxy proxy_;
   proxy::HttpsRedirector redirector_;
   http::ConnectionTracker tracker_;
+  net::Clock::time_point next_proxy_protocol_warning_{};
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors_;
   std::thread thread_;
 };
