@@ -2,12 +2,16 @@
 databroker and authorize serving TLS with the process's certificate
 (grpc_insecure left at its default), clients verifying it against
 certificate_authority_file, override_certificate_name, and what a client
-that cannot verify the service gets."""
+that cannot verify the service gets; a renewed certificate file reaching
+the running gRPC services; and tls_derive, TLS with certificates derived
+from shared_secret and no certificate files."""
 
 import json
+import os
 import shutil
 import socket
 import ssl
+import subprocess
 import tempfile
 import time
 import unittest
@@ -36,6 +40,15 @@ class SplitOverTls(unittest.TestCase):
         with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
             with ctx.wrap_socket(raw, server_hostname=server_hostname) as tls:
                 return tls.selected_alpn_protocol()
+
+    def serial(self, port):
+        """The serial number (hex) of the certificate a new TLS connection
+        to `port` is shown, verified against the test CA."""
+        ctx = ssl.create_default_context(cafile=self.pki.ca_cert)
+        ctx.set_alpn_protocols(["h2"])
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+            with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+                return tls.getpeercert()["serialNumber"]
 
     def rogue_proxy(self, **extra):
         """Another proxy sharing the deployment's secrets, with `extra` keys."""
@@ -89,12 +102,157 @@ class SplitOverTls(unittest.TestCase):
         self.assertEqual(good.stop(), 0)
         self.assertEqual(bad.stop(), 0)
 
+    def test_a_renewed_certificate_file_reaches_the_grpc_services_without_a_restart(self):
+        grpc_ports = self.split.db_ports + self.split.authorize_ports
+        before = {port: self.serial(port) for port in grpc_ports}
+        crt, key = self.split.grpc_certificate
+        # The renewal: a new key and certificate from the same CA, written
+        # over the files every process names, each replaced in one rename
+        # (as cert-manager or certbot do).
+        new_crt, new_key = self.pki.issue("gatehouse-split-renewed",
+                                          sans=["IP:127.0.0.1", "localhost", "*.localhost"])
+        expected = subprocess.run(["openssl", "x509", "-in", new_crt, "-noout", "-serial"],
+                                  capture_output=True, text=True, check=True).stdout
+        expected = expected.strip().split("=", 1)[1].upper()
+        load = h.SteadyLoad(self.browser,
+                            lambda n: self.split.url("app", "/during-renewal/%d" % n)).start()
+        try:
+            load.wait_count(5)
+            marks = {g: g.mark() for g in self.split.databrokers + self.split.authorizers}
+            for src, dst in ((new_key, key), (new_crt, crt)):
+                shutil.copyfile(src, dst + ".new")
+                os.replace(dst + ".new", dst)
+            renewed_at = time.monotonic()
+            # New connections to every gRPC port see the new certificate
+            # within the reload debounce plus gRPC's one-second refresh.
+            pending = set(grpc_ports)
+            while pending and time.monotonic() - renewed_at < 10:
+                pending = {p for p in pending if self.serial(p) != expected}
+                time.sleep(0.05)
+            delay = time.monotonic() - renewed_at
+            self.assertFalse(pending, "ports %r still show the old certificate after %.1fs\n%s" %
+                             (sorted(pending), delay, self.split.log_text()))
+            self.assertLess(delay, 3.5)
+            for port in grpc_ports:
+                self.assertNotEqual(before[port], expected)
+            for g, mark in marks.items():
+                line = g.wait_for("gRPC certificate reloaded", after=mark)
+                self.assertEqual(line["origin"], "certificate_file")
+            load.wait_count(load.count() + 5)
+        finally:
+            results = load.stop()
+        # The deployment kept serving throughout: every request passed.
+        self.assertEqual(h.SteadyLoad.statuses(results), {200: len(results)})
+        # A proxy that starts now connects over the new certificate.
+        g, port = self.rogue_proxy()
+        r, _ = self.get(port, "/after-renewal")
+        self.assertEqual(r.status, 200, "%s\n%s" % (r.body[:300], g.log_text()))
+        self.assertEqual(g.stop(), 0)
+
     def test_a_plaintext_url_to_a_tls_service_fails_closed(self):
         urls = ["http://127.0.0.1:%d" % p for p in self.split.authorize_ports]
         g, port = self.rogue_proxy(authorize_service_urls=urls)
         r, elapsed = self.get(port, "/plaintext")
         self.assertEqual(r.status, 503, r.body[:300])
         self.assertLess(elapsed, 5)
+        self.assertEqual(g.stop(), 0)
+
+
+class SplitOverDerivedTls(unittest.TestCase):
+    """https:// service URLs with only shared_secret and tls_derive: no
+    certificate files for gRPC, every service presents a certificate for
+    the tls_derive domain issued by the CA derived from the secret, and
+    every client trusts that CA and checks that name."""
+
+    DOMAIN = "grpc.gatehouse.internal"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.upstream = h.Upstream()
+        cls.addClassCleanup(cls.upstream.close)
+        split = h.SplitDeployment(cls.upstream, tls_derive=cls.DOMAIN.upper(),
+                                  grpc_insecure=False)
+        split.options["databroker_service_urls"] = [
+            "https://127.0.0.1:%d" % p for p in split.db_ports]
+        split.options["authorize_service_urls"] = [
+            "https://127.0.0.1:%d" % p for p in split.authorize_ports]
+        cls.addClassCleanup(split.cleanup)
+        idp = h.start_idp(cls, clients=[split.idp_client()], users=h.LOGIN_USERS)
+        split.start(idp)
+        cls.addClassCleanup(cls.stop_split, split)
+        cls.split = split
+        cls.browser, r = split.login("alice")
+        if r.status != 200:
+            raise AssertionError("sign-in over derived TLS failed: %r %r\n%s" %
+                                 (r.status, r.hops, split.log_text()))
+
+    @staticmethod
+    def stop_split(split):
+        codes = split.stop()
+        bad = {k: v for k, v in codes.items() if v != 0}
+        if bad:
+            raise AssertionError("split processes did not exit 0 on SIGTERM: %r\n%s" %
+                                 (bad, split.log_text()))
+
+    def proxy(self, **extra):
+        """Another proxy with the deployment's config and `extra` (a None
+        value removes the key)."""
+        port = h.free_port()
+        cfg = self.split.process_config("proxy", address="127.0.0.1:%d" % port,
+                                        grpc_address="127.0.0.1:0", **extra)
+        cfg = {k: v for k, v in cfg.items() if v is not None}
+        g = h.Gatehouse(cfg)
+        self.addCleanup(g.cleanup)
+        g.start()
+        return g, port
+
+    def get(self, port, path):
+        return self.browser.get("https://app.localhost:%d%s" % (port, path))
+
+    def test_signed_in_requests_pass_over_derived_certificates(self):
+        r = self.browser.get(self.split.url("app", "/derived"))
+        self.assertEqual(r.status, 200, r.body[:300])
+        claims = h.jwt_parts(dict((k.lower(), v) for k, v in json.loads(r.body)["headers"])
+                             ["x-pomerium-jwt-assertion"])[1]
+        self.assertEqual(claims["email"], "alice@example.com")
+        # No process has a certificate file; the gRPC ports present a
+        # certificate for the domain from the derived CA.
+        for g in self.split.processes():
+            self.assertNotIn("certificate", h.read_file(g.config_path))
+        for port in self.split.db_ports + self.split.authorize_ports:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+                with ctx.wrap_socket(raw, server_hostname=self.DOMAIN) as tls:
+                    der = tls.getpeercert(binary_form=True)
+            text = subprocess.run(["openssl", "x509", "-inform", "DER", "-noout", "-text"],
+                                  input=der, capture_output=True).stdout.decode()
+            self.assertIn("Issuer: O = Pomerium, CN = Pomerium PSK CA", text)
+            self.assertIn("DNS:" + self.DOMAIN, text)
+
+    def test_a_proxy_with_another_shared_secret_fails_the_handshake_closed(self):
+        before = len(self.upstream.requests)
+        g, port = self.proxy(shared_secret=h.random_secret())
+        r = self.get(port, "/other-secret")
+        self.assertEqual(r.status, 503, r.body[:300])
+        self.assertIsNone(r.header("Location"))
+        self.assertEqual(len(self.upstream.requests), before)
+        line = g.wait_for("http-request", path="/other-secret")
+        self.assertIn("authorize service unavailable", line["response-code-details"])
+        self.assertEqual(g.stop(), 0)
+
+    def test_the_derived_certificate_is_verified_not_merely_accepted(self):
+        # The same secret, but without tls_derive the client trusts only the
+        # system's roots; and with another domain, the name does not match.
+        for extra in ({"tls_derive": None}, {"tls_derive": "elsewhere.internal"}):
+            g, port = self.proxy(**extra)
+            r = self.get(port, "/not-verified")
+            self.assertEqual(r.status, 503, "%r %s" % (extra, r.body[:300]))
+            self.assertEqual(g.stop(), 0)
+        # override_certificate_name replaces the domain as the name checked.
+        g, port = self.proxy(override_certificate_name=self.DOMAIN)
+        self.assertEqual(self.get(port, "/override").status, 200)
         self.assertEqual(g.stop(), 0)
 
 
