@@ -6,6 +6,7 @@ that cannot verify the service gets; a renewed certificate file reaching
 the running gRPC services; and tls_derive, TLS with certificates derived
 from shared_secret and no certificate files."""
 
+import base64
 import json
 import os
 import shutil
@@ -253,6 +254,64 @@ class SplitOverDerivedTls(unittest.TestCase):
         # override_certificate_name replaces the domain as the name checked.
         g, port = self.proxy(override_certificate_name=self.DOMAIN)
         self.assertEqual(self.get(port, "/override").status, 200)
+        self.assertEqual(g.stop(), 0)
+
+
+class GrpcCertificateReload(h.GatehouseTestCase):
+    """A config reload that changes an inline certificate changes what the
+    running gRPC service presents; a bad pair keeps the previous one."""
+
+    def setUp(self):
+        pki_dir = tempfile.mkdtemp(prefix="gatehouse-reload-pki-")
+        self.addCleanup(shutil.rmtree, pki_dir, True)
+        self.pki = h.Pki(pki_dir)
+
+    def inline(self, name):
+        """base64 of a new pair's PEM, as `certificate` / `certificate_key`."""
+        crt, key = self.pki.issue(name, sans=["IP:127.0.0.1"])
+        return tuple(base64.b64encode(h.read_file(p).encode()).decode() for p in (crt, key))
+
+    def serial(self, port):
+        ctx = ssl.create_default_context(cafile=self.pki.ca_cert)
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+            with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+                return tls.getpeercert()["serialNumber"]
+
+    def wait_serial(self, port, changed_from, timeout=5):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            serial = self.serial(port)
+            if serial != changed_from:
+                return serial
+            time.sleep(0.05)
+        return changed_from
+
+    def test_an_inline_certificate_changed_by_a_reload_is_presented(self):
+        cert, key = self.inline("first")
+        cfg = {"services": "databroker", "grpc_address": "127.0.0.1:0",
+               "shared_secret": h.random_secret(), "certificate": cert, "certificate_key": key}
+        g = self.start_gatehouse(cfg)
+        port = int(g.wait_for("listening", kind="grpc")["address"].rsplit(":", 1)[1])
+        first = self.serial(port)
+
+        # A key that is not the certificate's: refused, the old pair stays.
+        other_cert, other_key = self.inline("second")
+        mark = g.mark()
+        g.write_config(dict(cfg, certificate=other_cert, certificate_key=key))
+        deadline = time.monotonic() + 10
+        while not any("reload" in (l.get("message") or "") and
+                      ("failed" in l["message"] or "not reloaded" in l["message"])
+                      for l in g.lines[mark:]):
+            self.assertLess(time.monotonic(), deadline, g.log_text())
+            time.sleep(0.05)
+        self.assertEqual(self.serial(port), first)
+
+        mark = g.mark()
+        g.write_config(dict(cfg, certificate=other_cert, certificate_key=other_key))
+        line = g.wait_for("gRPC certificate reloaded", after=mark)
+        self.assertEqual(line["origin"], "certificate")
+        second = self.wait_serial(port, first)
+        self.assertNotEqual(second, first)
         self.assertEqual(g.stop(), 0)
 
 
