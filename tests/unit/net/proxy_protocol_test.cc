@@ -60,17 +60,17 @@ TEST(ProxyProtocolV1, EveryPrefixNeedsMore) {
 
 TEST(ProxyProtocolV1, MalformedHeadersAreRefused) {
   for (std::string h : {
-           "PROXY TCP4 192.0.2.7 198.51.100.1 51000\r\n",          // a field missing
-           "PROXY TCP4 192.0.2.7 198.51.100.1 51000 443 x\r\n",    // one too many
-           "PROXY TCP4  192.0.2.7 198.51.100.1 51000 443\r\n",     // double space
-           "PROXY TCP4 2001:db8::7 198.51.100.1 51000 443\r\n",    // family mismatch
+           "PROXY TCP4 192.0.2.7 198.51.100.1 51000\r\n",        // a field missing
+           "PROXY TCP4 192.0.2.7 198.51.100.1 51000 443 x\r\n",  // one too many
+           "PROXY TCP4  192.0.2.7 198.51.100.1 51000 443\r\n",   // double space
+           "PROXY TCP4 2001:db8::7 198.51.100.1 51000 443\r\n",  // family mismatch
            "PROXY TCP6 192.0.2.7 2001:db8::1 51000 443\r\n",
-           "PROXY TCP4 192.0.2.777 198.51.100.1 51000 443\r\n",    // bad address
-           "PROXY TCP4 192.0.2.7 198.51.100.1 65536 443\r\n",      // port out of range
-           "PROXY TCP4 192.0.2.7 198.51.100.1 051000 443\r\n",     // leading zero
+           "PROXY TCP4 192.0.2.777 198.51.100.1 51000 443\r\n",  // bad address
+           "PROXY TCP4 192.0.2.7 198.51.100.1 65536 443\r\n",    // port out of range
+           "PROXY TCP4 192.0.2.7 198.51.100.1 051000 443\r\n",   // leading zero
            "PROXY TCP4 192.0.2.7 198.51.100.1 -1 443\r\n",
-           "PROXY UDP4 192.0.2.7 198.51.100.1 51000 443\r\n",      // not TCP
-           "PROXY TCP4 192.0.2.7 198.51.100.1 51000 443\n",        // bare LF: a control byte
+           "PROXY UDP4 192.0.2.7 198.51.100.1 51000 443\r\n",  // not TCP
+           "PROXY TCP4 192.0.2.7 198.51.100.1 51000 443\n",    // bare LF: a control byte
        }) {
     auto p = parseProxyHeader(h);
     EXPECT_EQ(p.status, ProxyParse::kInvalid) << h;
@@ -91,7 +91,9 @@ TEST(ProxyProtocol, ADirectClientIsRefused) {
 }
 
 TEST(ProxyProtocolV2, Ipv4WithTlvsIsConsumedWhole) {
-  std::string tlvs = "\x04\x00\x03" "abc"s;  // PP2_TYPE_NOOP with 3 bytes
+  std::string tlvs =
+      "\x04\x00\x03"
+      "abc"s;  // PP2_TYPE_NOOP with 3 bytes
   std::string h = v2(0x21, 0x11, ipv4Block() + tlvs);
   auto p = parseProxyHeader(h + "payload");
   ASSERT_EQ(p.status, ProxyParse::kDone) << p.error;
@@ -135,7 +137,7 @@ TEST(ProxyProtocolV2, PrefixesNeedMoreAndBadHeadersAreRefused) {
   EXPECT_EQ(parseProxyHeader(v2(0x11, 0x11, ipv4Block())).status, ProxyParse::kInvalid);  // v1 byte
   EXPECT_EQ(parseProxyHeader(v2(0x22, 0x11, ipv4Block())).status, ProxyParse::kInvalid);  // command
   EXPECT_EQ(parseProxyHeader(v2(0x21, 0x11, ipv4Block().substr(0, 11))).status,
-            ProxyParse::kInvalid);                                                     // short
+            ProxyParse::kInvalid);  // short
   EXPECT_EQ(parseProxyHeader(v2(0x21, 0x21, std::string(35, 'a'))).status, ProxyParse::kInvalid);
   EXPECT_EQ(parseProxyHeader(v2(0x21, 0x41, ipv4Block())).status, ProxyParse::kInvalid);  // family
   // A length beyond the bound is refused before the bytes arrive.
