@@ -7,7 +7,7 @@ packages=(
   # toolchain
   cmake ninja-build clang-14 lld-14 mold ccache pkg-config git
   # libraries (Boost 1.81: never libboost-dev, which is 1.74 and conflicts)
-  libboost1.81-dev libssl-dev libyaml-cpp-dev nlohmann-json3-dev libre2-dev libnghttp2-dev
+  libboost1.81-dev libssl-dev libyaml-dev nlohmann-json3-dev libre2-dev libnghttp2-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libsqlite3-dev libpq-dev
   # tests and fuzzing
   libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev

@@ -40,10 +40,9 @@ struct Entry {
 // Turns an environment value into a YAML node of the shape its key expects.
 // Scalars stay text (the typed readers split comma lists and parse JSON
 // header maps); structured keys take JSON or YAML text.
-std::optional<YAML::Node> nodeFromEnvironment(ParseContext& ctx, std::string_view key,
-                                              KeyShape shape, const std::string& env_name,
-                                              const std::string& text) {
-  if (shape == KeyShape::kScalar) return YAML::Node(text);
+std::optional<YamlNode> nodeFromEnvironment(ParseContext& ctx, std::string_view key, KeyShape shape,
+                                            const std::string& env_name, const std::string& text) {
+  if (shape == KeyShape::kScalar) return YamlNode::fromText(text);
   std::string document = text;
   if (shape == KeyShape::kRoutes) {
     // `base64 file` wraps its output at 76 columns; Go's decoder skips the
@@ -59,21 +58,20 @@ std::optional<YAML::Node> nodeFromEnvironment(ParseContext& ctx, std::string_vie
     }
     document = std::move(*decoded);
   }
-  try {
-    YAML::Node node = YAML::Load(document);
-    // A plain word (not JSON) stays a string, e.g. CERTIFICATES=...
-    return node;
-  } catch (const YAML::Exception& e) {
+  YamlParse parsed = YamlNode::parse(document);
+  if (parsed.error) {
     ctx.error(key, "environment variable " + env_name + " is not valid YAML or JSON: line " +
-                       std::to_string(e.mark.line + 1) + ": " + e.msg);
+                       std::to_string(parsed.error->line) + ": " + parsed.error->message);
     return std::nullopt;
   }
+  // A plain word (not JSON) stays a string, e.g. CERTIFICATES=...
+  return std::move(parsed.root);
 }
 
 // The top-level entries of the file, in file order, with the environment
 // applied on top: an environment variable replaces the file's value.
-std::vector<Entry> effectiveEntries(ParseContext& ctx, const YAML::Node& root,
-                                    const Environment& env, OptionsBuilder& builder) {
+std::vector<Entry> effectiveEntries(ParseContext& ctx, const YamlNode& root, const Environment& env,
+                                    OptionsBuilder& builder) {
   std::vector<Entry> entries;
   for (auto& [key, item] : ctx.mapEntries(Value{root, ""})) {
     entries.push_back({key, Value{item.node, item.key}, ""});
@@ -82,7 +80,7 @@ std::vector<Entry> effectiveEntries(ParseContext& ctx, const YAML::Node& root,
     return std::find_if(entries.begin(), entries.end(),
                         [&](const Entry& e) { return e.key == key; });
   };
-  auto put = [&](std::string_view key, const YAML::Node& node, const std::string& env_name) {
+  auto put = [&](std::string_view key, const YamlNode& node, const std::string& env_name) {
     auto existing = find(key);
     if (existing != entries.end()) {
       existing->value.node = node;
@@ -119,11 +117,10 @@ std::vector<Entry> effectiveEntries(ParseContext& ctx, const YAML::Node& root,
       const std::string* text = lookup(name);
       if (!text) continue;
       auto existing = find(nested.name);
-      YAML::Node map = existing != entries.end() && existing->value.node.IsMap()
-                           ? YAML::Clone(existing->value.node)
-                           : YAML::Node(YAML::NodeType::Map);
-      map[std::string(field)] = *text;
-      put(nested.name, map, name);
+      YamlNode map = existing != entries.end() && existing->value.node.isMap()
+                         ? existing->value.node
+                         : YamlNode::emptyMap();
+      put(nested.name, map.withEntry(std::string(field), YamlNode::fromText(*text)), name);
     }
   }
 
@@ -165,20 +162,20 @@ LoadResult load(std::string_view text, const std::string& base_dir, const Enviro
                 const std::string& source_name) {
   LoadResult result;
   ParseContext ctx(base_dir);
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(text));
-  } catch (const YAML::Exception& e) {
+  YamlParse parsed = YamlNode::parse(text);
+  if (parsed.error) {
     std::string prefix = source_name.empty() ? "" : source_name + ": ";
-    result.errors.push_back(prefix + "syntax error at line " + std::to_string(e.mark.line + 1) +
-                            ", column " + std::to_string(e.mark.column + 1) + ": " + e.msg);
+    result.errors.push_back(prefix + "syntax error at line " + std::to_string(parsed.error->line) +
+                            ", column " + std::to_string(parsed.error->column) + ": " +
+                            parsed.error->message);
     return result;
   }
-  if (root.IsDefined() && !root.IsNull() && !root.IsMap()) {
+  const YamlNode& root = parsed.root;
+  if (root.isDefined() && !root.isNull() && !root.isMap()) {
     result.errors.push_back(
         "config: expected a map of settings at the top level, got a " +
-        std::string(root.IsSequence() ? "list" : "string") +
-        (root.IsSequence() ? " (a list of routes belongs under \"routes\")" : ""));
+        std::string(root.isSequence() ? "list" : "string") +
+        (root.isSequence() ? " (a list of routes belongs under \"routes\")" : ""));
     return result;
   }
 

@@ -569,12 +569,12 @@ void OptionsBuilder::finishCertificates() {
 
   if (pending_.certificates) {
     const Value& list = *pending_.certificates;
-    if (list.node.IsDefined() && !list.node.IsNull() && !list.node.IsSequence()) {
+    if (list.node.isDefined() && !list.node.isNull() && !list.node.isSequence()) {
       ctx_.error(list.path, "expected a list of {cert, key}");
-    } else if (list.node.IsSequence()) {
+    } else if (list.node.isSequence()) {
       for (size_t i = 0; i < list.node.size(); ++i) {
         Value entry{list.node[i], list.path + "[" + std::to_string(i) + "]"};
-        if (!entry.node.IsMap()) {
+        if (!entry.node.isMap()) {
           ctx_.error(entry.path, "expected a map with cert and key");
           continue;
         }

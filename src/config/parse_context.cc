@@ -34,17 +34,17 @@ std::string joinPath(std::string_view path, std::string_view key) {
   return out;
 }
 
-const char* typeName(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map:
+const char* typeName(const YamlNode& node) {
+  switch (node.type()) {
+    case YamlNode::Type::kMap:
       return "map";
-    case YAML::NodeType::Sequence:
+    case YamlNode::Type::kSequence:
       return "list";
-    case YAML::NodeType::Scalar:
+    case YamlNode::Type::kScalar:
       return "string";
-    case YAML::NodeType::Null:
+    case YamlNode::Type::kNull:
       return "null";
-    case YAML::NodeType::Undefined:
+    case YamlNode::Type::kUndefined:
       break;
   }
   return "undefined value";
@@ -97,9 +97,9 @@ bool isHeaderValue(std::string_view value) {
 
 // Plain (unquoted) YAML scalars resolve to JSON types the way Go's yaml.v3
 // does for an untyped target; quoted scalars are always strings.
-nlohmann::json scalarToJson(const YAML::Node& node) {
-  const std::string& text = node.Scalar();
-  if (node.Tag() == "!") return text;
+nlohmann::json scalarToJson(const YamlNode& node) {
+  const std::string& text = node.scalar();
+  if (node.forcedString()) return text;
   if (text == "true" || text == "True" || text == "TRUE") return true;
   if (text == "false" || text == "False" || text == "FALSE") return false;
   if (text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL") {
@@ -176,18 +176,18 @@ void ParseContext::unknownKey(std::string_view path) {
 
 std::vector<std::pair<std::string, MapEntry>> ParseContext::mapEntries(const Value& value) {
   std::vector<std::pair<std::string, MapEntry>> out;
-  if (!value.node.IsDefined() || value.node.IsNull()) return out;
-  if (!value.node.IsMap()) {
+  if (!value.node.isDefined() || value.node.isNull()) return out;
+  if (!value.node.isMap()) {
     error(value.path, std::string("expected a map, got a ") + typeName(value.node));
     return out;
   }
   std::set<std::string> seen;
-  for (const auto& item : value.node) {
-    if (!item.first.IsScalar()) {
+  for (const auto& item : value.node.entries()) {
+    if (!item.first.isScalar()) {
       error(value.path, "map keys must be strings");
       continue;
     }
-    std::string key = item.first.Scalar();
+    std::string key = item.first.scalar();
     std::string lower = toLower(key);
     if (!seen.insert(lower).second) {
       error(joinPath(value.path, key), "key appears more than once");
@@ -199,12 +199,12 @@ std::vector<std::pair<std::string, MapEntry>> ParseContext::mapEntries(const Val
 }
 
 std::optional<std::string> ParseContext::scalarText(const Value& value, std::string_view expected) {
-  if (!value.node.IsDefined() || value.node.IsNull()) return std::nullopt;
-  if (!value.node.IsScalar()) {
+  if (!value.node.isDefined() || value.node.isNull()) return std::nullopt;
+  if (!value.node.isScalar()) {
     error(value.path, "expected " + std::string(expected) + ", got a " + typeName(value.node));
     return std::nullopt;
   }
-  return value.node.Scalar();
+  return value.node.scalar();
 }
 
 std::optional<std::string> ParseContext::readString(const Value& value) {
@@ -282,31 +282,31 @@ std::optional<Duration> ParseContext::readDuration(const Value& value) {
 }
 
 std::optional<std::vector<std::string>> ParseContext::readStringList(const Value& value) {
-  if (!value.node.IsDefined() || value.node.IsNull()) return std::nullopt;
-  if (value.node.IsScalar()) return splitList(value.node.Scalar(), ',');
-  if (!value.node.IsSequence()) {
+  if (!value.node.isDefined() || value.node.isNull()) return std::nullopt;
+  if (value.node.isScalar()) return splitList(value.node.scalar(), ',');
+  if (!value.node.isSequence()) {
     error(value.path, std::string("expected a list, got a ") + typeName(value.node));
     return std::nullopt;
   }
   std::vector<std::string> out;
   bool ok = true;
   for (size_t i = 0; i < value.node.size(); ++i) {
-    const YAML::Node item = value.node[i];
-    if (item.IsNull()) continue;
-    if (!item.IsScalar()) {
+    const YamlNode item = value.node[i];
+    if (item.isNull()) continue;
+    if (!item.isScalar()) {
       error(value.path + "[" + std::to_string(i) + "]",
             std::string("expected a string, got a ") + typeName(item));
       ok = false;
       continue;
     }
-    out.push_back(item.Scalar());
+    out.push_back(item.scalar());
   }
   if (!ok) return std::nullopt;
   return out;
 }
 
 std::optional<std::vector<HeaderValue>> ParseContext::readHeaderMap(const Value& value) {
-  if (!value.node.IsDefined() || value.node.IsNull()) return std::nullopt;
+  if (!value.node.isDefined() || value.node.isNull()) return std::nullopt;
   std::vector<HeaderValue> out;
   bool ok = true;
   auto add = [&](std::string name, std::string header_value) {
@@ -330,9 +330,9 @@ std::optional<std::vector<HeaderValue>> ParseContext::readHeaderMap(const Value&
     out.push_back({std::move(name), std::move(header_value)});
   };
 
-  YAML::Node map = value.node;
-  if (map.IsScalar()) {
-    std::string_view text = trim(map.Scalar());
+  YamlNode map = value.node;
+  if (map.isScalar()) {
+    std::string_view text = trim(map.scalar());
     if (text.empty()) return out;
     if (text.front() != '{') {
       for (const std::string& pair : splitList(text, ',')) {
@@ -348,29 +348,29 @@ std::optional<std::vector<HeaderValue>> ParseContext::readHeaderMap(const Value&
       if (!ok) return std::nullopt;
       return out;
     }
-    try {
-      map = YAML::Load(std::string(text));
-    } catch (const YAML::Exception& e) {
-      error(value.path, "invalid JSON object: " + e.msg);
+    YamlParse parsed = YamlNode::parse(text);
+    if (parsed.error) {
+      error(value.path, "invalid JSON object: " + parsed.error->message);
       return std::nullopt;
     }
+    map = std::move(parsed.root);
   }
-  if (!map.IsMap()) {
+  if (!map.isMap()) {
     error(value.path,
           std::string("expected a map of header names to values, got a ") + typeName(value.node));
     return std::nullopt;
   }
-  for (const auto& item : map) {
-    if (!item.first.IsScalar()) {
+  for (const auto& item : map.entries()) {
+    if (!item.first.isScalar()) {
       error(value.path, "header names must be strings");
       ok = false;
       continue;
     }
-    const std::string& name = item.first.Scalar();
-    if (item.second.IsNull()) {
+    const std::string& name = item.first.scalar();
+    if (item.second.isNull()) {
       add(name, "");
-    } else if (item.second.IsScalar()) {
-      add(name, item.second.Scalar());
+    } else if (item.second.isScalar()) {
+      add(name, item.second.scalar());
     } else {
       error(joinPath(value.path, name),
             std::string("expected a string, got a ") + typeName(item.second));
@@ -382,10 +382,10 @@ std::optional<std::vector<HeaderValue>> ParseContext::readHeaderMap(const Value&
 }
 
 std::optional<std::string> ParseContext::readJson(const Value& value) {
-  if (!value.node.IsDefined()) return std::nullopt;
+  if (!value.node.isDefined()) return std::nullopt;
   std::string problem;
-  std::function<nlohmann::json(const YAML::Node&, int)> convert = [&](const YAML::Node& node,
-                                                                      int depth) -> nlohmann::json {
+  std::function<nlohmann::json(const YamlNode&, int)> convert = [&](const YamlNode& node,
+                                                                    int depth) -> nlohmann::json {
     if (!problem.empty()) return nullptr;
     if (depth > kMaxJsonDepth) {
       problem = "nested more than " + std::to_string(kMaxJsonDepth) + " levels deep";
@@ -396,27 +396,27 @@ std::optional<std::string> ParseContext::readJson(const Value& value) {
       return nullptr;
     }
     --json_node_budget_;
-    switch (node.Type()) {
-      case YAML::NodeType::Scalar:
+    switch (node.type()) {
+      case YamlNode::Type::kScalar:
         return scalarToJson(node);
-      case YAML::NodeType::Sequence: {
+      case YamlNode::Type::kSequence: {
         nlohmann::json array = nlohmann::json::array();
-        for (const auto& item : node) array.push_back(convert(item, depth + 1));
+        for (const auto& item : node.items()) array.push_back(convert(item, depth + 1));
         return array;
       }
-      case YAML::NodeType::Map: {
+      case YamlNode::Type::kMap: {
         nlohmann::json object = nlohmann::json::object();
-        for (const auto& item : node) {
-          if (!item.first.IsScalar()) {
+        for (const auto& item : node.entries()) {
+          if (!item.first.isScalar()) {
             problem = "map keys must be strings";
             return nullptr;
           }
-          object[item.first.Scalar()] = convert(item.second, depth + 1);
+          object[item.first.scalar()] = convert(item.second, depth + 1);
         }
         return object;
       }
-      case YAML::NodeType::Null:
-      case YAML::NodeType::Undefined:
+      case YamlNode::Type::kNull:
+      case YamlNode::Type::kUndefined:
         break;
     }
     return nullptr;
@@ -446,7 +446,7 @@ std::optional<std::string> ParseContext::readExtra(const Value& value, ExtraKind
     }
     case ExtraKind::kDuration: {
       if (!readDuration(value)) return std::nullopt;
-      return std::string(trim(value.node.Scalar()));
+      return std::string(trim(value.node.scalar()));
     }
     case ExtraKind::kList: {
       auto list = readStringList(value);
@@ -466,7 +466,7 @@ std::optional<std::string> ParseContext::readExtra(const Value& value, ExtraKind
       return absolute;
     }
     case ExtraKind::kAny:
-      if (!value.node.IsDefined() || value.node.IsNull()) return std::nullopt;
+      if (!value.node.isDefined() || value.node.isNull()) return std::nullopt;
       return readJson(value);
   }
   return std::nullopt;

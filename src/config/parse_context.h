@@ -4,8 +4,6 @@
 // problem as one line naming the key path ("routes[2].timeout: ...") and
 // keeps going, so a single load lists every problem in the file at once.
 
-#include <yaml-cpp/yaml.h>
-
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -14,12 +12,13 @@
 
 #include "common/duration.h"
 #include "config/options.h"
+#include "config/yaml_node.h"
 
 namespace gatehouse::config {
 
 // A YAML value together with the key path it was found at, for messages.
 struct Value {
-  YAML::Node node;
+  YamlNode node;
   std::string path;
 };
 
@@ -27,7 +26,7 @@ struct Value {
 // keys case-insensitively (viper lower-cases them), so `Address:` works too.
 struct MapEntry {
   std::string key;  // as written
-  YAML::Node node;
+  YamlNode node;
 };
 
 // How an accepted-but-unused key is checked and stored in an `extra` map.

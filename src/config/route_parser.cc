@@ -221,26 +221,26 @@ std::optional<UpstreamUrl> parseUpstream(RouteBuilder& b, const std::string& pat
 
 // to: one URL or a list, each "URL" or "URL,weight".
 void parseTo(RouteBuilder& b, std::string_view, const Value& v) {
-  if (!v.node.IsDefined() || v.node.IsNull()) return;
+  if (!v.node.isDefined() || v.node.isNull()) return;
   b.has_to = true;
-  if (v.node.IsScalar()) {
-    if (auto upstream = parseUpstream(b, v.path, v.node.Scalar())) {
+  if (v.node.isScalar()) {
+    if (auto upstream = parseUpstream(b, v.path, v.node.scalar())) {
       b.route.to.push_back(std::move(*upstream));
     }
     return;
   }
-  if (!v.node.IsSequence()) {
+  if (!v.node.isSequence()) {
     b.ctx.error(v.path, "expected a URL or a list of URLs");
     return;
   }
   for (size_t i = 0; i < v.node.size(); ++i) {
     std::string path = v.path + "[" + std::to_string(i) + "]";
-    const YAML::Node item = v.node[i];
-    if (!item.IsScalar()) {
+    const YamlNode item = v.node[i];
+    if (!item.isScalar()) {
       b.ctx.error(path, "expected a URL");
       continue;
     }
-    if (auto upstream = parseUpstream(b, path, item.Scalar())) {
+    if (auto upstream = parseUpstream(b, path, item.scalar())) {
       b.route.to.push_back(std::move(*upstream));
     }
   }
@@ -248,7 +248,7 @@ void parseTo(RouteBuilder& b, std::string_view, const Value& v) {
 }
 
 void parseRedirect(RouteBuilder& b, std::string_view, const Value& v) {
-  if (!v.node.IsDefined() || v.node.IsNull()) return;
+  if (!v.node.isDefined() || v.node.isNull()) return;
   b.has_redirect = true;
   RedirectAction redirect;
   bool has_https = false;
@@ -303,7 +303,7 @@ void parseRedirect(RouteBuilder& b, std::string_view, const Value& v) {
 }
 
 void parseResponse(RouteBuilder& b, std::string_view, const Value& v) {
-  if (!v.node.IsDefined() || v.node.IsNull()) return;
+  if (!v.node.isDefined() || v.node.isNull()) return;
   b.has_response = true;
   DirectResponse response;
   for (auto& [key, entry] : b.ctx.mapEntries(v)) {
@@ -320,14 +320,14 @@ void parseResponse(RouteBuilder& b, std::string_view, const Value& v) {
 }
 
 void parseRewriteResponseHeaders(RouteBuilder& b, std::string_view, const Value& v) {
-  if (!v.node.IsDefined() || v.node.IsNull()) return;
-  if (!v.node.IsSequence()) {
+  if (!v.node.isDefined() || v.node.isNull()) return;
+  if (!v.node.isSequence()) {
     b.ctx.error(v.path, "expected a list of {header, prefix, value}");
     return;
   }
   for (size_t i = 0; i < v.node.size(); ++i) {
     Value item{v.node[i], v.path + "[" + std::to_string(i) + "]"};
-    if (!item.node.IsMap()) {
+    if (!item.node.isMap()) {
       b.ctx.error(item.path, "expected a map with header, prefix and value");
       continue;
     }
@@ -359,32 +359,32 @@ void parseRewriteResponseHeaders(RouteBuilder& b, std::string_view, const Value&
 // allowed_idp_claims: claim name -> list of accepted values (a single value
 // is a list of one).
 void parseAllowedIdpClaims(RouteBuilder& b, std::string_view, const Value& v) {
-  if (!v.node.IsDefined() || v.node.IsNull()) return;
-  if (!v.node.IsMap()) {
+  if (!v.node.isDefined() || v.node.isNull()) return;
+  if (!v.node.isMap()) {
     b.ctx.error(v.path, "expected a map of claim names to lists of values");
     return;
   }
-  for (const auto& item : v.node) {
-    if (!item.first.IsScalar()) {
+  for (const auto& item : v.node.entries()) {
+    if (!item.first.isScalar()) {
       b.ctx.error(v.path, "claim names must be strings");
       continue;
     }
-    Value values{item.second, v.path + "." + item.first.Scalar()};
+    Value values{item.second, v.path + "." + item.first.scalar()};
     std::vector<std::string> list;
-    if (values.node.IsScalar()) {
-      list.push_back(values.node.Scalar());
+    if (values.node.isScalar()) {
+      list.push_back(values.node.scalar());
     } else if (auto parsed = b.ctx.readStringList(values)) {
       list = std::move(*parsed);
     } else {
       continue;
     }
-    b.route.allowed_idp_claims[item.first.Scalar()] = std::move(list);
+    b.route.allowed_idp_claims[item.first.scalar()] = std::move(list);
   }
 }
 
 void parsePolicy(RouteBuilder& b, std::string_view, const Value& v) {
-  if (!v.node.IsDefined() || v.node.IsNull()) return;
-  if (!v.node.IsMap() && !v.node.IsSequence()) {
+  if (!v.node.isDefined() || v.node.isNull()) return;
+  if (!v.node.isMap() && !v.node.isSequence()) {
     b.ctx.error(v.path, "expected a policy rule or a list of rules");
     return;
   }
@@ -528,7 +528,8 @@ void validateRoute(RouteBuilder& b) {
     re2::RE2::Options re_options;
     re_options.set_log_errors(false);
     re2::RE2 compiled(*pattern, re_options);
-    if (!compiled.ok()) ctx.error(b.keyPath(key), "invalid regular expression: " + compiled.error());
+    if (!compiled.ok())
+      ctx.error(b.keyPath(key), "invalid regular expression: " + compiled.error());
   }
 
   if (r.has_prefix_rewrite && !r.regex_rewrite_pattern.empty()) {
@@ -718,8 +719,8 @@ std::string routeId(const Route& route) {
 
 std::vector<Route> parseRoutes(ParseContext& ctx, const Value& routes) {
   std::vector<Route> out;
-  if (!routes.node.IsDefined() || routes.node.IsNull()) return out;
-  if (!routes.node.IsSequence()) {
+  if (!routes.node.isDefined() || routes.node.isNull()) return out;
+  if (!routes.node.isSequence()) {
     ctx.error(routes.path, "expected a list of routes");
     return out;
   }
@@ -729,7 +730,7 @@ std::vector<Route> parseRoutes(ParseContext& ctx, const Value& routes) {
     route.index = i;
     RouteBuilder builder{ctx, route, routes.path + "[" + std::to_string(i) + "]"};
     Value entry{routes.node[i], builder.path};
-    if (!entry.node.IsMap()) {
+    if (!entry.node.isMap()) {
       ctx.error(builder.path, "expected a map with from and to");
       continue;
     }

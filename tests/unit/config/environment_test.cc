@@ -75,8 +75,8 @@ TEST(EnvironmentTest, PolicyErrorsNameTheVariable) {
       ElementsAre("policy[0].to: scheme \"htp\" is not one of http, https, h2c (from "
                   "environment variable POLICY)"));
   EXPECT_THAT(load("", {{"POLICY", base64Encode("[")}}).errors,
-              ElementsAre("policy: environment variable POLICY is not valid YAML or JSON: line 1: "
-                          "end of sequence flow not found"));
+              ElementsAre("policy: environment variable POLICY is not valid YAML or JSON: line 2: "
+                          "did not find expected node content (while parsing a flow node)"));
   EXPECT_THAT(load("", {{"POLICY", "x"}, {"ROUTES", "y"}}).errors,
               ElementsAre("routes: set only one of the POLICY and ROUTES environment variables"));
 }
