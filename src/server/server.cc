@@ -12,6 +12,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -46,7 +47,14 @@ namespace {
 
 constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
 constexpr auto kDrainDeadline = std::chrono::seconds(15);
+// After a change that may be a write in progress, the reload waits for the
+// writer to go quiet; after a file was closed or renamed into place (what
+// editors, `cp` and Kubernetes ConfigMaps end with) its content is whole,
+// and a short wait only gathers the other events of the same change.
 constexpr auto kReloadDebounce = std::chrono::milliseconds(150);
+constexpr auto kReloadSettle = std::chrono::milliseconds(5);
+// How often the control thread looks whether a replaced snapshot is unused.
+constexpr auto kRetiredSnapshotCheck = std::chrono::milliseconds(250);
 
 enum class ListenerKind { kTls, kPlain, kRedirect };
 
@@ -567,6 +575,7 @@ class Server::Impl {
       signals.cancel();
       if (watch_descriptor_) watch_descriptor_->close();
       reload_timer_.cancel();
+      retired_timer_.cancel();
       drain();
     };
     signals.async_wait(on_signal);
@@ -703,9 +712,16 @@ class Server::Impl {
 
   void readEvents() {
     watch_descriptor_->async_read_some(
-        asio::buffer(event_buffer_), [this](const boost::system::error_code& ec, size_t) {
+        asio::buffer(event_buffer_), [this](const boost::system::error_code& ec, size_t size) {
           if (ec) return;
-          reload_timer_.expires_after(kReloadDebounce);
+          bool complete = false;
+          for (size_t offset = 0; offset + sizeof(inotify_event) <= size;) {
+            inotify_event event;
+            std::memcpy(&event, event_buffer_.data() + offset, sizeof(event));
+            complete |= (event.mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) != 0;
+            offset += sizeof(inotify_event) + event.len;
+          }
+          reload_timer_.expires_after(complete ? kReloadSettle : kReloadDebounce);
           reload_timer_.async_wait([this](const boost::system::error_code& tec) {
             if (!tec) reload(/*force=*/false);
           });
@@ -751,6 +767,7 @@ class Server::Impl {
     content_hash_ = hashInputs();
     if (level) log::setLevel(*level);
     store_.publish(std::move(*snapshot));
+    retire(std::move(previous));
     // A renewed certificate file or a new inline certificate reaches the
     // gRPC service too; its connections keep the one they started with.
     if (grpc_certificate_) reloadGrpcServerCertificate(*grpc_certificate_, store_.get()->options);
@@ -759,6 +776,26 @@ class Server::Impl {
     log::info("config reloaded")
         .num("generation", static_cast<int64_t>(generation_))
         .num("routes", static_cast<int64_t>(store_.get()->options.routes.size()));
+  }
+
+  // A replaced snapshot is freed here, on the control thread, once nothing
+  // else holds it: with thousands of routes that takes tens of
+  // milliseconds, which would otherwise fall on the worker whose request
+  // let go of it last, and stall every connection of that worker.
+  void retire(std::shared_ptr<const proxy::Snapshot> snapshot) {
+    if (snapshot) retired_.push_back(std::move(snapshot));
+    freeRetired();
+  }
+
+  void freeRetired() {
+    // use_count() == 1: the store and every worker have moved on, and no
+    // one can take a new reference to a retired snapshot.
+    std::erase_if(retired_, [](const auto& snapshot) { return snapshot.use_count() == 1; });
+    if (retired_.empty()) return;
+    retired_timer_.expires_after(kRetiredSnapshotCheck);
+    retired_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) freeRetired();
+    });
   }
 
   // Keeps gRPC initialised until everything that uses it is gone.
@@ -794,9 +831,11 @@ class Server::Impl {
   std::vector<std::unique_ptr<Worker>> workers_;
   asio::io_context control_{1};
   asio::steady_timer reload_timer_{control_};
+  std::vector<std::shared_ptr<const proxy::Snapshot>> retired_;
+  asio::steady_timer retired_timer_{control_};
   std::unique_ptr<asio::posix::stream_descriptor> watch_descriptor_;
   std::set<std::string> watched_dirs_;
-  std::array<char, 8192> event_buffer_{};
+  alignas(inotify_event) std::array<char, 8192> event_buffer_{};
   std::function<void()> drain_poll_;
   // Last, so that its thread stops before anything it reports on goes.
   std::unique_ptr<Observability> observability_;
