@@ -1,0 +1,456 @@
+#!/usr/bin/python3
+"""Route scaling: bench/run.sh --suite routes [seconds] [runs].
+
+For 10, 100, 1,000 and 10,000 public routes (BENCH_ROUTE_COUNTS changes the
+list), each run and each count:
+
+  ready     time from exec of a release Gatehouse to the first 200 from one
+            of its routes (polled over loopback every millisecond)
+  req/s     wrk -t1 -c64 with bench/routes.lua: every request goes to a host
+            and path picked at random among the routes; the ratio is to the
+            smallest count of the same run
+  reload    wrk keeps loading the routes while one route's `to` is changed
+            in the config file (written to a new file and renamed over the
+            old one, as editors and ConfigMaps do); the time from the write
+            to the first response from the new upstream on that route, and
+            the non-2xx responses and socket errors wrk saw meanwhile
+  RSS       VmRSS once ready, and VmHWM (the peak) at the end of the case
+
+The route mix, in config order: 60% routes on a host of their own, 30% on
+shared hosts (about ten routes each, half `path`, half `prefix`), 2% `regex`
+on the shared hosts, and one wildcard host (`*.wild.localhost`).
+
+Gatehouse (one worker) and nginx (the upstream, one worker) run on CPU 0,
+wrk and this script on CPU 1. The load average is printed before and after:
+another process on these cores shows up in it.
+
+Environment: GATEHOUSE_BIN (default build/release/src/gatehouse),
+BENCH_ROUTE_COUNTS (default "10,100,1000,10000"), BENCH_CONNECTIONS
+(default 64), BENCH_KEEP (keep the temporary directory).
+"""
+
+import http.client
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+LUA = os.path.join(ROOT, "bench", "routes.lua")
+SUT_CPU = 0
+LOAD_CPU = 1 if os.cpu_count() and os.cpu_count() > 1 else 0
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def load_average():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+def status_kb(pid, field):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def pinned(cpu):
+    return lambda: os.sched_setaffinity(0, {cpu})
+
+
+# ---------------------------------------------------------------------------
+# the configuration
+
+
+def route_list(n, upstream, changed_index=None, changed_upstream=None):
+    """n routes as (yaml lines, target) pairs; target is (host, path)."""
+    shared_hosts = max(2, n // 30)
+    out = []
+    for i in range(n):
+        to = "http://127.0.0.1:%d" % (changed_upstream if i == changed_index else upstream)
+        kind = i % 10
+        if i % 50 == 9:
+            host = "shared-%d.bench.localhost" % (i % shared_hosts)
+            match = "    regex: ^/re/%d/[0-9]+$" % i
+            target = (host, "/re/%d/%d" % (i, 1000 + i))
+        elif kind in (1, 4, 7):
+            host = "shared-%d.bench.localhost" % (i % shared_hosts)
+            if kind == 1:
+                match = "    path: /p/%d" % i
+                target = (host, "/p/%d" % i)
+            else:
+                match = "    prefix: /api/%d/" % i
+                target = (host, "/api/%d/items/%d" % (i, i * 7 % 1000))
+        else:
+            host = "app-%d.bench.localhost" % i
+            match = None
+            target = (host, "/index-%d.html" % (i % 97))
+        lines = ["  - from: http://%s" % host]
+        if match:
+            lines.append(match)
+        lines += ["    to: %s" % to, "    allow_public_unauthenticated_access: true"]
+        out.append((lines, target))
+    # One wildcard host, after the others (as the last route, it also takes
+    # hosts that no other route names).
+    out.append(
+        (
+            [
+                "  - from: http://*.wild.localhost",
+                "    to: http://127.0.0.1:%d" % upstream,
+                "    allow_public_unauthenticated_access: true",
+            ],
+            ("w%d.wild.localhost" % n, "/"),
+        )
+    )
+    return out
+
+
+def config_text(port, routes):
+    lines = [
+        "address: 127.0.0.1:%d" % port,
+        "insecure_server: true",
+        "workers: 1",
+        "log_level: warn",
+        "routes:",
+    ]
+    for route_lines, _ in routes:
+        lines += route_lines
+    return "\n".join(lines) + "\n"
+
+
+def write_atomically(path, text):
+    tmp = path + ".new"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+# ---------------------------------------------------------------------------
+# the peers
+
+
+class Nginx:
+    """Two upstream servers: `ok` on one port, `changed` on another."""
+
+    def __init__(self, dir):
+        self.dir = os.path.join(dir, "nginx")
+        os.makedirs(self.dir)
+        os.chmod(dir, 0o755)
+        os.chmod(self.dir, 0o755)
+        self.port = free_port()
+        self.changed_port = free_port()
+        d = self.dir
+        with open(os.path.join(d, "nginx.conf"), "w") as f:
+            f.write(
+                """worker_processes 1;
+daemon off;
+pid %(d)s/nginx.pid;
+error_log %(d)s/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path %(d)s/body; proxy_temp_path %(d)s/proxy;
+  fastcgi_temp_path %(d)s/fastcgi; uwsgi_temp_path %(d)s/uwsgi; scgi_temp_path %(d)s/scgi;
+  keepalive_requests 1000000;
+  server { listen 127.0.0.1:%(p1)d reuseport; location / { return 200 "ok\\n"; } }
+  server { listen 127.0.0.1:%(p2)d reuseport; location / { return 200 "changed\\n"; } }
+}
+"""
+                % {"d": d, "p1": self.port, "p2": self.changed_port}
+            )
+        self.proc = subprocess.Popen(
+            ["nginx", "-p", d, "-c", os.path.join(d, "nginx.conf")], preexec_fn=pinned(SUT_CPU)
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if get("127.0.0.1", self.port, "x", "/") == (200, b"ok\n"):
+                return
+            time.sleep(0.02)
+        raise RuntimeError("nginx did not start")
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGQUIT)
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def get(address, port, host, path, timeout=2.0):
+    """(status, body) of one GET on a new connection, or None."""
+    conn = http.client.HTTPConnection(address, port, timeout=timeout)
+    try:
+        conn.request("GET", path, headers={"Host": host})
+        response = conn.getresponse()
+        return response.status, response.read()
+    except (OSError, http.client.HTTPException):
+        return None
+    finally:
+        conn.close()
+
+
+class Poller:
+    """GETs over one keep-alive connection, reconnecting when it drops."""
+
+    def __init__(self, port, host, path):
+        self.port, self.host, self.path = port, host, path
+        self.conn = None
+
+    def get(self):
+        for _ in range(2):
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+            try:
+                self.conn.request("GET", self.path, headers={"Host": self.host})
+                response = self.conn.getresponse()
+                return response.status, response.read()
+            except (OSError, http.client.HTTPException):
+                self.conn.close()
+                self.conn = None
+        return None
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+
+
+# ---------------------------------------------------------------------------
+# wrk
+
+
+def wrk_command(port, targets_file, seconds, connections):
+    return [
+        "wrk",
+        "-t1",
+        "-c%d" % connections,
+        "-d%ds" % seconds,
+        "-s",
+        LUA,
+        "http://127.0.0.1:%d" % port,
+        "--",
+        targets_file,
+    ]
+
+
+def parse_wrk(out):
+    def number(pattern, default=0.0):
+        m = re.search(pattern, out)
+        return float(m.group(1)) if m else default
+
+    socket_errors = 0
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if m:
+        socket_errors = sum(int(x) for x in m.groups())
+    return {
+        "rps": number(r"Requests/sec:\s+([\d.]+)"),
+        "requests": int(number(r"(\d+) requests in")),
+        "non_2xx": int(number(r"Non-2xx or 3xx responses: (\d+)")),
+        "socket_errors": socket_errors,
+    }
+
+
+def run_wrk(port, targets_file, seconds, connections):
+    out = subprocess.run(
+        wrk_command(port, targets_file, seconds, connections),
+        preexec_fn=pinned(LOAD_CPU),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return parse_wrk(out)
+
+
+# ---------------------------------------------------------------------------
+# one case
+
+
+def run_case(bin, nginx, workdir, n, seconds, connections):
+    case_dir = os.path.join(workdir, "routes-%d" % n)
+    os.makedirs(case_dir, exist_ok=True)
+    port = free_port()
+    routes = route_list(n, nginx.port)
+    config = os.path.join(case_dir, "gatehouse.yaml")
+    write_atomically(config, config_text(port, routes))
+    targets = os.path.join(case_dir, "targets.txt")
+    with open(targets, "w") as f:
+        for _, (host, path) in routes:
+            f.write("%s %s\n" % (host, path))
+    # The route changed on reload: one with a host of its own, mid-list.
+    changed = next(i for i in range(n // 2, n) if i % 10 in (0, 2, 3, 5, 6, 8) and i % 50 != 9)
+    changed_host, changed_path = routes[changed][1]
+    probe_host, probe_path = routes[-2][1]  # the last non-wildcard route
+
+    log = open(os.path.join(case_dir, "gatehouse.log"), "w")
+    start = time.monotonic()
+    proc = subprocess.Popen(
+        [bin, "--config", config], stdout=log, stderr=subprocess.STDOUT, preexec_fn=pinned(SUT_CPU)
+    )
+    result = {"routes": n}
+    try:
+        deadline = start + 60
+        while True:
+            reply = get("127.0.0.1", port, probe_host, probe_path, timeout=5)
+            if reply is not None and reply[0] == 200:
+                break
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("gatehouse with %d routes did not start (see %s)" % (n, log.name))
+            time.sleep(0.001)
+        result["ready_ms"] = (time.monotonic() - start) * 1000
+        result["rss_kb"] = status_kb(proc.pid, "VmRSS")
+
+        # Every target once: each route answers 200 before anything is timed.
+        for _, (host, path) in routes:
+            reply = get("127.0.0.1", port, host, path)
+            if reply is None or reply[0] != 200:
+                raise RuntimeError("%s%s answered %r" % (host, path, reply))
+
+        run_wrk(port, targets, 1, connections)  # warm-up
+        result.update(run_wrk(port, targets, seconds, connections))
+
+        # The reload, under load.
+        window = 6
+        load = subprocess.Popen(
+            wrk_command(port, targets, window, connections),
+            preexec_fn=pinned(LOAD_CPU),
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(2)
+        poller = Poller(port, changed_host, changed_path)
+        if poller.get() != (200, b"ok\n"):
+            raise RuntimeError("the route to change does not answer ok")
+        text = config_text(port, route_list(n, nginx.port, changed, nginx.changed_port))
+        written = time.monotonic()
+        write_atomically(config, text)
+        while True:
+            reply = poller.get()
+            if reply == (200, b"changed\n"):
+                break
+            if time.monotonic() - written > 30:
+                raise RuntimeError("the reload was not seen within 30 s (see %s)" % log.name)
+            time.sleep(0.001)
+        result["reload_ms"] = (time.monotonic() - written) * 1000
+        poller.close()
+        during = parse_wrk(load.communicate()[0])
+        result["reload_failed"] = during["non_2xx"] + during["socket_errors"]
+        result["reload_requests"] = during["requests"]
+        result["peak_kb"] = status_kb(proc.pid, "VmHWM")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+    return result
+
+
+def table(results, counts):
+    print()
+    print("| routes | ready ms | reload ms | failed during reload | req/s | ratio to %d | RSS once ready | peak RSS |" % counts[0])
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for n in counts:
+        rows = [r for r in results if r["routes"] == n]
+        if not rows:
+            continue
+
+        def med(key):
+            return statistics.median(r[key] for r in rows)
+
+        def span(key, fmt):
+            values = sorted(r[key] for r in rows)
+            if len(values) == 1:
+                return fmt % values[0]
+            return (fmt + " (" + fmt + "–" + fmt + ")") % (med(key), values[0], values[-1])
+
+        print(
+            "| %s | %s | %s | %d | %s | %s | %.0f MB | %.0f MB |"
+            % (
+                "{:,}".format(n),
+                span("ready_ms", "%.0f"),
+                span("reload_ms", "%.0f"),
+                sum(r["reload_failed"] for r in rows),
+                span("rps", "%.0f"),
+                span("ratio", "%.3f"),
+                med("rss_kb") / 1024,
+                max(r["peak_kb"] for r in rows) / 1024,
+            )
+        )
+    print()
+    print("Medians of %d runs (range in brackets); failed requests summed over the runs." % len(
+        {r["run"] for r in results}))
+
+
+def main(argv):
+    seconds = int(argv[1]) if len(argv) > 1 else 10
+    runs = int(argv[2]) if len(argv) > 2 else 3
+    counts = [int(x) for x in os.environ.get("BENCH_ROUTE_COUNTS", "10,100,1000,10000").split(",")]
+    connections = int(os.environ.get("BENCH_CONNECTIONS", "64"))
+    bin = os.path.abspath(os.environ.get("GATEHOUSE_BIN", os.path.join(ROOT, "build/release/src/gatehouse")))
+    for tool in ("wrk", "nginx"):
+        if shutil.which(tool) is None:
+            sys.exit("bench needs wrk and nginx (apt-get install wrk nginx-light)")
+    workdir = tempfile.mkdtemp(prefix="gatehouse-routes-")
+    print("gatehouse: %s" % bin)
+    print("load average before: %s" % load_average())
+    nginx = Nginx(workdir)
+    results = []
+    try:
+        for run in range(runs):
+            base = None
+            for n in counts:
+                r = run_case(bin, nginx, workdir, n, seconds, connections)
+                r["run"] = run
+                if base is None:
+                    base = r["rps"]
+                r["ratio"] = r["rps"] / base if base else 0.0
+                results.append(r)
+                print(
+                    "run %d: %6d routes: ready %6.0f ms, reload %5.0f ms (%d failed of %d), "
+                    "%8.0f req/s (%.3f), RSS %.0f MB, peak %.0f MB, load %s"
+                    % (
+                        run + 1,
+                        n,
+                        r["ready_ms"],
+                        r["reload_ms"],
+                        r["reload_failed"],
+                        r["reload_requests"],
+                        r["rps"],
+                        r["ratio"],
+                        r["rss_kb"] / 1024,
+                        r["peak_kb"] / 1024,
+                        load_average(),
+                    ),
+                    flush=True,
+                )
+    finally:
+        nginx.stop()
+        if os.environ.get("BENCH_KEEP"):
+            print("kept %s" % workdir)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    print("load average after: %s" % load_average())
+    table(results, counts)
+
+
+if __name__ == "__main__":
+    main(sys.argv)
