@@ -37,38 +37,6 @@ std::string hostOf(std::string_view authority) {
   return out;
 }
 
-bool isIdentityHeader(std::string_view name) {
-  // Every x-pomerium-* header is Gatehouse's to set (the JWT assertion,
-  // claim headers, routing and re-proxy headers); a client's copy is never
-  // passed on, so an upstream can trust what it sees.
-  return name.size() >= 11 && iequals(name.substr(0, 11), "x-pomerium-");
-}
-
-bool isPomeriumAuthorization(std::string_view value) {
-  std::string_view v = trim(value);
-  return (v.size() >= 9 && iequals(v.substr(0, 9), "pomerium ")) ||
-         (v.size() >= 16 && iequals(v.substr(0, 16), "bearer pomerium-"));
-}
-
-// Removes the session cookie from a Cookie header value; returns "" when
-// nothing is left.
-std::string withoutCookie(std::string_view header, std::string_view cookie_name) {
-  std::string out;
-  while (!header.empty()) {
-    size_t semi = header.find(';');
-    std::string_view part = trim(header.substr(0, semi));
-    size_t eq = part.find('=');
-    std::string_view name = trim(part.substr(0, eq));
-    if (!part.empty() && name != cookie_name) {
-      if (!out.empty()) out += "; ";
-      out += part;
-    }
-    if (semi == std::string_view::npos) break;
-    header.remove_prefix(semi + 1);
-  }
-  return out;
-}
-
 std::string clientAddress(const http::RequestHead& request, const std::string& peer,
                           uint32_t trusted_hops) {
   if (trusted_hops == 0) return peer;
@@ -85,10 +53,6 @@ std::string upstreamText(const config::UpstreamUrl& to) {
   return to.scheme + "://" +
          (to.host.find(':') != std::string::npos ? "[" + to.host + "]" : to.host) + ":" +
          std::to_string(to.port);
-}
-
-bool isDefaultPort(const config::UpstreamUrl& to) {
-  return (to.scheme == "https" && to.port == 443) || (to.scheme != "https" && to.port == 80);
 }
 
 }  // namespace
@@ -278,86 +242,19 @@ const config::UpstreamUrl* Proxy::pickUpstream(Request& r, const config::Upstrea
 
 void Proxy::prepareUpstreamHeaders(Request& r, http::RequestHead& out,
                                    const config::UpstreamUrl& to) {
-  const http::RequestHead& in = r.head();
-  const config::Route& route = *r.routeConfig();
   const Snapshot& snap = *r.snapshot;
-  out.method = in.method;
-  out.version = 11;
-  out.scheme = to.scheme == "https" ? "https" : "http";
-  out.has_body = in.has_body;
-  out.content_length = in.content_length;
-  out.target = rewritePath(*r.route, r.path, r.query);
-  out.upgrade = route.allow_websockets ? in.upgrade : std::string();
-
-  // Host: the upstream's own name unless the route says otherwise.
-  if (route.preserve_host_header) {
-    out.authority = in.authority;
-  } else if (!route.host_rewrite.empty()) {
-    out.authority = route.host_rewrite;
-  } else if (auto v = route.host_rewrite_header.empty()
-                          ? std::nullopt
-                          : in.headers.get(route.host_rewrite_header)) {
-    out.authority = std::string(*v);
-  } else {
-    bool v6 = to.host.find(':') != std::string::npos;
-    out.authority = v6 ? "[" + to.host + "]" : to.host;
-    if (!isDefaultPort(to)) out.authority += ":" + std::to_string(to.port);
-  }
-
-  uint32_t trusted = snap.options.http.xff_num_trusted_hops;
-  out.headers.reserve(in.headers.size() + 6);
-  std::string forwarded_for;
-  for (const auto& f : in.headers.fields()) {
-    if (iequals(f.name, "host")) continue;
-    // Without trusted hops the client's X-Forwarded-Proto and -Host are
-    // replaced (or removed) below in any case.
-    if (trusted == 0 &&
-        (iequals(f.name, "x-forwarded-proto") || iequals(f.name, "x-forwarded-host"))) {
-      continue;
-    }
-    if (isIdentityHeader(f.name)) continue;
-    if (iequals(f.name, "authorization") && isPomeriumAuthorization(f.value)) continue;
-    if (iequals(f.name, "x-request-id")) continue;
-    if (iequals(f.name, "x-forwarded-for")) {
-      if (!forwarded_for.empty()) forwarded_for += ", ";
-      forwarded_for += f.value;
-      continue;
-    }
-    if (iequals(f.name, "cookie")) {
-      std::string rest = withoutCookie(f.value, snap.session_cookie_name);
-      if (!rest.empty()) out.headers.add("cookie", rest);
-      continue;
-    }
-    out.headers.fields().push_back(f);
-  }
-  for (const auto& name : route.remove_request_headers) out.headers.remove(name);
-
   const http::ConnectionInfo& conn = r.exchange.connection();
-  if (!snap.options.http.skip_xff_append) {
-    if (!forwarded_for.empty()) forwarded_for += ", ";
-    forwarded_for += conn.remote_ip;
-  }
-  // X-Forwarded-For and X-Request-Id were not copied above, nor (without
-  // trusted hops) X-Forwarded-Proto and -Host: adding is setting.
-  if (!forwarded_for.empty()) out.headers.add("x-forwarded-for", forwarded_for);
-  std::string_view proto = conn.tls ? "https" : "http";
-  if (trusted == 0) {
-    out.headers.add("x-forwarded-proto", proto);
-  } else if (!out.headers.has("x-forwarded-proto")) {
-    out.headers.set("x-forwarded-proto", proto);
-  }
-  bool remove_xfh = false;
-  for (const auto& name : route.remove_request_headers)
-    remove_xfh |= iequals(name, "x-forwarded-host");
-  if (!remove_xfh && trusted == 0) {
-    out.headers.add("x-forwarded-host", in.authority);
-  } else if (!remove_xfh && !out.headers.has("x-forwarded-host")) {
-    out.headers.set("x-forwarded-host", in.authority);
-  }
-  out.headers.add("x-request-id", r.id);
-  // The decision's headers: the identity JWT and claim headers (on routes
-  // that pass identity headers) and set_request_headers, rendered.
-  for (const auto& [name, value] : r.identity_headers) out.headers.set(name, value);
+  UpstreamRequestContext context;
+  context.path = r.path;
+  context.query = r.query;
+  context.session_cookie_name = snap.session_cookie_name;
+  context.xff_num_trusted_hops = snap.options.http.xff_num_trusted_hops;
+  context.skip_xff_append = snap.options.http.skip_xff_append;
+  context.remote_ip = conn.remote_ip;
+  context.tls = conn.tls;
+  context.request_id = r.id;
+  context.decision_headers = r.identity_headers;
+  prepareUpstreamRequest(*r.route, r.head(), to, context, out);
 }
 
 void Proxy::addResponseHeaders(Request& r, http::Headers& headers) const {

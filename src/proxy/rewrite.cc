@@ -2,6 +2,7 @@
 
 #include <re2/re2.h>
 
+#include <optional>
 #include <string>
 
 #include "common/strings.h"
@@ -35,6 +36,35 @@ size_t portColon(std::string_view host) {
     return close == std::string_view::npos ? close : close + 1;
   }
   return host.rfind(':');
+}
+
+bool isPomeriumAuthorization(std::string_view value) {
+  std::string_view v = trim(value);
+  return (v.size() >= 9 && iequals(v.substr(0, 9), "pomerium ")) ||
+         (v.size() >= 16 && iequals(v.substr(0, 16), "bearer pomerium-"));
+}
+
+// Removes the session cookie from a Cookie header value; returns "" when
+// nothing is left.
+std::string withoutCookie(std::string_view header, std::string_view cookie_name) {
+  std::string out;
+  while (!header.empty()) {
+    size_t semi = header.find(';');
+    std::string_view part = trim(header.substr(0, semi));
+    size_t eq = part.find('=');
+    std::string_view name = trim(part.substr(0, eq));
+    if (!part.empty() && name != cookie_name) {
+      if (!out.empty()) out += "; ";
+      out += part;
+    }
+    if (semi == std::string_view::npos) break;
+    header.remove_prefix(semi + 1);
+  }
+  return out;
+}
+
+bool isDefaultPort(const config::UpstreamUrl& to) {
+  return (to.scheme == "https" && to.port == 443) || (to.scheme != "https" && to.port == 80);
 }
 
 }  // namespace
@@ -174,6 +204,93 @@ bool rewriteResponseHeader(const config::Route& route, std::string_view name, st
     changed = true;
   }
   return changed;
+}
+
+bool isIdentityHeader(std::string_view name) {
+  // Every x-pomerium-* header is Gatehouse's to set (the JWT assertion,
+  // claim headers, routing and re-proxy headers); a client's copy is never
+  // passed on, so an upstream can trust what it sees.
+  return name.size() >= 11 && iequals(name.substr(0, 11), "x-pomerium-");
+}
+
+void prepareUpstreamRequest(const CompiledRoute& compiled, const http::RequestHead& in,
+                            const config::UpstreamUrl& to, const UpstreamRequestContext& context,
+                            http::RequestHead& out) {
+  const config::Route& route = *compiled.config;
+  out.method = in.method;
+  out.version = 11;
+  out.scheme = to.scheme == "https" ? "https" : "http";
+  out.has_body = in.has_body;
+  out.content_length = in.content_length;
+  out.target = rewritePath(compiled, context.path, context.query);
+  out.upgrade = route.allow_websockets ? in.upgrade : std::string();
+
+  // Host: the upstream's own name unless the route says otherwise.
+  if (route.preserve_host_header) {
+    out.authority = in.authority;
+  } else if (!route.host_rewrite.empty()) {
+    out.authority = route.host_rewrite;
+  } else if (auto v = route.host_rewrite_header.empty()
+                          ? std::nullopt
+                          : in.headers.get(route.host_rewrite_header)) {
+    out.authority = std::string(*v);
+  } else {
+    bool v6 = to.host.find(':') != std::string::npos;
+    out.authority = v6 ? "[" + to.host + "]" : to.host;
+    if (!isDefaultPort(to)) out.authority += ":" + std::to_string(to.port);
+  }
+
+  const uint32_t trusted = context.xff_num_trusted_hops;
+  out.headers.reserve(in.headers.size() + 6);
+  std::string forwarded_for;
+  for (const auto& f : in.headers.fields()) {
+    if (iequals(f.name, "host")) continue;
+    // Without trusted hops the client's X-Forwarded-Proto and -Host are
+    // replaced (or removed) below in any case.
+    if (trusted == 0 &&
+        (iequals(f.name, "x-forwarded-proto") || iequals(f.name, "x-forwarded-host"))) {
+      continue;
+    }
+    if (isIdentityHeader(f.name)) continue;
+    if (iequals(f.name, "authorization") && isPomeriumAuthorization(f.value)) continue;
+    if (iequals(f.name, "x-request-id")) continue;
+    if (iequals(f.name, "x-forwarded-for")) {
+      if (!forwarded_for.empty()) forwarded_for += ", ";
+      forwarded_for += f.value;
+      continue;
+    }
+    if (iequals(f.name, "cookie")) {
+      std::string rest = withoutCookie(f.value, context.session_cookie_name);
+      if (!rest.empty()) out.headers.add("cookie", rest);
+      continue;
+    }
+    out.headers.fields().push_back(f);
+  }
+  for (const auto& name : route.remove_request_headers) out.headers.remove(name);
+
+  if (!context.skip_xff_append) {
+    if (!forwarded_for.empty()) forwarded_for += ", ";
+    forwarded_for += context.remote_ip;
+  }
+  // X-Forwarded-For and X-Request-Id were not copied above, nor (without
+  // trusted hops) X-Forwarded-Proto and -Host: adding is setting.
+  if (!forwarded_for.empty()) out.headers.add("x-forwarded-for", forwarded_for);
+  std::string_view proto = context.tls ? "https" : "http";
+  if (trusted == 0) {
+    out.headers.add("x-forwarded-proto", proto);
+  } else if (!out.headers.has("x-forwarded-proto")) {
+    out.headers.set("x-forwarded-proto", proto);
+  }
+  bool remove_xfh = false;
+  for (const auto& name : route.remove_request_headers)
+    remove_xfh |= iequals(name, "x-forwarded-host");
+  if (!remove_xfh && trusted == 0) {
+    out.headers.add("x-forwarded-host", in.authority);
+  } else if (!remove_xfh && !out.headers.has("x-forwarded-host")) {
+    out.headers.set("x-forwarded-host", in.authority);
+  }
+  out.headers.add("x-request-id", context.request_id);
+  for (const auto& [name, value] : context.decision_headers) out.headers.set(name, value);
 }
 
 }  // namespace gatehouse::proxy

@@ -1,0 +1,90 @@
+#include <gtest/gtest.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "proxy/rewrite.h"
+
+namespace gatehouse::proxy {
+namespace {
+
+class UpstreamRequestTest : public testing::Test {
+ protected:
+  UpstreamRequestTest() {
+    config::Route route;
+    route.from_scheme = "https";
+    route.from_host = "app.example.com";
+    route.from = "https://app.example.com";
+    config::UpstreamUrl to;
+    to.scheme = "http";
+    to.host = "10.0.0.5";
+    to.port = 8080;
+    route.to.push_back(to);
+    routes_.push_back(std::move(route));
+
+    in_.method = "GET";
+    in_.authority = "app.example.com";
+    in_.headers.add("host", "app.example.com");
+    in_.headers.add("accept", "text/html");
+    in_.headers.add("cookie", "a=1; _pomerium=handle; b=2");
+    in_.headers.add("X-Pomerium-Jwt-Assertion", "forged");
+    in_.headers.add("authorization", "Pomerium handle");
+    in_.headers.add("x-forwarded-for", "203.0.113.9");
+    in_.headers.add("x-forwarded-host", "evil.example.com");
+
+    context_.path = "/a/b";
+    context_.query = "x=1";
+    context_.session_cookie_name = "_pomerium";
+    context_.remote_ip = "198.51.100.23";
+    context_.tls = true;
+    context_.request_id = "id-1";
+    context_.decision_headers = decision_;
+  }
+
+  http::RequestHead prepare() {
+    auto table = RouteTable::create(routes_);
+    EXPECT_TRUE(table.ok());
+    http::RequestHead out;
+    prepareUpstreamRequest((*table)->routes().front(), in_, routes_.front().to.front(), context_,
+                           out);
+    return out;
+  }
+
+  std::vector<config::Route> routes_;
+  http::RequestHead in_;
+  std::vector<std::pair<std::string, std::string>> decision_ = {
+      {"x-pomerium-jwt-assertion", "signed"}, {"x-tenant", "acme"}};
+  UpstreamRequestContext context_;
+};
+
+TEST_F(UpstreamRequestTest, ForwardsOnlyGatehouseIdentityAndTheClientsOwnFields) {
+  http::RequestHead out = prepare();
+  EXPECT_EQ(out.target, "/a/b?x=1");
+  EXPECT_EQ(out.authority, "10.0.0.5:8080");
+  EXPECT_EQ(out.headers.get("accept"), "text/html");
+  EXPECT_EQ(out.headers.get("cookie"), "a=1; b=2");
+  EXPECT_EQ(out.headers.count("x-pomerium-jwt-assertion"), 1u);
+  EXPECT_EQ(out.headers.get("x-pomerium-jwt-assertion"), "signed");
+  EXPECT_FALSE(out.headers.has("authorization"));
+  EXPECT_FALSE(out.headers.has("host"));
+  EXPECT_EQ(out.headers.get("x-forwarded-for"), "203.0.113.9, 198.51.100.23");
+  EXPECT_EQ(out.headers.get("x-forwarded-proto"), "https");
+  EXPECT_EQ(out.headers.get("x-forwarded-host"), "app.example.com");
+  EXPECT_EQ(out.headers.get("x-request-id"), "id-1");
+  EXPECT_EQ(out.headers.get("x-tenant"), "acme");
+}
+
+TEST_F(UpstreamRequestTest, HostRewriteAndRemovedHeaders) {
+  routes_.front().host_rewrite = "internal.example.com";
+  routes_.front().remove_request_headers = {"accept", "x-forwarded-host"};
+  in_.headers.set("cookie", "_pomerium=handle");
+  http::RequestHead out = prepare();
+  EXPECT_EQ(out.authority, "internal.example.com");
+  EXPECT_FALSE(out.headers.has("accept"));
+  EXPECT_FALSE(out.headers.has("x-forwarded-host"));
+  EXPECT_FALSE(out.headers.has("cookie"));
+}
+
+}  // namespace
+}  // namespace gatehouse::proxy
