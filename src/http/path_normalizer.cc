@@ -1,8 +1,8 @@
 #include "http/path_normalizer.h"
 
 #include <cstdint>
+#include <cstring>
 #include <utility>
-#include <vector>
 
 namespace gatehouse::http {
 namespace {
@@ -76,32 +76,38 @@ bool isParentSegment(std::string_view segment) {
 // RFC 3986 section 5.2.4 on a path that starts with '/'. A ".." at the root
 // stays at the root; a trailing "." or ".." leaves a trailing slash, as the
 // Chromium canonicaliser does ("/a/b/.." -> "/a/").
-std::string removeDotSegments(std::string_view path) {
-  std::vector<std::string_view> kept;
-  std::string_view rest = path.substr(1);
+//
+// In place and without allocating: the output is never longer than what
+// has been read, so each kept segment ("/" and its bytes) is moved down
+// over the removed ones, and removing the last kept segment is cutting the
+// output at its last '/'.
+void removeDotSegments(std::string& path) {
+  // Only a segment that starts with '.' can be a dot segment.
+  if (path.find("/.") == std::string::npos) return;
+  size_t write = 0;  // path[0, write) is the output so far
+  size_t read = 1;   // the start of the segment after the leading '/'
   while (true) {
-    const size_t slash = rest.find('/');
-    const bool last = slash == std::string_view::npos;
-    const std::string_view segment = last ? rest : rest.substr(0, slash);
+    const size_t slash = path.find('/', read);
+    const bool last = slash == std::string::npos;
+    const size_t end = last ? path.size() : slash;
+    const std::string_view segment(path.data() + read, end - read);
     if (isCurrentSegment(segment)) {
-      if (last) kept.emplace_back();
+      if (last) path[write++] = '/';
     } else if (isParentSegment(segment)) {
-      if (!kept.empty()) kept.pop_back();
-      if (last) kept.emplace_back();
+      const size_t cut = std::string_view(path.data(), write).rfind('/');
+      if (cut != std::string_view::npos) write = cut;
+      if (last) path[write++] = '/';
     } else {
-      kept.push_back(segment);
+      // write < read here, so neither the '/' nor the move clobbers bytes
+      // not yet read.
+      path[write++] = '/';
+      std::memmove(path.data() + write, path.data() + read, segment.size());
+      write += segment.size();
     }
     if (last) break;
-    rest.remove_prefix(slash + 1);
+    read = slash + 1;
   }
-  std::string out;
-  out.reserve(path.size());
-  for (const std::string_view segment : kept) {
-    out.push_back('/');
-    out.append(segment);
-  }
-  if (out.empty()) out.push_back('/');
-  return out;
+  path.resize(write);
 }
 
 void mergeSlashes(std::string& path) {
@@ -188,7 +194,7 @@ NormalizedTarget normalizeTarget(std::string_view target, const PathNormalizerOp
     }
   }
 
-  if (normalize) path = removeDotSegments(path);
+  if (normalize) removeDotSegments(path);
   if (options.merge_slashes) mergeSlashes(path);
 
   result.path = std::move(path);
