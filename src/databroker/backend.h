@@ -85,8 +85,10 @@ class Backend {
   // log to the retention. Storage::open runs it every minute.
   virtual Result<void> clean() = 0;
 
-  // Publishes committed versions to change streams.
-  ChangeNotifier& notifier() { return notifier_; }
+  // Publishes committed versions to change streams. Virtual so that a
+  // decorator (InstrumentedBackend) hands out the notifier of the backend it
+  // wraps, which is the one that publishes.
+  virtual ChangeNotifier& notifier() { return notifier_; }
 
  protected:
   ChangeNotifier notifier_;

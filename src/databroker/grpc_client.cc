@@ -8,6 +8,7 @@
 #include "databroker/proto_convert.h"
 #include "databroker/service_token.h"
 #include "databroker/sync_gate.h"
+#include "metrics/grpc/grpc_interceptors.h"
 #include "proto/databroker.grpc.pb.h"
 
 namespace gatehouse::databroker {
@@ -427,7 +428,10 @@ Result<std::unique_ptr<Client>> makeGrpcClient(GrpcClientOptions options) {
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 5000);
   auto credentials = grpcChannelCredentials(*target, options.tls, args);
-  auto channel = grpc::CreateCustomChannel(target->target, credentials, args);
+  auto channel = grpc::experimental::CreateCustomChannelWithInterceptors(
+      target->target, credentials, args,
+      metrics::clientMetricsInterceptors(
+          options.metrics, pb::DataBrokerService::service_full_name(), target->target));
   return std::unique_ptr<Client>(
       std::make_unique<GrpcClient>(std::move(channel), std::move(options)));
 }

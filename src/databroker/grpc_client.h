@@ -9,6 +9,10 @@
 #include "databroker/client.h"
 #include "databroker/grpc_tls.h"
 
+namespace gatehouse::metrics {
+class GrpcMetrics;
+}
+
 namespace gatehouse::databroker {
 
 struct GrpcClientOptions {
@@ -24,6 +28,8 @@ struct GrpcClientOptions {
   // https:// only: how the databroker's certificate is verified
   // (`certificate_authority`, `override_certificate_name`).
   GrpcTls tls;
+  // Where grpc_client_* counts the calls (null: not counted).
+  std::shared_ptr<metrics::GrpcMetrics> metrics;
 };
 
 // The Client of a databroker in another process. Completions and stream

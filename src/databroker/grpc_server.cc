@@ -12,6 +12,7 @@
 #include "databroker/local_client.h"
 #include "databroker/proto_convert.h"
 #include "databroker/service_token.h"
+#include "metrics/grpc/grpc_interceptors.h"
 #include "proto/databroker.grpc.pb.h"
 
 namespace gatehouse::databroker {
@@ -308,6 +309,9 @@ Result<std::unique_ptr<GrpcServer>> GrpcServer::start(std::shared_ptr<Backend> b
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   builder.SetMaxReceiveMessageSize(64 * 1024 * 1024);
+  auto interceptors = metrics::serverMetricsInterceptors(
+      options.metrics, pb::DataBrokerService::service_full_name());
+  if (!interceptors.empty()) builder.experimental().SetInterceptorCreators(std::move(interceptors));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) {
     return Error::invalid("grpc_address: cannot listen on \"" + options.address + "\"");

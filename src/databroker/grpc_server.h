@@ -8,6 +8,10 @@
 #include "databroker/backend.h"
 #include "databroker/grpc_tls.h"
 
+namespace gatehouse::metrics {
+class GrpcMetrics;
+}
+
 namespace gatehouse::databroker {
 
 struct GrpcServerOptions {
@@ -19,6 +23,8 @@ struct GrpcServerOptions {
   // With a certificate (`grpc_insecure: false`), the service speaks TLS
   // only; the shared-secret JWT is required either way.
   GrpcTls tls;
+  // Where grpc_server_* counts the calls (null: not counted).
+  std::shared_ptr<metrics::GrpcMetrics> metrics;
 };
 
 // The databroker's gRPC service (DataBrokerService in proto/databroker.proto)

@@ -16,8 +16,10 @@
 #include "http/handler.h"
 #include "http/http1_server.h"
 #include "metrics/exposition.h"
+#include "metrics/grpc_metrics.h"
 #include "metrics/process_stats.h"
 #include "metrics/request_metrics.h"
+#include "metrics/storage_metrics.h"
 #include "net/stream_factory.h"
 #include "server/listener.h"
 #include "session/cache.h"
@@ -239,6 +241,8 @@ class Observability::Impl {
                  "When a session refresh last failed, in Unix seconds (0: never).", Type::kGauge);
       out.sample({}, static_cast<double>(stats.last_error_unix.load(std::memory_order_relaxed)));
     }
+    if (sources_.grpc) sources_.grpc->collect(out);
+    if (sources_.storage_metrics) sources_.storage_metrics->collect(out);
     if (sources_.storage) {
       if (auto info = sources_.storage->serverInfo()) {
         out.family("databroker_record_version", "The latest record version in the storage.",

@@ -16,8 +16,10 @@
 #include "config/options.h"
 
 namespace gatehouse::metrics {
+class GrpcMetrics;
 class RequestMetrics;
-}
+class StorageMetrics;
+}  // namespace gatehouse::metrics
 namespace gatehouse::session {
 class Cache;
 }
@@ -40,6 +42,10 @@ struct ObservabilitySources {
   const session::Cache* sessions = nullptr;  // null when no proxy runs here
   std::shared_ptr<databroker::Backend> storage;
   const authenticate::Refresher* refresher = nullptr;
+  // The gRPC services served and called here (grpc_server_*, grpc_client_*).
+  std::shared_ptr<const metrics::GrpcMetrics> grpc;
+  // Where the databroker runs: storage_operation_duration_ms.
+  std::shared_ptr<const metrics::StorageMetrics> storage_metrics;
 };
 
 class Observability {

@@ -29,10 +29,13 @@
 #include "crypto/self_signed.h"
 #include "databroker/grpc_client.h"
 #include "databroker/grpc_server.h"
+#include "databroker/instrumented_backend.h"
 #include "databroker/local_client.h"
 #include "databroker/storage.h"
 #include "http/http1_server.h"
 #include "http/http2_server.h"
+#include "metrics/grpc_metrics.h"
+#include "metrics/storage_metrics.h"
 #include "net/proxy_protocol.h"
 #include "net/stream_factory.h"
 #include "proxy/proxy.h"
@@ -390,6 +393,13 @@ class Server::Impl {
       roles_.databroker |= all || service == "databroker" || service == "cache";
     }
     bool all_in_one = roles_.proxy && roles_.authorize && roles_.authenticate && roles_.databroker;
+    // gRPC calls are counted with Pomerium's `service` label: what this
+    // process runs. Only the services served or called here are added.
+    std::string services_label;
+    for (const auto& service : options.services) {
+      services_label += (services_label.empty() ? "" : ",") + service;
+    }
+    grpc_metrics_ = std::make_shared<metrics::GrpcMetrics>(std::move(services_label));
     serve_http_ = roles_.proxy || roles_.authenticate;
     if (!options.listener.insecure_server && options.listener.certificates.empty()) {
       std::vector<std::string> names = {"localhost", "*.localhost", "127.0.0.1", "::1"};
@@ -441,7 +451,10 @@ class Server::Impl {
       auto backend = databroker::openBackend({db.storage_type, db.storage_connection_string,
                                               db.storage_connection_setting, backend_options});
       if (!backend) return backend.error();
-      databroker_ = std::move(*backend);
+      // Every storage operation is timed, whoever calls it.
+      storage_metrics_ = std::make_shared<metrics::StorageMetrics>(db.storage_type);
+      databroker_ =
+          std::make_shared<databroker::InstrumentedBackend>(std::move(*backend), storage_metrics_);
       databroker_cleaner_ = std::make_unique<databroker::PeriodicCleaner>(databroker_);
       databroker_client_ = databroker::makeLocalClient(databroker_);
       if (databroker_grpc) {
@@ -452,6 +465,7 @@ class Server::Impl {
         if (!tls) return tls.error();
         grpc_certificate_ = tls->certificate;
         grpc_options.tls = std::move(*tls);
+        grpc_options.metrics = grpc_metrics_;
         auto grpc = databroker::GrpcServer::start(databroker_, grpc_options);
         if (!grpc) return grpc.error();
         grpc_server_ = std::move(*grpc);
@@ -472,6 +486,7 @@ class Server::Impl {
       auto client_tls = grpcClientTls(options);
       if (!client_tls) return client_tls.error();
       client_options.tls = std::move(*client_tls);
+      client_options.metrics = grpc_metrics_;
       auto client = databroker::makeGrpcClient(std::move(client_options));
       if (!client) return client.error();
       databroker_client_ = std::move(*client);
@@ -497,6 +512,7 @@ class Server::Impl {
       auto client_tls = grpcClientTls(options);
       if (!client_tls) return client_tls.error();
       client_options.tls = std::move(*client_tls);
+      client_options.metrics = grpc_metrics_;
       auto client = authorize::makeAuthorizeGrpcClient(std::move(client_options));
       if (!client) return client.error();
       remote_authorize_ = std::move(*client);
@@ -516,6 +532,7 @@ class Server::Impl {
       if (!tls) return tls.error();
       grpc_certificate_ = tls->certificate;
       grpc_options.tls = std::move(*tls);
+      grpc_options.metrics = grpc_metrics_;
       auto local = std::make_shared<authorize::Service>(
           [this] { return store_.get()->authorize_state; }, sessions_.get());
       auto grpc = authorize::AuthorizeGrpcServer::start(std::move(local), grpc_options);
@@ -613,6 +630,8 @@ class Server::Impl {
     sources.refresher = refresher_.get();
     sources.route_count = [this] { return store_.get()->options.routes.size(); };
     sources.storage = databroker_;
+    sources.grpc = grpc_metrics_;
+    sources.storage_metrics = storage_metrics_;
     observability_->configLoaded(true);
     return observability_->start(std::move(sources));
   }
@@ -817,6 +836,9 @@ class Server::Impl {
   std::vector<std::string> watched_;
   uint64_t content_hash_ = 0;
   bool serve_http_ = true;
+  // Before the gRPC servers and clients that count into them.
+  std::shared_ptr<metrics::GrpcMetrics> grpc_metrics_;
+  std::shared_ptr<metrics::StorageMetrics> storage_metrics_;
   // Before the gRPC servers, so that it outlives them: gRPC reads it.
   std::shared_ptr<databroker::GrpcServerCertificate> grpc_certificate_;
   std::unique_ptr<databroker::GrpcServer> grpc_server_;

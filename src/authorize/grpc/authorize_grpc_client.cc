@@ -16,6 +16,7 @@
 #include "databroker/grpc_tls.h"
 #include "databroker/record.h"
 #include "databroker/service_token.h"
+#include "metrics/grpc/grpc_interceptors.h"
 #include "proto/authorize.grpc.pb.h"
 
 namespace gatehouse::authorize {
@@ -187,7 +188,10 @@ Result<std::unique_ptr<Client>> makeAuthorizeGrpcClient(AuthorizeGrpcClientOptio
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, kMaxReconnectBackoffMs);
   args.SetInt(GRPC_ARG_DNS_MIN_TIME_BETWEEN_RESOLUTIONS_MS, kMinTimeBetweenResolutionsMs);
   auto credentials = databroker::grpcChannelCredentials(*target, options.tls, args);
-  auto channel = grpc::CreateCustomChannel(target->target, credentials, args);
+  auto channel = grpc::experimental::CreateCustomChannelWithInterceptors(
+      target->target, credentials, args,
+      metrics::clientMetricsInterceptors(options.metrics, pb::Authorize::service_full_name(),
+                                         target->target));
   return std::unique_ptr<Client>(
       std::make_unique<AuthorizeGrpcClient>(std::move(channel), std::move(options)));
 }

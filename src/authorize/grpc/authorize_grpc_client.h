@@ -10,6 +10,10 @@
 #include "common/result.h"
 #include "databroker/grpc_tls.h"
 
+namespace gatehouse::metrics {
+class GrpcMetrics;
+}
+
 namespace gatehouse::authorize {
 
 struct AuthorizeGrpcClientOptions {
@@ -27,6 +31,8 @@ struct AuthorizeGrpcClientOptions {
   // https:// only: how the authorize service's certificate is verified
   // (`certificate_authority`, `override_certificate_name`).
   databroker::GrpcTls tls;
+  // Where grpc_client_* counts the calls (null: not counted).
+  std::shared_ptr<metrics::GrpcMetrics> metrics;
 };
 
 // The Client of authorize replicas in other processes (AuthorizeGrpcServer).

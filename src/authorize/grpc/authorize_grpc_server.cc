@@ -21,6 +21,7 @@
 #include "databroker/grpc_tls.h"
 #include "databroker/record.h"
 #include "databroker/service_token.h"
+#include "metrics/grpc/grpc_interceptors.h"
 #include "proto/authorize.grpc.pb.h"
 
 namespace gatehouse::authorize {
@@ -275,6 +276,9 @@ Result<std::unique_ptr<AuthorizeGrpcServer>> AuthorizeGrpcServer::start(
                              milliseconds(options.max_connection_age));
   builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
                              milliseconds(options.max_connection_age_grace));
+  auto interceptors =
+      metrics::serverMetricsInterceptors(options.metrics, pb::Authorize::service_full_name());
+  if (!interceptors.empty()) builder.experimental().SetInterceptorCreators(std::move(interceptors));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) {
     return Error::invalid("grpc_address: cannot listen on \"" + options.address + "\"");

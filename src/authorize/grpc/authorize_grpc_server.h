@@ -10,6 +10,10 @@
 #include "common/result.h"
 #include "databroker/grpc_tls.h"
 
+namespace gatehouse::metrics {
+class GrpcMetrics;
+}
+
 namespace gatehouse::authorize {
 
 // The authorize service over gRPC (service Authorize in
@@ -39,6 +43,8 @@ class AuthorizeGrpcServer {
     // since. Calls in flight get `max_connection_age_grace` to finish.
     std::chrono::milliseconds max_connection_age = std::chrono::minutes(5);
     std::chrono::milliseconds max_connection_age_grace = std::chrono::seconds(30);
+    // Where grpc_server_* counts the calls (null: not counted).
+    std::shared_ptr<metrics::GrpcMetrics> metrics;
   };
 
   // Binds and starts serving: each Check is decided by `local->check()` on
