@@ -135,6 +135,12 @@ class MetricsTest(GatehouseTestCase):
         self.assertGreater(value(m, "process_cpu_seconds_total"), 0)
         self.assertGreater(value(m, "process_open_fds"), 3)
         self.assertIsNotNone(value(m, "pomerium_http_server_open_connections"))
+        # All in one process: the databroker's storage is timed (the session
+        # copy's first sync read it), and no gRPC call is served or made.
+        self.assertGreaterEqual(value(m, "pomerium_storage_operation_duration_ms_count",
+                                      operation="sync_latest", result="success",
+                                      backend="memory", service="databroker"), 1)
+        self.assertFalse([k for k in m if k[0].startswith("pomerium_grpc_")])
 
     def test_basic_auth_is_required(self):
         g = self.start_with_metrics()

@@ -1,18 +1,46 @@
 """Split mode: databroker, authorize, authenticate and proxy as separate
 processes talking gRPC. Sign-in, decisions, identity headers, two proxy
 replicas sharing sessions, a service with the wrong shared secret, health
-checks and SIGTERM drain."""
+checks, SIGTERM drain, and each process's gRPC and storage metrics."""
 
 import json
+import re
 import signal
 import time
 import unittest
 
 import harness as h
 
+SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
+LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
 
 def echo_headers(r):
     return {k.lower(): v for k, v in json.loads(r.body)["headers"]}
+
+
+def scrape(g):
+    """{(name, frozenset(labels)): value} of a process's /metrics."""
+    r = h.http_request(g.ports["metrics"], "127.0.0.1", "/metrics")
+    assert r.status == 200, r
+    samples = {}
+    for line in (r.text if isinstance(r.text, str) else r.text()).splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = SAMPLE.match(line)
+        assert m, "malformed line: %r" % line
+        samples[(m.group(1), frozenset(LABEL.findall(m.group(2) or "")))] = float(m.group(3))
+    return samples
+
+
+def metric(samples, name, **labels):
+    """The sum of `name` over the series that carry `labels`."""
+    want = set(labels.items())
+    return sum(v for (n, have), v in samples.items() if n == name and want <= have)
+
+
+def families(samples, prefix):
+    return {n for n, _ in samples if n.startswith(prefix)}
 
 
 class SplitHappyPath(unittest.TestCase):
@@ -22,7 +50,8 @@ class SplitHappyPath(unittest.TestCase):
         cls.addClassCleanup(cls.upstream.close)
         # Two proxies and two authorize replicas: the request right after a
         # sign-in may reach a replica that has not synced the new session.
-        cls.split = h.start_split(cls, cls.upstream, proxies=2, authorizers=2)
+        cls.split = h.start_split(cls, cls.upstream, proxies=2, authorizers=2,
+                                  metrics_address="127.0.0.1:0")
 
     def test_sign_in_allowed_denied_and_api_client(self):
         s = self.split
@@ -70,6 +99,69 @@ class SplitHappyPath(unittest.TestCase):
             self.assertTrue(echo_headers(r).get("x-pomerium-jwt-assertion"))
         # Proxy B served those requests itself.
         self.assertTrue(s.proxies[1].find("http-request", path="/b0", **{"response-code": 200}))
+
+    def test_grpc_and_storage_metrics_of_each_process(self):
+        s = self.split
+        db = s.databrokers[0]
+        stored = dict(operation="put", result="success", backend="memory", service="databroker")
+        served_puts = dict(service="databroker", grpc_service="databroker.DataBrokerService",
+                           grpc_method="Put", grpc_server_status="OK")
+        before = scrape(db)
+        b, r = s.login("alice", path="/metrics-login")
+        self.assertEqual(r.status, 200, "hops: %r" % r.hops)
+        after = scrape(db)
+        # The sign-in stored its session and user through the databroker's
+        # gRPC service into its storage.
+        count = "pomerium_storage_operation_duration_ms_count"
+        self.assertGreater(metric(after, count, **stored), metric(before, count, **stored))
+        requests = "pomerium_grpc_server_requests_total"
+        self.assertGreater(metric(after, requests, **served_puts),
+                           metric(before, requests, **served_puts))
+        self.assertGreater(metric(after, "pomerium_storage_operation_duration_ms_sum", **stored), 0)
+        # The authenticate process made those calls.
+        self.assertGreaterEqual(
+            metric(scrape(s.authenticate), "pomerium_grpc_client_requests_total",
+                   service="authenticate", grpc_service="databroker.DataBrokerService",
+                   grpc_method="Put", grpc_client_status="OK"), 1)
+
+        check = dict(grpc_service="gatehouse.authorize.v1.Authorize", grpc_method="Check")
+
+        def served_checks():
+            return sum(metric(scrape(a), requests, service="authorize", grpc_server_status="OK",
+                              **check) for a in s.authorizers)
+
+        def proxy_checks(name="pomerium_grpc_client_requests_total"):
+            return metric(scrape(s.proxies[0]), name, service="proxy", grpc_client_status="OK",
+                          **check)
+
+        served, called = served_checks(), proxy_checks()
+        n = 7
+        for i in range(n):
+            r = b.get(s.url("app", "/m%d" % i))
+            self.assertEqual(r.status, 200, "request %d: %r" % (i, r.header("Location")))
+        # One Check per proxied request, counted on both sides; the
+        # histogram's count agrees with the counter.
+        self.assertEqual(served_checks() - served, n)
+        self.assertEqual(proxy_checks() - called, n)
+        self.assertEqual(proxy_checks("pomerium_grpc_client_request_duration_ms_count"),
+                         proxy_checks())
+
+        # Each process has the families of what it serves and calls only.
+        proxy = scrape(s.proxies[0])
+        self.assertEqual(families(proxy, "pomerium_grpc_server_"), set())
+        self.assertEqual(families(proxy, "pomerium_storage_"), set())
+        self.assertIn("pomerium_grpc_client_request_duration_ms_bucket",
+                      families(proxy, "pomerium_grpc"))
+        dbm = scrape(db)
+        self.assertEqual(families(dbm, "pomerium_grpc_client_"), set())
+        # Authorize replicas read sessions from the databroker: their change
+        # stream started with a SyncLatest.
+        authorize = scrape(s.authorizers[0])
+        self.assertEqual(families(authorize, "pomerium_storage_"), set())
+        self.assertGreaterEqual(
+            metric(authorize, "pomerium_grpc_client_requests_total", service="authorize",
+                   grpc_service="databroker.DataBrokerService", grpc_method="SyncLatest",
+                   grpc_client_status="OK"), 1)
 
     def test_ping_on_both_proxies(self):
         for i in range(2):
