@@ -56,12 +56,13 @@ std::optional<uint16_t> parsePort(std::string_view text) {
 
 ProxyParse parseV1(std::string_view bytes) {
   size_t end = bytes.find("\r\n");
+  // Only printable text may precede the CRLF (a lone CR is checked by the
+  // field parsers), whether or not it has arrived yet.
+  for (char c : bytes.substr(0, std::min(end, bytes.size()))) {
+    if ((c < 0x20 || c > 0x7e) && c != '\r') return invalid("PROXY v1 header is not text");
+  }
   if (end == std::string_view::npos) {
     if (bytes.size() >= kProxyV1MaxLength) return invalid("PROXY v1 header longer than 107 bytes");
-    // Only printable text may precede the CRLF.
-    for (char c : bytes) {
-      if ((c < 0x20 || c > 0x7e) && c != '\r') return invalid("PROXY v1 header is not text");
-    }
     return {};
   }
   if (end + 2 > kProxyV1MaxLength) return invalid("PROXY v1 header longer than 107 bytes");

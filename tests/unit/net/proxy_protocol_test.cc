@@ -78,6 +78,14 @@ TEST(ProxyProtocolV1, MalformedHeadersAreRefused) {
   }
 }
 
+TEST(ProxyProtocolV1, ControlBytesAreRefusedEvenInUnknown) {
+  // Found by fuzzing: a finished UNKNOWN line with a non-text byte was
+  // accepted while its prefixes were refused.
+  EXPECT_EQ(parseProxyHeader("PROXY UNKNOWN a\xbf b\r\n").status, ProxyParse::kInvalid);
+  EXPECT_EQ(parseProxyHeader("PROXY UNKNOWN a\xbf b").status, ProxyParse::kInvalid);
+  EXPECT_EQ(parseProxyHeader("PROXY UNKNOWN a\tb\r\n").status, ProxyParse::kInvalid);
+}
+
 TEST(ProxyProtocolV1, LongerThan107BytesIsRefused) {
   std::string h = "PROXY UNKNOWN " + std::string(100, 'x');
   EXPECT_EQ(parseProxyHeader(h).status, ProxyParse::kInvalid);
