@@ -100,7 +100,12 @@ class Worker {
   // otherwise this worker decides them itself, with `sessions`.
   Worker(const SnapshotStore& store, uint64_t seed, session::Cache* sessions,
          authorize::Client* remote, metrics::RequestMetrics* metrics)
-      : io_(1),
+      // Only this worker's thread touches its sockets, so the reactor's
+      // per-socket mutex is switched off (a lock and unlock around every
+      // read and write started or completed); posts from gRPC and other
+      // threads still go through the scheduler's lock, and timers through
+      // the reactor's.
+      : io_(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO),
         snapshots_(store),
         local_authorize_([this] { return snapshots_.current()->authorize_state; }, sessions),
         proxy_(snapshots_, seed, remote ? *remote : local_authorize_, metrics),
