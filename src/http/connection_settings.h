@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstddef>
 #include <unordered_set>
+#include <vector>
 
 #include "http/http1_reader.h"
 
@@ -17,8 +18,25 @@ class ConnectionTracker {
  public:
   void opened() { ++open_; }
   void closed() { --open_; }
-  void idle(net::Stream* stream) { idle_.insert(stream); }
-  void busy(net::Stream* stream) { idle_.erase(stream); }
+  // Called around every request of every connection, so neither allocates
+  // once warm: a node taken out of the set is kept and reused for the next
+  // insert (the spare nodes never outnumber the most connections that were
+  // idle at once).
+  void idle(net::Stream* stream) {
+    if (spare_.empty()) {
+      idle_.insert(stream);
+      return;
+    }
+    auto node = std::move(spare_.back());
+    spare_.pop_back();
+    node.value() = stream;
+    auto result = idle_.insert(std::move(node));
+    if (!result.inserted) spare_.push_back(std::move(result.node));
+  }
+  void busy(net::Stream* stream) {
+    auto node = idle_.extract(stream);
+    if (!node.empty()) spare_.push_back(std::move(node));
+  }
   bool draining() const { return draining_; }
   void startDrain() {
     draining_ = true;
@@ -29,6 +47,7 @@ class ConnectionTracker {
 
  private:
   std::unordered_set<net::Stream*> idle_;
+  std::vector<std::unordered_set<net::Stream*>::node_type> spare_;
   std::atomic<size_t> open_{0};
   bool draining_ = false;
 };
