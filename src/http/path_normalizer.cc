@@ -46,6 +46,11 @@ bool mustEscape(unsigned char c) {
   }
 }
 
+// A path byte that normalisation copies unchanged.
+bool isKeptAsIs(unsigned char c, bool normalize) {
+  return c != '%' && !(normalize && (c == '\\' || mustEscape(c)));
+}
+
 void appendEscaped(std::string& out, unsigned char c) {
   out.push_back('%');
   out.push_back(kUpperHex[c >> 4]);
@@ -123,17 +128,17 @@ void mergeSlashes(std::string& path) {
 
 NormalizedTarget normalizeTarget(std::string_view target, const PathNormalizerOptions& options) {
   if (target.empty() || target.front() != '/') return rejected("request target is not origin-form");
-  for (const char c : target) {
-    if (isForbiddenRaw(static_cast<unsigned char>(c))) {
-      return rejected("control character or space in request target");
-    }
-  }
-
   // The path ends at the first '?' or '#'; a fragment is never sent to the
   // upstream and never takes part in matching (a '#' inside the query ends
-  // the query too).
+  // the query too). One pass finds it and checks every byte.
+  size_t path_end = std::string_view::npos;
+  for (size_t i = 0; i < target.size(); ++i) {
+    const auto c = static_cast<unsigned char>(target[i]);
+    if (isForbiddenRaw(c)) return rejected("control character or space in request target");
+    if ((c == '?' || c == '#') && path_end == std::string_view::npos) path_end = i;
+  }
+
   NormalizedTarget result;
-  const size_t path_end = target.find_first_of("?#");
   const std::string_view raw_path = target.substr(0, path_end);
   if (path_end != std::string_view::npos && target[path_end] == '?') {
     std::string_view query = target.substr(path_end + 1);
@@ -190,7 +195,14 @@ NormalizedTarget normalizeTarget(std::string_view target, const PathNormalizerOp
     } else if (normalize && mustEscape(c)) {
       appendEscaped(path, c);
     } else {
-      path.push_back(static_cast<char>(c));
+      // Most of a path is bytes kept as they are: append the whole run.
+      size_t end = i + 1;
+      while (end < raw_path.size() &&
+             isKeptAsIs(static_cast<unsigned char>(raw_path[end]), normalize)) {
+        ++end;
+      }
+      path.append(raw_path.substr(i, end - i));
+      i = end - 1;
     }
   }
 
