@@ -101,7 +101,8 @@ RouteConfig routeConfig(size_t count) {
         break;
     }
   }
-  for (size_t i = 0; i < out.routes.size(); ++i) out.requests_per_route[i].expected = &out.routes[i];
+  for (size_t i = 0; i < out.routes.size(); ++i)
+    out.requests_per_route[i].expected = &out.routes[i];
   return out;
 }
 
@@ -111,7 +112,8 @@ RouteConfig routeConfig(size_t count) {
 std::vector<Request> hits(const RouteConfig& config) {
   std::mt19937 random(42);
   std::vector<Request> out;
-  for (int i = 0; i < 4096; ++i) out.push_back(config.requests_per_route[random() % config.routes.size()]);
+  for (int i = 0; i < 4096; ++i)
+    out.push_back(config.requests_per_route[random() % config.routes.size()]);
   return out;
 }
 
@@ -378,8 +380,7 @@ void upstreamHead(benchmark::State& state, void (*configure)(config::Route&)) {
     const auto assertion = out.headers.get("x-pomerium-jwt-assertion");
     const auto forwarded_for = out.headers.get("x-forwarded-for");
     if (!cookie || cookie->find("_pomerium") != std::string_view::npos || !assertion ||
-        *assertion != decision.front().second ||
-        forwarded_for != "203.0.113.9, 198.51.100.23") {
+        *assertion != decision.front().second || forwarded_for != "203.0.113.9, 198.51.100.23") {
       return state.SkipWithError("the upstream head is not what the proxy must send");
     }
     state.counters["fields"] = static_cast<double>(out.headers.size());
