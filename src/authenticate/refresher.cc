@@ -181,7 +181,7 @@ Task<void> Refresher::refreshOne(const session::Loaded& loaded,
     countRefresh(false);
     co_return;
   }
-  session::User user = loaded.user;
+  session::User user = loaded.user ? *loaded.user : session::User{};
   if (!user.id.empty()) {
     for (auto& [name, value] : fresh.items()) user.claims[name] = value;
     if (auto email = session::firstClaim(fresh, "email"); !email.empty()) user.email = email;

@@ -56,7 +56,7 @@ policy::SessionInput sessionInput(const session::Loaded& s) {
   input.authenticated = true;
   input.user_id = s.session.user_id;
   input.email = s.email;
-  input.claims = &s.claims;
+  input.claims = &s.claims();
   input.groups = s.groups;
   return input;
 }
@@ -69,7 +69,7 @@ Identity identityOf(const session::Loaded& s) {
   identity.email = s.email;
   identity.name = s.name;
   identity.groups = s.groups;
-  identity.claims = &s.claims;
+  identity.claims = &s.claims();
   identity.access_token = s.session.oauth_token.access_token;
   identity.id_token = s.session.id_token;
   return identity;
@@ -183,7 +183,7 @@ struct Service::Loaded {
 };
 
 Service::Service(std::function<std::shared_ptr<const State>()> state, session::Cache* sessions)
-    : state_(std::move(state)), sessions_(sessions) {}
+    : state_(std::move(state)), sessions_(sessions), session_view_(sessions) {}
 
 // Plain functions around decide(), whose frame holds the configuration:
 // one coroutine frame per decision.
@@ -226,7 +226,7 @@ bool Service::loadSessionLocally(const CheckRequest& request, const State& state
     std::shared_ptr<const session::Handle> handle = verifiedHandle(state, candidate);
     if (!handle) continue;
     if (idp_id && !handle->idp_id.empty() && handle->idp_id != *idp_id) continue;
-    std::optional<session::Lookup> found = sessions_->lookupLocal(*handle, now);
+    std::optional<session::Lookup> found = session_view_.lookupLocal(*handle, now);
     if (!found) return false;
     if (found->status == session::LookupStatus::kFound) {
       out.session = std::move(found->session);

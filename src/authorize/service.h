@@ -99,6 +99,8 @@ class Service final : public Client {
   };
   std::function<std::shared_ptr<const State>()> state_;
   session::Cache* sessions_;
+  // This loop's lock-free view of the sessions its requests use.
+  session::WorkerView session_view_;
   JwtCache jwt_cache_;
   std::unordered_map<std::string, std::shared_ptr<const session::Handle>, TextHash, std::equal_to<>>
       verified_;

@@ -15,10 +15,66 @@ struct Lease {
   Timestamp expires_at;
 };
 
+// One written version of a record. A put is stored once and shared by the
+// live records and the change log (a session lives in both until the log's
+// retention ends); id and data share one allocation, and the type is the key
+// of its TypeState in types_, not a copy per record. Immutable once stored.
+class Stored {
+ public:
+  Stored(const std::string* type, std::string_view id, std::string_view data, uint64_t version,
+         Timestamp modified_at, std::optional<Timestamp> deleted_at)
+      : type_(type),
+        id_size_(static_cast<uint32_t>(id.size())),
+        version_(version),
+        modified_at_(modified_at),
+        deleted_at_(deleted_at) {
+    text_.reserve(id.size() + data.size());
+    text_.append(id);
+    text_.append(data);
+  }
+
+  const std::string& type() const { return *type_; }
+  std::string_view id() const { return std::string_view(text_).substr(0, id_size_); }
+  std::string_view data() const { return std::string_view(text_).substr(id_size_); }
+  uint64_t version() const { return version_; }
+  Timestamp modifiedAt() const { return modified_at_; }
+  bool deleted() const { return deleted_at_.has_value(); }
+
+  Record toRecord() const {
+    Record r;
+    r.type = *type_;
+    r.id = std::string(id());
+    r.version = version_;
+    r.data = std::string(data());
+    r.modified_at = modified_at_;
+    r.deleted_at = deleted_at_;
+    return r;
+  }
+
+ private:
+  const std::string* type_;  // a key of MemoryBackend::types_, which outlives the record
+  std::string text_;         // id, then data
+  uint32_t id_size_;
+  uint64_t version_;
+  Timestamp modified_at_;
+  std::optional<Timestamp> deleted_at_;
+};
+
+using StoredPtr = std::shared_ptr<const Stored>;
+
 struct TypeState {
-  std::map<std::string, Record, std::less<>> records;  // by id
-  std::map<uint64_t, std::string> ids_by_version;      // oldest first, for capacity
+  // By id; the key views the record's own id, so it is re-inserted (never
+  // re-assigned) when the record is replaced.
+  std::map<std::string_view, StoredPtr, std::less<>> records;
+  // Oldest first; kept only for a type with a capacity, the one use.
+  std::map<uint64_t, std::string_view> ids_by_version;
   TypeOptions options;
+
+  void indexByVersion() {
+    ids_by_version.clear();
+    if (!options.capacity) return;
+    for (const auto& [id, record] : records) ids_by_version.emplace(record->version(), id);
+  }
 };
 
 class MemoryBackend final : public Backend {
@@ -34,7 +90,7 @@ class MemoryBackend final : public Backend {
     if (t == types_.end()) return notFound("record not found");
     auto r = t->second.records.find(id);
     if (r == t->second.records.end()) return notFound("record not found");
-    return r->second;
+    return r->second->toRecord();
   }
 
   Result<PutResult> put(std::vector<Record> records) override {
@@ -73,7 +129,7 @@ class MemoryBackend final : public Backend {
         if (t == types_.end()) continue;
         auto existing = t->second.records.find(record.id);
         if (existing == t->second.records.end()) continue;
-        auto data = applyFieldMask(existing->second.data, record.data, field_mask);
+        auto data = applyFieldMask(existing->second->data(), record.data, field_mask);
         if (!data) return data.error();
         Record next = record;
         next.data = std::move(*data);
@@ -100,12 +156,16 @@ class MemoryBackend final : public Backend {
     if (auto valid = validateQuery(query, options); !valid) return valid.error();
     if (t == types_.end()) return result;
     QueryMatcher matcher(query, options);
+    Record scratch;
+    scratch.type = query.type;
     for (const auto& [id, record] : t->second.records) {
-      if (!matcher.matches(record)) continue;
+      scratch.id.assign(record->id());
+      scratch.data.assign(record->data());
+      if (!matcher.matches(scratch)) continue;
       uint64_t index = result.total_count++;
       if (index < query.offset) continue;
       if (query.limit != 0 && result.records.size() >= query.limit) continue;
-      result.records.push_back(record);
+      result.records.push_back(record->toRecord());
     }
     return result;
   }
@@ -124,14 +184,14 @@ class MemoryBackend final : public Backend {
     // Versions in the log are contiguous, so the start is an index.
     size_t start = static_cast<size_t>(from.record_version + 1 - earliest_);
     for (size_t i = start; i < changes_.size(); ++i) {
-      const Record& change = changes_[i];
-      if (!type.empty() && change.type != type) continue;
+      const Stored& change = *changes_[i];
+      if (!type.empty() && change.type() != type) continue;
       if (batch.records.size() >= limit) {
         batch.more = true;
         batch.record_version = batch.records.back().version;
         break;
       }
-      batch.records.push_back(change);
+      batch.records.push_back(change.toRecord());
     }
     return batch;
   }
@@ -143,7 +203,7 @@ class MemoryBackend final : public Backend {
     snapshot.record_version = latest_;
     for (const auto& [name, state] : types_) {
       if (!type.empty() && name != type) continue;
-      for (const auto& [id, record] : state.records) snapshot.records.push_back(record);
+      for (const auto& [id, record] : state.records) snapshot.records.push_back(record->toRecord());
     }
     return snapshot;
   }
@@ -175,7 +235,9 @@ class MemoryBackend final : public Backend {
     uint64_t latest = 0;
     {
       std::unique_lock lock(mutex_);
-      types_[std::string(type)].options = options;
+      TypeState& state = types_[std::string(type)];
+      state.options = options;
+      state.indexByVersion();
       enforceCapacity(std::string(type), options_.clock());
       latest = latest_;
     }
@@ -237,7 +299,7 @@ class MemoryBackend final : public Backend {
             now - std::chrono::duration_cast<std::chrono::microseconds>(*state.options.ttl);
         std::vector<std::string> expired;
         for (const auto& [id, record] : state.records) {
-          if (record.modified_at < cutoff) expired.push_back(id);
+          if (record->modifiedAt() < cutoff) expired.emplace_back(id);
         }
         for (const auto& id : expired) remove(state, name, id, now);
       }
@@ -247,10 +309,10 @@ class MemoryBackend final : public Backend {
       // stays contiguous even if clocks went backwards.
       size_t cut = 0;
       for (size_t i = 0; i < changes_.size(); ++i) {
-        if (changes_[i].modified_at < horizon) cut = i + 1;
+        if (changes_[i]->modifiedAt() < horizon) cut = i + 1;
       }
       changes_.erase(changes_.begin(), changes_.begin() + static_cast<std::ptrdiff_t>(cut));
-      earliest_ = changes_.empty() ? latest_ + 1 : changes_.front().version;
+      earliest_ = changes_.empty() ? latest_ + 1 : changes_.front()->version();
       for (auto it = leases_.begin(); it != leases_.end();) {
         it = it->second.expires_at <= now ? leases_.erase(it) : std::next(it);
       }
@@ -270,40 +332,42 @@ class MemoryBackend final : public Backend {
   void write(Record& record, Timestamp now) {
     record.version = ++latest_;
     record.modified_at = now;
-    TypeState& state = types_[record.type];
+    auto [t, added] = types_.try_emplace(record.type);
+    TypeState& state = t->second;
     auto existing = state.records.find(record.id);
+    StoredPtr previous;
     if (existing != state.records.end()) {
-      state.ids_by_version.erase(existing->second.version);
+      previous = std::move(existing->second);
+      if (state.options.capacity) state.ids_by_version.erase(previous->version());
+      state.records.erase(existing);
     }
     if (record.deleted()) {
       record.deleted_at = now;
-      if (existing != state.records.end()) {
-        record.data = std::move(existing->second.data);
-        state.records.erase(existing);
-      }
-    } else {
-      state.records.insert_or_assign(record.id, record);
-      state.ids_by_version.emplace(record.version, record.id);
+      if (previous) record.data = std::string(previous->data());
     }
-    appendChange(record);
+    auto stored = std::make_shared<const Stored>(&t->first, record.id, record.data, record.version,
+                                                 now, record.deleted_at);
+    if (!record.deleted()) {
+      state.records.emplace(stored->id(), stored);
+      if (state.options.capacity) state.ids_by_version.emplace(record.version, stored->id());
+    }
+    appendChange(std::move(stored));
   }
 
   // Deletes a live record as the backend's own decision (TTL, capacity).
   void remove(TypeState& state, const std::string& type, const std::string& id, Timestamp now) {
     auto existing = state.records.find(id);
     if (existing == state.records.end()) return;
-    Record deletion = std::move(existing->second);
-    state.ids_by_version.erase(deletion.version);
+    StoredPtr previous = std::move(existing->second);
+    if (state.options.capacity) state.ids_by_version.erase(previous->version());
     state.records.erase(existing);
-    deletion.type = type;
-    deletion.version = ++latest_;
-    deletion.modified_at = now;
-    deletion.deleted_at = now;
-    appendChange(std::move(deletion));
+    const std::string* interned = &types_.find(type)->first;
+    appendChange(std::make_shared<const Stored>(interned, previous->id(), previous->data(),
+                                                ++latest_, now, now));
   }
 
-  void appendChange(Record change) {
-    if (changes_.empty()) earliest_ = change.version;
+  void appendChange(StoredPtr change) {
+    if (changes_.empty()) earliest_ = change->version();
     changes_.push_back(std::move(change));
   }
 
@@ -312,7 +376,7 @@ class MemoryBackend final : public Backend {
     if (t == types_.end() || !t->second.options.capacity) return;
     TypeState& state = t->second;
     while (state.records.size() > *state.options.capacity) {
-      std::string oldest = state.ids_by_version.begin()->second;
+      std::string oldest(state.ids_by_version.begin()->second);
       remove(state, type, oldest, now);
     }
   }
@@ -323,7 +387,9 @@ class MemoryBackend final : public Backend {
   uint64_t latest_ = 0;
   uint64_t earliest_ = 1;
   std::map<std::string, TypeState, std::less<>> types_;
-  std::deque<Record> changes_;  // contiguous versions earliest_..latest_
+  // Contiguous versions earliest_..latest_; a put's entry is the very record
+  // the live map holds.
+  std::deque<StoredPtr> changes_;
   std::map<std::string, Lease, std::less<>> leases_;
 };
 

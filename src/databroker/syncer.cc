@@ -112,6 +112,7 @@ bool Syncer::loadSnapshot(TypeState& state) {
     std::unique_lock lock(state.data_mutex);
     state.records.clear();
     for (Record& record : snapshot->records) {
+      if (!options_.keep_records) continue;
       if (options_.on_change) changed.push_back(record);
       std::string id = record.id;
       state.records.insert_or_assign(std::move(id), std::move(record));
@@ -122,6 +123,12 @@ bool Syncer::loadSnapshot(TypeState& state) {
   }
   control_.notify_all();
   if (options_.on_reset) options_.on_reset(state.type);
+  if (!options_.keep_records) {
+    if (options_.on_change) {
+      for (const auto& record : snapshot->records) options_.on_change(record);
+    }
+    return true;
+  }
   for (const auto& record : changed) options_.on_change(record);
   return true;
 }
@@ -130,10 +137,12 @@ void Syncer::apply(TypeState& state, const std::vector<Record>& records) {
   {
     std::unique_lock lock(state.data_mutex);
     for (const Record& record : records) {
-      if (record.deleted()) {
-        state.records.erase(record.id);
-      } else {
-        state.records.insert_or_assign(record.id, record);
+      if (options_.keep_records) {
+        if (record.deleted()) {
+          state.records.erase(record.id);
+        } else {
+          state.records.insert_or_assign(record.id, record);
+        }
       }
       state.position.record_version = std::max(state.position.record_version, record.version);
     }

@@ -42,6 +42,10 @@ class Syncer {
     // on_change must forget what it had, since records missing from the
     // new snapshot get no deletion.
     std::function<void(const std::string& type)> on_reset;
+    // Keep a copy of every record (get(), records()). A caller that builds
+    // its own view from on_change turns it off, so that the records are not
+    // held twice; get() and records() then find nothing.
+    bool keep_records = true;
   };
 
   // Starts syncing at once. `client` must outlive the syncer.

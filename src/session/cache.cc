@@ -10,6 +10,7 @@ Cache::Cache(databroker::Client& client) : client_(client) {
   options.types = {std::string(kSessionType), std::string(kUserType)};
   options.on_change = [this](const databroker::Record& record) { onChange(record); };
   options.on_reset = [this](const std::string& type) { onReset(type); };
+  options.keep_records = false;  // the view below is the only copy
   syncer_ = std::make_unique<databroker::Syncer>(client, std::move(options));
 }
 
@@ -27,36 +28,74 @@ databroker::SyncPosition Cache::position(std::string_view type) const {
 
 uint64_t Cache::resyncs(std::string_view type) const { return syncer_->resyncs(type); }
 
-std::shared_ptr<const Loaded> Cache::build(Session session, const User* user, uint64_t version) {
+namespace {
+
+// The check every lookup of a session in the copy makes.
+Lookup judge(std::shared_ptr<const Loaded> local, const Handle& handle, Time now) {
+  Lookup out;
+  if (local->session.user_id != handle.user_id) {
+    out.reason = "session belongs to another user";
+  } else if (!local->session.valid(now)) {
+    out.reason = "session expired";
+  } else {
+    out.status = LookupStatus::kFound;
+    out.session = std::move(local);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::shared_ptr<const Loaded> Cache::build(Session session, std::shared_ptr<const User> user,
+                                           uint64_t version) {
   auto loaded = std::make_shared<Loaded>();
   loaded->version = version;
-  loaded->claims = session.claims.is_object() ? session.claims : nlohmann::json::object();
-  if (user) {
-    loaded->user = *user;
-    if (user->claims.is_object()) {
-      for (auto& [name, value] : user->claims.items()) loaded->claims[name] = value;
+  if (!session.claims.is_object()) session.claims = nlohmann::json::object();
+  if (user && user->claims.is_object() && !user->claims.empty()) {
+    // A second tree only when the user's claims change something.
+    bool differs = false;
+    for (auto& [name, value] : user->claims.items()) {
+      auto it = session.claims.find(name);
+      if (it == session.claims.end() || *it != value) {
+        differs = true;
+        break;
+      }
+    }
+    if (differs) {
+      auto merged = std::make_shared<nlohmann::json>(session.claims);
+      for (auto& [name, value] : user->claims.items()) (*merged)[name] = value;
+      loaded->merged_claims = std::move(merged);
     }
   }
-  loaded->email = user && !user->email.empty() ? user->email : firstClaim(loaded->claims, "email");
-  loaded->name = firstClaim(session.claims, "name");
+  loaded->session = std::move(session);
+  const nlohmann::json& claims = loaded->claims();
+  loaded->email = user && !user->email.empty() ? user->email : firstClaim(claims, "email");
+  loaded->name = firstClaim(loaded->session.claims, "name");
   if (loaded->name.empty() && user) loaded->name = user->name;
-  if (auto groups = loaded->claims.find("groups");
-      groups != loaded->claims.end() && groups->is_array()) {
+  if (auto groups = claims.find("groups"); groups != claims.end() && groups->is_array()) {
     for (auto& g : *groups) {
       if (g.is_string()) loaded->groups.push_back(g.get<std::string>());
     }
   }
-  loaded->session = std::move(session);
+  loaded->user = std::move(user);
   return loaded;
 }
 
 void Cache::onReset(const std::string& type) {
   std::unique_lock lock(mutex_);
   if (type == kSessionType) {
+    for (auto& [id, loaded] : sessions_) loaded->superseded.store(true, std::memory_order_release);
     sessions_.clear();
     user_sessions_.clear();
+    session_version_ = 0;
   }
   if (type == kUserType) users_.clear();
+}
+
+void Cache::replace(const std::string& id, std::shared_ptr<const Loaded> loaded) {
+  auto& slot = sessions_[id];
+  if (slot) slot->superseded.store(true, std::memory_order_release);
+  slot = std::move(loaded);
 }
 
 void Cache::onChange(const databroker::Record& record) {
@@ -76,7 +115,7 @@ void Cache::onChange(const databroker::Record& record) {
       for (const std::string& id : owned->second) {
         auto it = sessions_.find(id);
         if (it == sessions_.end()) continue;
-        it->second = build(it->second->session, user.get(), it->second->version);
+        replace(id, build(it->second->session, user, it->second->version));
       }
     }
     if (user) {
@@ -89,6 +128,7 @@ void Cache::onChange(const databroker::Record& record) {
   if (record.type != kSessionType) return;
   if (record.deleted()) {
     std::unique_lock lock(mutex_);
+    session_version_ = std::max(session_version_, record.version);
     auto it = sessions_.find(record.id);
     if (it == sessions_.end()) return;
     auto owned = user_sessions_.find(it->second->session.user_id);
@@ -96,12 +136,15 @@ void Cache::onChange(const databroker::Record& record) {
       std::erase(owned->second, record.id);
       if (owned->second.empty()) user_sessions_.erase(owned);
     }
+    it->second->superseded.store(true, std::memory_order_release);
     sessions_.erase(it);
     return;
   }
   auto parsed = Session::fromJson(record.data);
   if (!parsed) {
     log::warn("session cache: unreadable session record").str("id", record.id);
+    std::unique_lock lock(mutex_);
+    session_version_ = std::max(session_version_, record.version);
     return;
   }
   std::shared_ptr<const User> user;
@@ -111,17 +154,27 @@ void Cache::onChange(const databroker::Record& record) {
     if (it != users_.end()) user = it->second;
   }
   std::string user_id = parsed->user_id;
-  auto loaded = build(std::move(*parsed), user.get(), record.version);
+  auto loaded = build(std::move(*parsed), user, record.version);
   std::unique_lock lock(mutex_);
   // The user record may have arrived (on its own stream) since it was
   // looked up: lay the current one over the session, or it would be missed
   // until the user changes again.
   auto current = users_.find(user_id);
-  const User* now_user = current == users_.end() ? nullptr : current->second.get();
-  if (now_user != user.get()) loaded = build(loaded->session, now_user, record.version);
-  auto& slot = sessions_[record.id];
-  if (!slot) user_sessions_[user_id].push_back(record.id);
-  slot = std::move(loaded);
+  std::shared_ptr<const User> now_user = current == users_.end() ? nullptr : current->second;
+  if (now_user != user) loaded = build(loaded->session, now_user, record.version);
+  auto existing = sessions_.find(record.id);
+  if (existing == sessions_.end()) {
+    user_sessions_[user_id].push_back(record.id);
+  } else if (existing->second->session.user_id != user_id) {
+    auto owned = user_sessions_.find(existing->second->session.user_id);
+    if (owned != user_sessions_.end()) {
+      std::erase(owned->second, record.id);
+      if (owned->second.empty()) user_sessions_.erase(owned);
+    }
+    user_sessions_[user_id].push_back(record.id);
+  }
+  replace(record.id, std::move(loaded));
+  session_version_ = std::max(session_version_, record.version);
 }
 
 std::shared_ptr<const Loaded> Cache::find(std::string_view session_id) const {
@@ -141,49 +194,51 @@ std::vector<std::shared_ptr<const Loaded>> Cache::select(
 }
 
 std::optional<Lookup> Cache::lookupLocal(const Handle& handle, Time now) const {
-  Lookup out;
-  std::shared_ptr<const Loaded> local = find(handle.session_id);
-  if (local && local->version >= handle.record_version) {
-    if (local->session.user_id != handle.user_id) {
-      out.reason = "session belongs to another user";
-      return out;
-    }
-    if (!local->session.valid(now)) {
-      out.reason = "session expired";
-      return out;
-    }
-    out.status = LookupStatus::kFound;
-    out.session = std::move(local);
-    return out;
-  }
-  databroker::SyncPosition position = syncer_->position(kSessionType);
-  bool behind = position.server_version == 0 || position.server_version != handle.server_version ||
-                position.record_version < handle.record_version;
-  if (behind) return std::nullopt;
-  // The stream has passed the handle's version; the record may be in the
-  // syncer's copy a moment before on_change has put it in ours.
-  std::optional<databroker::Record> synced = syncer_->get(kSessionType, handle.session_id);
-  auto session = synced ? Session::fromJson(synced->data) : Result<Session>(Error::invalid(""));
-  if (!synced || !session || synced->version < handle.record_version) {
-    out.reason = local ? "session record is older than the handle" : "no such session";
-    return out;
-  }
-  std::shared_ptr<const User> user;
+  std::shared_ptr<const Loaded> local;
+  uint64_t applied = 0;
   {
     std::shared_lock lock(mutex_);
-    auto it = users_.find(session->user_id);
-    if (it != users_.end()) user = it->second;
+    auto it = sessions_.find(handle.session_id);
+    if (it != sessions_.end()) local = it->second;
+    applied = session_version_;
   }
-  local = build(std::move(*session), user.get(), synced->version);
-  if (local->session.user_id != handle.user_id) {
-    out.reason = "session belongs to another user";
-  } else if (!local->session.valid(now)) {
-    out.reason = "session expired";
-  } else {
-    out.status = LookupStatus::kFound;
-    out.session = std::move(local);
+  if (local && local->version >= handle.record_version) return judge(std::move(local), handle, now);
+  // The copy has applied every session change up to `applied`: a handle
+  // at or below it whose session is not there names a deleted one. A newer
+  // handle, or one from another storage instance, reads through.
+  databroker::SyncPosition position = syncer_->position(kSessionType);
+  if (position.server_version == 0 || position.server_version != handle.server_version ||
+      applied < handle.record_version) {
+    return std::nullopt;
   }
+  Lookup out;
+  out.reason = local ? "session record is older than the handle" : "no such session";
   return out;
+}
+
+std::optional<Lookup> WorkerView::lookupLocal(const Handle& handle, Time now) {
+  if (!cache_) return Lookup{};
+  auto it = hot_.find(handle.session_id);
+  if (it != hot_.end()) {
+    const std::shared_ptr<const Loaded>& kept = it->second;
+    // Acquire: pairs with the release of the sync thread that replaced it.
+    if (!kept->superseded.load(std::memory_order_acquire) &&
+        kept->version >= handle.record_version) {
+      return judge(kept, handle, now);
+    }
+  }
+  std::optional<Lookup> found = cache_->lookupLocal(handle, now);
+  if (found && found->status == LookupStatus::kFound) {
+    if (it != hot_.end()) {
+      it->second = found->session;
+    } else {
+      if (hot_.size() >= kCapacity) hot_.clear();
+      hot_.emplace(handle.session_id, found->session);
+    }
+  } else if (it != hot_.end()) {
+    hot_.erase(it);
+  }
+  return found;
 }
 
 Task<Lookup> Cache::lookup(const Handle& handle, Time now) {
@@ -210,22 +265,13 @@ Task<Lookup> Cache::lookup(const Handle& handle, Time now) {
   std::string user_id = session->user_id;
   auto user_record = co_await databroker::awaitCall<databroker::Record>(
       [&](auto done) { client_.get(std::string(kUserType), user_id, std::move(done)); });
-  std::optional<User> user;
+  std::shared_ptr<const User> user;
   if (user_record) {
-    if (auto parsed = User::fromJson(user_record->data)) user = std::move(*parsed);
+    if (auto parsed = User::fromJson(user_record->data)) {
+      user = std::make_shared<const User>(std::move(*parsed));
+    }
   }
-  auto loaded = build(std::move(*session), user ? &*user : nullptr, record->version);
-  if (loaded->session.user_id != handle.user_id) {
-    out.reason = "session belongs to another user";
-    co_return out;
-  }
-  if (!loaded->session.valid(now)) {
-    out.reason = "session expired";
-    co_return out;
-  }
-  out.status = LookupStatus::kFound;
-  out.session = std::move(loaded);
-  co_return out;
+  co_return judge(build(std::move(*session), std::move(user), record->version), handle, now);
 }
 
 }  // namespace gatehouse::session

@@ -114,5 +114,90 @@ TEST_F(CacheTest, ExpiredDeletedAndForeignSessionsAreRefused) {
   EXPECT_EQ(run(cache, unknown).status, LookupStatus::kNoSession);
 }
 
+TEST_F(CacheTest, WorkerViewSeesReplacementsAndSignOut) {
+  Handle h = put("s4", now_ + 1h);
+  Cache cache(*client_);
+  ASSERT_TRUE(cache.waitReady(5s));
+  ASSERT_TRUE(eventually([&] {
+    auto found = cache.find("s4");
+    return found && found->name == "Alice";
+  }));
+  WorkerView view(&cache);
+  std::optional<Lookup> first = view.lookupLocal(h, now_);
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->status, LookupStatus::kFound) << first->reason;
+  // Asked again, the view answers with the very object it kept.
+  std::optional<Lookup> again = view.lookupLocal(h, now_);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->session, first->session);
+
+  // The user changes: the kept view is superseded, and the next lookup
+  // gets the new name.
+  User renamed;
+  renamed.id = "u1";
+  renamed.name = "Alice Renamed";
+  renamed.email = "a@example.com";
+  ASSERT_TRUE(backend_->put({toRecord(renamed)}).ok());
+  ASSERT_TRUE(eventually([&] { return first->session->superseded.load(); }));
+  std::optional<Lookup> renamed_lookup = view.lookupLocal(h, now_);
+  ASSERT_TRUE(renamed_lookup);
+  ASSERT_EQ(renamed_lookup->status, LookupStatus::kFound);
+  EXPECT_EQ(renamed_lookup->session->name, "Alice Renamed");
+
+  // Another user's handle for the same session is refused from the view.
+  Handle other = h;
+  other.user_id = "mallory";
+  std::optional<Lookup> foreign = view.lookupLocal(other, now_);
+  ASSERT_TRUE(foreign);
+  EXPECT_EQ(foreign->status, LookupStatus::kNoSession);
+
+  // Signed out: the view refuses it as soon as the deletion is applied.
+  ASSERT_TRUE(backend_->put({sessionDeletion("s4")}).ok());
+  EXPECT_TRUE(eventually([&] {
+    std::optional<Lookup> l = view.lookupLocal(h, now_);
+    return l && l->status == LookupStatus::kNoSession;
+  }));
+}
+
+TEST_F(CacheTest, WorkerViewLeavesNewerHandlesToTheReadThrough) {
+  Cache cache(*client_);
+  ASSERT_TRUE(cache.waitReady(5s));
+  WorkerView view(&cache);
+  Handle h = put("s5", now_ + 1h);
+  h.record_version += 1000;  // a write this copy cannot have seen yet
+  EXPECT_FALSE(view.lookupLocal(h, now_).has_value());
+  Handle expired = put("s6", now_ - 1s);
+  ASSERT_TRUE(eventually([&] { return cache.find("s6") != nullptr; }));
+  std::optional<Lookup> l = view.lookupLocal(expired, now_);
+  ASSERT_TRUE(l);
+  EXPECT_EQ(l->status, LookupStatus::kNoSession);
+  EXPECT_EQ(l->reason, "session expired");
+}
+
+TEST(CacheBuild, UserClaimsMakeASecondTreeOnlyWhenTheyDiffer) {
+  Session s;
+  s.id = "s";
+  s.user_id = "u";
+  s.claims = flattenClaims({{"email", "a@example.com"}, {"groups", {"admins"}}});
+  auto same = std::make_shared<User>();
+  same->id = "u";
+  same->claims = s.claims;
+  auto loaded = Cache::build(s, same, 1);
+  EXPECT_EQ(loaded->merged_claims, nullptr);
+  EXPECT_EQ(&loaded->claims(), &loaded->session.claims);
+  EXPECT_EQ(loaded->groups, std::vector<std::string>{"admins"});
+
+  auto more = std::make_shared<User>(*same);
+  more->claims["department"] = nlohmann::json::array({"eng"});
+  more->claims["groups"] = nlohmann::json::array({"users"});
+  loaded = Cache::build(s, more, 2);
+  ASSERT_NE(loaded->merged_claims, nullptr);
+  EXPECT_EQ(loaded->claims()["department"], nlohmann::json::array({"eng"}));
+  EXPECT_EQ(loaded->groups, std::vector<std::string>{"users"});
+  EXPECT_EQ(loaded->email, "a@example.com");
+  // The session's own claims are kept as stored.
+  EXPECT_EQ(loaded->session.claims["groups"], nlohmann::json::array({"admins"}));
+}
+
 }  // namespace
 }  // namespace gatehouse::session
