@@ -32,10 +32,8 @@ bool routeMatchesPath(const CompiledRoute& route, std::string_view path) {
     // FullMatch anchors both ends, as Envoy's safe_regex route match does.
     return re2::RE2::FullMatch(re2::StringPiece(path.data(), path.size()), *route.match_regex);
   }
-  const config::Route& config = *route.config;
-  if (!config.path.empty()) return path == config.path;
-  const std::string_view prefix = config.prefix.empty() ? std::string_view("/") : config.prefix;
-  return path.substr(0, prefix.size()) == prefix;
+  if (route.exact_path) return path == route.match_text;
+  return path.substr(0, route.match_text.size()) == route.match_text;
 }
 
 // Appends to `out` the indexes in `add` that are not in it, then restores
@@ -79,6 +77,10 @@ Result<std::unique_ptr<RouteTable>> RouteTable::create(const std::vector<config:
       if (!regex.ok()) return regex.error();
       compiled.rewrite_regex = std::move(regex).value();
     }
+    compiled.exact_path = !route.path.empty();
+    compiled.match_text = compiled.exact_path    ? route.path
+                          : route.prefix.empty() ? std::string("/")
+                                                 : route.prefix;
     uint64_t weight = 0;
     for (const config::UpstreamUrl& upstream : route.to) weight += upstream.weight;
     compiled.total_weight =
@@ -90,8 +92,6 @@ Result<std::unique_ptr<RouteTable>> RouteTable::create(const std::vector<config:
       table->any_host_.push_back(index);
     } else if (isWildcardHost(route.from_host)) {
       table->wildcard_[route.from_host.substr(1)].push_back(index);
-    } else {
-      table->exact_[route.from_host].push_back(index);
     }
   }
 
@@ -100,8 +100,15 @@ Result<std::unique_ptr<RouteTable>> RouteTable::create(const std::vector<config:
   // host, which Envoy always prefers to the catch-all holding the wildcard
   // routes, so a wildcard route must never take a request that one of the
   // host's own routes matches, whatever their order in the config.
+  HostMap exact;
+  for (size_t i = 0; i < routes.size(); ++i) {
+    const config::Route& route = routes[i];
+    if (route.from_host != "*" && !isWildcardHost(route.from_host)) {
+      exact[route.from_host].push_back(static_cast<uint32_t>(i));
+    }
+  }
   if (!table->wildcard_.empty() || !table->any_host_.empty()) {
-    for (auto& [host, candidates] : table->exact_) {
+    for (auto& [host, candidates] : exact) {
       std::vector<uint32_t> covering;
       table->forEachWildcardSuffix(
           host, [&](const std::vector<uint32_t>& list) { mergeInConfigOrder(covering, list); });
@@ -109,10 +116,52 @@ Result<std::unique_ptr<RouteTable>> RouteTable::create(const std::vector<config:
       candidates.insert(candidates.end(), table->any_host_.begin(), table->any_host_.end());
     }
   }
+  table->buildHostIndex(exact);
   return table;
 }
 
-const CompiledRoute* RouteTable::firstMatch(const std::vector<uint32_t>& candidates,
+void RouteTable::buildHostIndex(const HostMap& exact) {
+  size_t capacity = 16;
+  while (capacity < exact.size() * 2) capacity *= 2;
+  host_slots_.assign(capacity, HostSlot{});
+  size_t name_bytes = 0;
+  size_t candidate_count = 0;
+  for (const auto& [host, candidates] : exact) {
+    name_bytes += host.size();
+    candidate_count += candidates.size();
+  }
+  host_names_.reserve(name_bytes);
+  candidates_.reserve(candidate_count);
+  for (const auto& [host, candidates] : exact) {
+    const uint64_t hash = StringHash{}(host);
+    size_t index = hash & (capacity - 1);
+    while (host_slots_[index].count != 0) index = (index + 1) & (capacity - 1);
+    HostSlot& slot = host_slots_[index];
+    slot.hash = hash;
+    slot.name_offset = static_cast<uint32_t>(host_names_.size());
+    slot.name_length = static_cast<uint32_t>(host.size());
+    slot.first = static_cast<uint32_t>(candidates_.size());
+    slot.count = static_cast<uint32_t>(candidates.size());
+    host_names_ += host;
+    candidates_.insert(candidates_.end(), candidates.begin(), candidates.end());
+  }
+}
+
+const RouteTable::HostSlot* RouteTable::findHost(std::string_view host) const {
+  if (host_slots_.empty()) return nullptr;
+  const uint64_t hash = StringHash{}(host);
+  const size_t mask = host_slots_.size() - 1;
+  for (size_t index = hash & mask;; index = (index + 1) & mask) {
+    const HostSlot& slot = host_slots_[index];
+    if (slot.count == 0) return nullptr;
+    if (slot.hash == hash &&
+        std::string_view(host_names_).substr(slot.name_offset, slot.name_length) == host) {
+      return &slot;
+    }
+  }
+}
+
+const CompiledRoute* RouteTable::firstMatch(std::span<const uint32_t> candidates,
                                             std::string_view path) const {
   for (const uint32_t index : candidates) {
     if (routeMatchesPath(routes_[index], path)) return &routes_[index];
@@ -121,8 +170,9 @@ const CompiledRoute* RouteTable::firstMatch(const std::vector<uint32_t>& candida
 }
 
 const CompiledRoute* RouteTable::match(std::string_view host, std::string_view path) const {
-  if (const auto it = exact_.find(host); it != exact_.end()) {
-    return firstMatch(it->second, path);
+  if (const HostSlot* slot = findHost(host)) {
+    return firstMatch(std::span<const uint32_t>(candidates_).subspan(slot->first, slot->count),
+                      path);
   }
   // A host without routes of its own: every covering wildcard pattern is a
   // candidate and the first match in config order wins, as in Pomerium's

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -23,6 +24,11 @@ struct CompiledRoute {
   std::unique_ptr<re2::RE2> match_regex;    // `regex`, anchored; null if unset
   std::unique_ptr<re2::RE2> rewrite_regex;  // `regex_rewrite_pattern`; null if unset
   uint32_t total_weight = 0;                // sum of `to` weights
+  // The path matcher, copied here so that matching reads only this array
+  // and not the (much larger) config routes: with thousands of routes
+  // picked at random, every structure a lookup touches is a cache miss.
+  bool exact_path = false;  // `path` (else `prefix`, "/" when unset)
+  std::string match_text;
 };
 
 // Maps (host, path) to the first matching route. Hosts are looked up in a
@@ -59,19 +65,34 @@ class RouteTable {
   using HostMap =
       std::unordered_map<std::string, std::vector<uint32_t>, StringHash, std::equal_to<>>;
 
+  // The exact hosts as one open-addressing table over flat arrays: a
+  // lookup reads a slot, the host's name and its candidate list, instead
+  // of a bucket, a node, a heap string and a heap vector.
+  struct HostSlot {
+    uint64_t hash = 0;
+    uint32_t name_offset = 0;  // in host_names_
+    uint32_t name_length = 0;
+    uint32_t first = 0;  // in candidates_
+    uint32_t count = 0;  // 0: a free slot
+  };
+  void buildHostIndex(const HostMap& exact);
+  const HostSlot* findHost(std::string_view host) const;
+
   RouteTable() = default;
   // Calls `fn` with the candidate list of every wildcard suffix covering
   // `host`, most specific first.
   template <typename Fn>
   void forEachWildcardSuffix(std::string_view host, Fn&& fn) const;
-  const CompiledRoute* firstMatch(const std::vector<uint32_t>& candidates,
+  const CompiledRoute* firstMatch(std::span<const uint32_t> candidates,
                                   std::string_view path) const;
 
   std::vector<CompiledRoute> routes_;
   // Candidate route indexes per exact host: the host's own routes in config
   // order, then the wildcard routes that cover it (in config order), then
-  // the "*" routes.
-  HostMap exact_;
+  // the "*" routes. host_slots_ has a power-of-two size, at most half full.
+  std::vector<HostSlot> host_slots_;
+  std::string host_names_;
+  std::vector<uint32_t> candidates_;
   // Per wildcard suffix, keyed without the '*': "*.example.com" is stored
   // under ".example.com".
   HostMap wildcard_;
