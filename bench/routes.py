@@ -7,13 +7,19 @@ list), each run and each count:
   ready     time from exec of a release Gatehouse to the first 200 from one
             of its routes (polled over loopback every millisecond)
   req/s     wrk -t1 -c64 with bench/routes.lua: every request goes to a host
-            and path picked at random among the routes; the ratio is to the
-            smallest count of the same run
+            and path picked at random among the routes. All counts run side
+            by side and are loaded in turn, [seconds] each, in BENCH_ROUNDS
+            rounds (default 5); the ratio to the smallest count is taken
+            within each round and its median kept, so that a neighbour's
+            load drifting over the run weighs on every count alike
   reload    wrk keeps loading the routes while one route's `to` is changed
             in the config file (written to a new file and renamed over the
             old one, as editors and ConfigMaps do); the time from the write
             to the first response from the new upstream on that route, and
             the non-2xx responses and socket errors wrk saw meanwhile
+  CPU/req   user + system CPU time of Gatehouse over a load, per request
+            completed (steadier than req/s when other processes share CPU 0);
+            its ratio is taken the same way
   RSS       VmRSS once ready, and VmHWM (the peak) at the end of the case
 
 The route mix, in config order: 60% routes on a host of their own, 30% on
@@ -24,7 +30,8 @@ Gatehouse (one worker) and nginx (the upstream, one worker) run on CPU 0,
 wrk and this script on CPU 1. The load average is printed before and after:
 another process on these cores shows up in it.
 
-Environment: GATEHOUSE_BIN (default build/release/src/gatehouse),
+Arguments: seconds per load (default 3), runs (default 3).
+Environment: GATEHOUSE_BIN (default build/release/src/gatehouse), BENCH_ROUNDS,
 BENCH_ROUTE_COUNTS (default "10,100,1000,10000"), BENCH_CONNECTIONS
 (default 64), BENCH_KEEP (keep the temporary directory).
 """
@@ -44,6 +51,7 @@ import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 LUA = os.path.join(ROOT, "bench", "routes.lua")
+HZ = os.sysconf("SC_CLK_TCK")
 SUT_CPU = 0
 LOAD_CPU = 1 if os.cpu_count() and os.cpu_count() > 1 else 0
 
@@ -70,6 +78,16 @@ def status_kb(pid, field):
     except OSError:
         pass
     return 0
+
+
+def cpu_ticks(pid):
+    """utime + stime of every thread of the process, in clock ticks."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
 
 
 def pinned(cpu):
@@ -282,92 +300,133 @@ def run_wrk(port, targets_file, seconds, connections):
 # one case
 
 
-def run_case(bin, nginx, workdir, n, seconds, connections):
-    case_dir = os.path.join(workdir, "routes-%d" % n)
-    os.makedirs(case_dir, exist_ok=True)
-    port = free_port()
-    routes = route_list(n, nginx.port)
-    config = os.path.join(case_dir, "gatehouse.yaml")
-    write_atomically(config, config_text(port, routes))
-    targets = os.path.join(case_dir, "targets.txt")
-    with open(targets, "w") as f:
-        for _, (host, path) in routes:
-            f.write("%s %s\n" % (host, path))
-    # The route changed on reload: one with a host of its own, mid-list.
-    changed = next(i for i in range(n // 2, n) if i % 10 in (0, 2, 3, 5, 6, 8) and i % 50 != 9)
-    changed_host, changed_path = routes[changed][1]
-    probe_host, probe_path = routes[-2][1]  # the last non-wildcard route
+class Instance:
+    """One Gatehouse with n routes: started, checked, reloaded, stopped."""
 
-    log = open(os.path.join(case_dir, "gatehouse.log"), "w")
-    start = time.monotonic()
-    proc = subprocess.Popen(
-        [bin, "--config", config], stdout=log, stderr=subprocess.STDOUT, preexec_fn=pinned(SUT_CPU)
-    )
-    result = {"routes": n}
-    try:
+    def __init__(self, bin, nginx, workdir, n):
+        self.n, self.nginx = n, nginx
+        case_dir = os.path.join(workdir, "routes-%d" % n)
+        os.makedirs(case_dir, exist_ok=True)
+        self.port = free_port()
+        self.routes = route_list(n, nginx.port)
+        self.config = os.path.join(case_dir, "gatehouse.yaml")
+        write_atomically(self.config, config_text(self.port, self.routes))
+        self.targets = os.path.join(case_dir, "targets.txt")
+        with open(self.targets, "w") as f:
+            for _, (host, path) in self.routes:
+                f.write("%s %s\n" % (host, path))
+        # The route changed on reload: one with a host of its own, mid-list.
+        self.changed = next(
+            i for i in range(n // 2, n) if i % 10 in (0, 2, 3, 5, 6, 8) and i % 50 != 9)
+        self.result = {"routes": n}
+        self.log = open(os.path.join(case_dir, "gatehouse.log"), "w")
+        self.proc = None
+        self.bin = bin
+
+    def start(self):
+        probe_host, probe_path = self.routes[-2][1]  # the last non-wildcard route
+        start = time.monotonic()
+        self.proc = subprocess.Popen([self.bin, "--config", self.config], stdout=self.log,
+                                     stderr=subprocess.STDOUT, preexec_fn=pinned(SUT_CPU))
         deadline = start + 60
         while True:
-            reply = get("127.0.0.1", port, probe_host, probe_path, timeout=5)
+            reply = get("127.0.0.1", self.port, probe_host, probe_path, timeout=5)
             if reply is not None and reply[0] == 200:
                 break
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("gatehouse with %d routes did not start (see %s)" % (n, log.name))
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("gatehouse with %d routes did not start (see %s)"
+                                   % (self.n, self.log.name))
             time.sleep(0.001)
-        result["ready_ms"] = (time.monotonic() - start) * 1000
-        result["rss_kb"] = status_kb(proc.pid, "VmRSS")
-
+        self.result["ready_ms"] = (time.monotonic() - start) * 1000
+        self.result["rss_kb"] = status_kb(self.proc.pid, "VmRSS")
         # Every target once: each route answers 200 before anything is timed.
-        for _, (host, path) in routes:
-            reply = get("127.0.0.1", port, host, path)
+        for _, (host, path) in self.routes:
+            reply = get("127.0.0.1", self.port, host, path)
             if reply is None or reply[0] != 200:
                 raise RuntimeError("%s%s answered %r" % (host, path, reply))
 
-        run_wrk(port, targets, 1, connections)  # warm-up
-        result.update(run_wrk(port, targets, seconds, connections))
+    def load(self, seconds, connections):
+        """wrk's figures plus Gatehouse's CPU time per request (µs)."""
+        before = cpu_ticks(self.proc.pid)
+        out = run_wrk(self.port, self.targets, seconds, connections)
+        ticks = cpu_ticks(self.proc.pid) - before
+        out["cpu_us"] = ticks * 1e6 / HZ / out["requests"] if out["requests"] else 0.0
+        return out
 
-        # The reload, under load.
+    def reload_under_load(self, connections):
+        """Rewrites the config with one route moved to the other upstream
+        while wrk runs; times the write to the first answer from there."""
         window = 6
-        load = subprocess.Popen(
-            wrk_command(port, targets, window, connections),
-            preexec_fn=pinned(LOAD_CPU),
-            stdout=subprocess.PIPE,
-            text=True,
-        )
+        load = subprocess.Popen(wrk_command(self.port, self.targets, window, connections),
+                                preexec_fn=pinned(LOAD_CPU), stdout=subprocess.PIPE, text=True)
         time.sleep(2)
-        poller = Poller(port, changed_host, changed_path)
+        host, path = self.routes[self.changed][1]
+        poller = Poller(self.port, host, path)
         if poller.get() != (200, b"ok\n"):
             raise RuntimeError("the route to change does not answer ok")
-        text = config_text(port, route_list(n, nginx.port, changed, nginx.changed_port))
+        text = config_text(
+            self.port, route_list(self.n, self.nginx.port, self.changed, self.nginx.changed_port))
         written = time.monotonic()
-        write_atomically(config, text)
+        write_atomically(self.config, text)
         while True:
             reply = poller.get()
             if reply == (200, b"changed\n"):
                 break
             if time.monotonic() - written > 30:
-                raise RuntimeError("the reload was not seen within 30 s (see %s)" % log.name)
+                raise RuntimeError("the reload was not seen within 30 s (see %s)" % self.log.name)
             time.sleep(0.001)
-        result["reload_ms"] = (time.monotonic() - written) * 1000
+        self.result["reload_ms"] = (time.monotonic() - written) * 1000
         poller.close()
         during = parse_wrk(load.communicate()[0])
-        result["reload_failed"] = during["non_2xx"] + during["socket_errors"]
-        result["reload_requests"] = during["requests"]
-        result["peak_kb"] = status_kb(proc.pid, "VmHWM")
+        self.result["reload_failed"] = during["non_2xx"] + during["socket_errors"]
+        self.result["reload_requests"] = during["requests"]
+        self.result["peak_kb"] = status_kb(self.proc.pid, "VmHWM")
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+def run_once(bin, nginx, workdir, counts, seconds, connections, rounds):
+    """One run: every count started (ready, RSS), then the request rate in
+    `rounds` rounds that visit every count in turn (so that a neighbour's
+    load drifting over the run hits every count alike; the ratio is taken
+    within each round, its median kept), then a reload of each."""
+    instances = [Instance(bin, nginx, os.path.join(workdir, "run-%d" % time.monotonic_ns()), n)
+                 for n in counts]
+    try:
+        for instance in instances:
+            instance.start()
+        for instance in instances:
+            instance.load(1, connections)  # warm-up
+        per_round = []
+        for _ in range(rounds):
+            per_round.append([instance.load(seconds, connections) for instance in instances])
+        for i, instance in enumerate(instances):
+            instance.result["rps"] = statistics.median(r[i]["rps"] for r in per_round)
+            instance.result["ratio"] = statistics.median(
+                r[i]["rps"] / r[0]["rps"] if r[0]["rps"] else 0.0 for r in per_round)
+            instance.result["cpu_us"] = statistics.median(r[i]["cpu_us"] for r in per_round)
+            instance.result["cpu_ratio"] = statistics.median(
+                r[i]["cpu_us"] / r[0]["cpu_us"] if r[0]["cpu_us"] else 0.0 for r in per_round)
+        for instance in instances:
+            instance.reload_under_load(connections)
+        return [instance.result for instance in instances]
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-    return result
+        for instance in instances:
+            instance.stop()
 
 
 def table(results, counts):
     print()
-    print("| routes | ready ms | reload ms | failed during reload | req/s | ratio to %d | RSS once ready | peak RSS |" % counts[0])
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| routes | ready ms | reload ms | failed during reload | req/s | ratio to %d | CPU µs/req | ratio to %d | RSS once ready | peak RSS |" % (counts[0], counts[0]))
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n in counts:
         rows = [r for r in results if r["routes"] == n]
         if not rows:
@@ -383,7 +442,7 @@ def table(results, counts):
             return (fmt + " (" + fmt + "–" + fmt + ")") % (med(key), values[0], values[-1])
 
         print(
-            "| %s | %s | %s | %d | %s | %s | %.0f MB | %.0f MB |"
+            "| %s | %s | %s | %d | %s | %s | %s | %s | %.0f MB | %.0f MB |"
             % (
                 "{:,}".format(n),
                 span("ready_ms", "%.0f"),
@@ -391,6 +450,8 @@ def table(results, counts):
                 sum(r["reload_failed"] for r in rows),
                 span("rps", "%.0f"),
                 span("ratio", "%.3f"),
+                span("cpu_us", "%.1f"),
+                span("cpu_ratio", "%.3f"),
                 med("rss_kb") / 1024,
                 max(r["peak_kb"] for r in rows) / 1024,
             )
@@ -401,10 +462,11 @@ def table(results, counts):
 
 
 def main(argv):
-    seconds = int(argv[1]) if len(argv) > 1 else 10
+    seconds = int(argv[1]) if len(argv) > 1 else 3
     runs = int(argv[2]) if len(argv) > 2 else 3
     counts = [int(x) for x in os.environ.get("BENCH_ROUTE_COUNTS", "10,100,1000,10000").split(",")]
     connections = int(os.environ.get("BENCH_CONNECTIONS", "64"))
+    rounds = int(os.environ.get("BENCH_ROUNDS", "5"))
     bin = os.path.abspath(os.environ.get("GATEHOUSE_BIN", os.path.join(ROOT, "build/release/src/gatehouse")))
     for tool in ("wrk", "nginx"):
         if shutil.which(tool) is None:
@@ -416,26 +478,23 @@ def main(argv):
     results = []
     try:
         for run in range(runs):
-            base = None
-            for n in counts:
-                r = run_case(bin, nginx, workdir, n, seconds, connections)
+            for r in run_once(bin, nginx, workdir, counts, seconds, connections, rounds):
                 r["run"] = run
-                if base is None:
-                    base = r["rps"]
-                r["ratio"] = r["rps"] / base if base else 0.0
                 results.append(r)
                 print(
                     "run %d: %6d routes: ready %6.0f ms, reload %5.0f ms (%d failed of %d), "
-                    "%8.0f req/s (%.3f), RSS %.0f MB, peak %.0f MB, load %s"
+                    "%8.0f req/s (%.3f), %.1f CPU µs/req (%.3f), RSS %.0f MB, peak %.0f MB, load %s"
                     % (
                         run + 1,
-                        n,
+                        r["routes"],
                         r["ready_ms"],
                         r["reload_ms"],
                         r["reload_failed"],
                         r["reload_requests"],
                         r["rps"],
                         r["ratio"],
+                        r["cpu_us"],
+                        r["cpu_ratio"],
                         r["rss_kb"] / 1024,
                         r["peak_kb"] / 1024,
                         load_average(),
