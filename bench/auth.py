@@ -474,7 +474,19 @@ def h2load(port, host, path, conns, secs, cookie, load_cpu, streams, logdir):
     if cookie:
         cmd += ["-H", "cookie: " + cookie]
     cmd.append("https://%s%s" % (host, path))
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True,
+                             timeout=secs + 30).stdout
+    except subprocess.TimeoutExpired:
+        # h2load waits for every stream it started: a server that stops
+        # reading some connections keeps it waiting for ever. The run counts
+        # as failed (no requests, every connection an error), and goes on.
+        if os.path.exists(log):
+            os.unlink(log)
+        print("h2load against %s%s with %d connections did not finish within %d s: the server "
+              "stopped answering some streams" % (host, path, conns, secs + 30), file=sys.stderr)
+        return {"rps": 0.0, "requests": 0, "p50": 0.0, "p99": 0.0, "bad": 0, "errors": conns,
+                "stalled": True}
     m = re.search(r"requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, "
                   r"(\d+) failed, (\d+) errored, (\d+) timeout", out)
     if not m:
@@ -528,7 +540,7 @@ def measure(case, conns, secs, load_cpu, tools, rate=None):
         r = wrk(case["port"], case["host"], case["path"], conns, secs, case.get("cookie"),
                 load_cpu)
     pids = [p for root in case["pids"] for p in descendants(root)]
-    r["cpu_us"] = (cpu_ticks(pids) - before) * 1e6 / HZ / max(r["requests"], 1)
+    r["cpu_us"] = (cpu_ticks(pids) - before) * 1e6 / HZ / r["requests"] if r["requests"] else 0.0
     r["rss_kb"] = peak_rss_kb(pids)
     return r
 
@@ -774,6 +786,12 @@ def main():
         raw, open_raw = [], []
         loads = [os.getloadavg()]
         started = time.monotonic()
+
+        def save():  # after every measurement, so that an interrupted run keeps what it has
+            if os.environ.get("BENCH_RAW"):
+                with open(os.environ["BENCH_RAW"], "w") as f:
+                    json.dump(dict(raw=raw, openloop=open_raw, identity=identity, secs=secs,
+                                   workers=workers, settings=settings), f, indent=1)
         ol_cases = [c for c in cases if c.get("proto", "h1") == "h1" and c["path"] == small]
         for run in range(1, runs + 1):
             for conns in conns_list:
@@ -783,6 +801,7 @@ def main():
                     raw.append(dict(run=run, conns=conns, case=c["name"], path=c["path"],
                                     proto=c.get("proto", "h1"), ceiling=ceil, result=res))
                     log(run, "c%d" % conns, c, res, ceil)
+                    save()
             if ol_conns not in conns_list or not ol_cases:
                 continue
             # Open loop at 50% and 80% of each one's own closed-loop maximum
@@ -806,13 +825,11 @@ def main():
                               run, c["name"], share * 100, peak, res["rps"], res["p50"],
                               res["p99"], res["p999"], res["cpu_us"], res["bad"], res["errors"],
                               os.getloadavg()[0]), file=sys.stderr)
+                    save()
         loads.append(os.getloadavg())
         settings["load_start"], settings["load_end"] = loads[0], loads[-1]
         settings["measured_minutes"] = (time.monotonic() - started) / 60
-        if os.environ.get("BENCH_RAW"):
-            with open(os.environ["BENCH_RAW"], "w") as f:
-                json.dump(dict(raw=raw, openloop=open_raw, identity=identity, secs=secs,
-                               workers=workers, settings=settings), f, indent=1)
+        save()
         report(raw, open_raw, secs, runs, workers, settings)
     finally:
         procs.stop_all()
@@ -827,6 +844,9 @@ def report(raw, open_raw, secs, runs, workers, settings):
 
     def spread(xs, fmt):
         return "%s (%s–%s)" % (fmt % med(xs), fmt % min(xs), fmt % max(xs))
+
+    def ok(r):  # both sides of the pair served requests (h2load can stall: see h2load())
+        return r["result"]["requests"] > 0 and r["ceiling"]["requests"] > 0
 
     groups, ceil = {}, {}
     for r in raw:
@@ -854,9 +874,9 @@ def report(raw, open_raw, secs, runs, workers, settings):
             if c2 != conns:
                 continue
             res = [r["result"] for r in rs]
-            ratios = [r["result"]["rps"] / r["ceiling"]["rps"] for r in rs]
+            ratios = [r["result"]["rps"] / r["ceiling"]["rps"] for r in rs if ok(r)] or [0.0]
             cpu_ratios = [r["ceiling"]["cpu_us"] / r["result"]["cpu_us"] for r in rs
-                          if r["result"]["cpu_us"] > 0]
+                          if ok(r) and r["result"]["cpu_us"] > 0]
             print("| %s | %s | %d | %s | %.2f | %.2f | %.1f | %.1f | %s | %s | %d, %d |" % (
                 case, path, conns, spread([x["rps"] for x in res], "%.0f"),
                 med([x["p50"] for x in res]), med([x["p99"] for x in res]),
@@ -892,8 +912,8 @@ def report(raw, open_raw, secs, runs, workers, settings):
     conns_all = sorted({r["conns"] for r in raw})
 
     def by_run(case, path, conns):
-        return {r["run"]: r for r in raw
-                if r["case"] == case and r["path"] == path and r["conns"] == conns}
+        return {r["run"]: r for r in raw if ok(r) and r["result"]["cpu_us"] > 0
+                and r["case"] == case and r["path"] == path and r["conns"] == conns}
 
     # Each cell: the req/s ratio and the CPU-efficiency ratio (CPU µs/req of
     # the other ÷ this one's). Two cases measured at different moments are
