@@ -205,7 +205,7 @@ Result<Session> Session::fromJson(std::string_view text) {
     s.id_token_expires_at = *t;
   }
   if (auto claims = doc->find("claims"); claims != doc->end() && claims->is_object()) {
-    s.claims = *claims;
+    s.claims = std::move(*claims);
   }
   if (auto aud = doc->find("audience"); aud != doc->end() && aud->is_array()) {
     for (auto& a : *aud) {
@@ -233,7 +233,7 @@ Result<User> User::fromJson(std::string_view text) {
   u.name = getString(*doc, "name");
   u.email = getString(*doc, "email");
   if (auto claims = doc->find("claims"); claims != doc->end() && claims->is_object()) {
-    u.claims = *claims;
+    u.claims = std::move(*claims);
   }
   if (u.id.empty()) return Error::invalid("user record without an id");
   return u;
