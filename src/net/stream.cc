@@ -18,58 +18,6 @@
 #include "net/stream_factory.h"
 
 namespace gatehouse::net {
-// The buffer TcpStream reads into. A type of its own only so that Asio's
-// receive operation for it can be specialised below.
-struct ReceiveBuffer : boost::asio::mutable_buffer {
-  using boost::asio::mutable_buffer::mutable_buffer;
-};
-}  // namespace gatehouse::net
-
-namespace boost::asio::detail {
-// Asio 1.81's reactor starts every read with a speculative recv unless the
-// previous one reported the socket "exhausted", which its receive operation
-// does only at end of stream. On a proxied request the bytes are never
-// there yet when the next read starts (the client's next request, the
-// upstream's answer), so that recv failed with EAGAIN on most requests:
-// 0.8-0.9 wasted recvfrom calls per request, a syscall nginx never makes.
-// A TCP recv that returns less than was asked has emptied the receive
-// queue, so this operation reports it as exhausted too: the next read then
-// waits for epoll's next edge, which the reactor records even when no
-// read is queued, so no byte is ever missed. (Asio's own async_wait is no
-// substitute: it re-arms with an epoll_ctl call every time.)
-template <>
-class reactive_socket_recv_op_base<gatehouse::net::ReceiveBuffer> : public reactor_op {
- public:
-  reactive_socket_recv_op_base(const boost::system::error_code& success_ec, socket_type socket,
-                               socket_ops::state_type state,
-                               const gatehouse::net::ReceiveBuffer& buffer,
-                               socket_base::message_flags flags, func_type complete_func)
-      : reactor_op(success_ec, &reactive_socket_recv_op_base::do_perform, complete_func),
-        socket_(socket),
-        state_(state),
-        buffer_(buffer),
-        flags_(flags) {}
-
-  static status do_perform(reactor_op* base) {
-    auto* o = static_cast<reactive_socket_recv_op_base*>(base);
-    bool stream = (o->state_ & socket_ops::stream_oriented) != 0;
-    if (!socket_ops::non_blocking_recv1(o->socket_, o->buffer_.data(), o->buffer_.size(),
-                                        o->flags_, stream, o->ec_, o->bytes_transferred_)) {
-      return not_done;
-    }
-    if (stream && !o->ec_ && o->bytes_transferred_ < o->buffer_.size()) return done_and_exhausted;
-    return done;
-  }
-
- private:
-  socket_type socket_;
-  socket_ops::state_type state_;
-  gatehouse::net::ReceiveBuffer buffer_;
-  socket_base::message_flags flags_;
-};
-}  // namespace boost::asio::detail
-
-namespace gatehouse::net {
 namespace {
 
 constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
@@ -158,7 +106,7 @@ class TcpStream final : public Stream {
 
   Task<Result<size_t>> readSome(asio::mutable_buffer buffer) override {
     if (watchdog_.expired()) co_return ioError({}, true, "read");
-    auto [ec, n] = co_await socket_.async_read_some(ReceiveBuffer(buffer.data(), buffer.size()), kAwait);
+    auto [ec, n] = co_await socket_.async_read_some(buffer, kAwait);
     if (ec) {
       if (watchdog_.expired()) co_return ioError(ec, true, "read");
       if (isEof(ec)) co_return size_t{0};
