@@ -36,7 +36,8 @@ counts (default "1000,100000,1000000"). Environment: BENCH_POSTGRES
 process steps through), BENCH_CONNECTIONS (default 64), BENCH_BATCH
 (sessions per Put, default 500), BENCH_RAW (write every measurement to
 this JSON file), BENCH_WRAP (a command the loaded processes run under, such
-as "heaptrack -o FILE", to see where their memory goes).
+as "heaptrack -o FILE", to see where their memory goes; heaptrack's
+script does not pass SIGTERM on, so its gatehouse is left to stop by hand).
 """
 
 import base64
