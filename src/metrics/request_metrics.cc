@@ -28,15 +28,6 @@ size_t statusIndex(int status) noexcept {
   return static_cast<size_t>(status / 100);
 }
 
-uint64_t labelKey(std::string_view label) noexcept {
-  uint64_t hash = 1469598103934665603ULL;
-  for (unsigned char c : label) {
-    hash ^= c;
-    hash *= 1099511628211ULL;
-  }
-  return hash == 0 ? 1 : hash;
-}
-
 template <size_t N>
 size_t bucketIndex(const std::array<double, N>& bounds, double value) noexcept {
   return static_cast<size_t>(std::lower_bound(bounds.begin(), bounds.end(), value) -
@@ -54,21 +45,32 @@ struct Totals {
 
 }  // namespace
 
-size_t RequestMetrics::slotFor(std::string_view route) noexcept {
+uint64_t RequestMetrics::routeKey(std::string_view label) noexcept {
+  // FNV-1a of the label as stored (cut to kMaxRouteLabel).
+  label = label.substr(0, kMaxRouteLabel);
+  uint64_t hash = 1469598103934665603ULL;
+  for (unsigned char c : label) {
+    hash ^= c;
+    hash *= 1099511628211ULL;
+  }
+  return hash == 0 ? 1 : hash;
+}
+
+size_t RequestMetrics::slotFor(std::string_view route, uint64_t key) noexcept {
   if (route.empty()) return 0;
   route = route.substr(0, kMaxRouteLabel);
-  uint64_t key = labelKey(route);
+  if (key == 0) key = routeKey(route);
   size_t start = static_cast<size_t>(key % kRouteCapacity);
   for (size_t probe = 0; probe < kMaxProbes; ++probe) {
     size_t index = (start + probe) % kRouteCapacity;
-    RouteEntry& entry = routes_[index];
     // Only this worker writes the table, so a relaxed load sees its own
     // earlier stores.
-    uint64_t seen = entry.key.load(std::memory_order_relaxed);
+    uint64_t seen = keys_[index].load(std::memory_order_relaxed);
+    RouteEntry& entry = routes_[index];
     if (seen == 0) {
       std::copy(route.begin(), route.end(), entry.name);
       entry.length = static_cast<uint8_t>(route.size());
-      entry.key.store(key, std::memory_order_release);
+      keys_[index].store(key, std::memory_order_release);
       return 2 + index;
     }
     if (seen == key && std::string_view(entry.name, entry.length) == route) return 2 + index;
@@ -77,7 +79,7 @@ size_t RequestMetrics::slotFor(std::string_view route) noexcept {
 }
 
 void RequestMetrics::recordRequest(const RequestSample& sample) noexcept {
-  RouteCounters& c = counters_[slotFor(sample.route)];
+  RouteCounters& c = counters_[slotFor(sample.route, sample.route_key)];
   c.requests[methodIndex(sample.method)][statusIndex(sample.status)].add(1);
   uint64_t micros = static_cast<uint64_t>(std::max<int64_t>(0, sample.duration.count() / 1000));
   c.duration_buckets[bucketIndex(kDurationBoundsMs, static_cast<double>(micros) / 1000.0)].add(1);
@@ -115,8 +117,8 @@ void RequestMetrics::collect(std::span<const RequestMetrics* const> workers, Exp
     addSlot(w->counters_[0], "");
     addSlot(w->counters_[1], kOtherRoute);
     for (size_t i = 0; i < kRouteCapacity; ++i) {
+      if (w->keys_[i].load(std::memory_order_acquire) == 0) continue;
       const RouteEntry& entry = w->routes_[i];
-      if (entry.key.load(std::memory_order_acquire) == 0) continue;
       addSlot(w->counters_[2 + i], std::string_view(entry.name, entry.length));
     }
     for (size_t d = 0; d < 2; ++d) decisions[d] += w->decisions_[d].value();

@@ -47,6 +47,17 @@ TEST(RequestMetricsTest, SumsWorkersByRouteMethodAndStatusClass) {
   EXPECT_THAT(text, Not(HasSubstr("kind=\"timeout\"")));
 }
 
+TEST(RequestMetricsTest, APrecomputedRouteKeyCountsInTheSameSeries) {
+  auto a = std::make_unique<RequestMetrics>();
+  const uint64_t key = RequestMetrics::routeKey("app");
+  EXPECT_NE(key, 0U);
+  a->recordRequest({"app", "GET", 200, 3ms, UpstreamFailure::kNone, key});
+  a->recordRequest({"app", "GET", 200, 3ms, UpstreamFailure::kNone});
+  EXPECT_THAT(scrape({a.get()}),
+              HasSubstr("pomerium_http_server_requests_total{route=\"app\",method=\"GET\","
+                        "status=\"2xx\"} 2\n"));
+}
+
 TEST(RequestMetricsTest, CountsDecisionsAndEvaluationTime) {
   auto a = std::make_unique<RequestMetrics>();
   a->recordDecision(true, 20us);
