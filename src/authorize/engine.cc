@@ -82,6 +82,11 @@ Result<std::unique_ptr<Engine>> Engine::create(std::span<const config::Route> ro
     for (const auto& state : previous->routes_) reusable.emplace(state.id, &state);
   }
 
+  // Routes with equal policy keys share one compiled policy: compiled
+  // once, and thousands of routes with the same policy (all public, say)
+  // keep one object warm in the cache rather than one each.
+  std::unordered_map<std::string, std::shared_ptr<const policy::Policy>> by_key;
+
   std::string errors;
   engine->routes_.reserve(routes.size());
   for (const auto& route : routes) {
@@ -97,6 +102,11 @@ Result<std::unique_ptr<Engine>> Engine::create(std::span<const config::Route> ro
       }
     }
     if (state.policy == nullptr) {
+      if (auto shared = by_key.find(state.policy_key); shared != by_key.end()) {
+        state.policy = shared->second;
+      }
+    }
+    if (state.policy == nullptr) {
       auto compiled = policy::Policy::compile(route, global.compile_options);
       if (!compiled) {
         if (!errors.empty()) errors += "; ";
@@ -105,6 +115,7 @@ Result<std::unique_ptr<Engine>> Engine::create(std::span<const config::Route> ro
         state.policy = std::make_shared<const policy::Policy>(std::move(*compiled));
       }
     }
+    if (state.policy != nullptr) by_key.try_emplace(state.policy_key, state.policy);
     state.pass_identity_headers =
         route.pass_identity_headers.value_or(global.pass_identity_headers);
     auto format = routeIssuerFormat(route);

@@ -130,15 +130,17 @@ class Engine {
 
  private:
   struct RouteState {
+    // What a decision reads first, so that it shares a cache line or two:
+    // with thousands of routes, each route's state is a cache miss.
+    std::shared_ptr<const policy::Policy> policy;
+    std::vector<std::pair<std::string, HeaderTemplate>> set_request_headers;
+    bool pass_identity_headers = false;
+    bool templates_use_jwt = false;
+    IssuerFormat issuer_format = IssuerFormat::kHostOnly;
     std::string id;
     // The route's policy keys, serialised; equal keys compile to equal
     // policies.
     std::string policy_key;
-    std::shared_ptr<const policy::Policy> policy;
-    bool pass_identity_headers = false;
-    IssuerFormat issuer_format = IssuerFormat::kHostOnly;
-    std::vector<std::pair<std::string, HeaderTemplate>> set_request_headers;
-    bool templates_use_jwt = false;
   };
 
   explicit Engine(EngineSettings settings);

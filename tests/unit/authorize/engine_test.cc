@@ -106,6 +106,20 @@ TEST(Engine, ReloadReusesUnchangedPoliciesAndRecompilesChangedOnes) {
   EXPECT_EQ(third->reusedPolicyCount(), 3U);
 }
 
+TEST(Engine, RoutesWithEqualPolicyKeysShareOneCompiledPolicy) {
+  auto engine = build(loadRoutes(std::string(kRoutes) + R"(- from: https://d.example.com
+  to: http://d.internal
+  allow_public_unauthenticated_access: true
+)"));
+  ASSERT_TRUE(engine);
+  EXPECT_EQ(&engine->policy(3), &engine->policy(2));
+  EXPECT_NE(&engine->policy(0), &engine->policy(2));
+  Request anonymous;
+  anonymous.authenticated = false;
+  EXPECT_TRUE(engine->evaluate(3, anonymous.input()).allowed());
+  EXPECT_FALSE(engine->evaluate(0, anonymous.input()).allowed());
+}
+
 TEST(Engine, OtherCompileOptionsRecompileEverything) {
   auto routes = loadRoutes(kRoutes);
   auto first = build(routes);
