@@ -205,8 +205,8 @@ Task<Proxy::Outcome> Proxy::admit(Request& r) {
 Task<Proxy::Outcome> Proxy::authorize(Request& r) { return ask(r, false); }
 
 const config::UpstreamUrl* Proxy::pickUpstream(Request& r, const config::UpstreamUrl* avoid) {
+  if (const config::UpstreamUrl* only = r.route->single_to) return avoid == only ? nullptr : only;
   const config::Route& route = *r.routeConfig();
-  if (route.to.size() == 1) return avoid == &route.to[0] ? nullptr : &route.to[0];
   auto now = net::Clock::now();
   // Usually nothing is marked dead and no endpoint name is built; an
   // entry whose time is up is forgotten, so the map does not grow.
@@ -258,7 +258,9 @@ void Proxy::prepareUpstreamHeaders(Request& r, http::RequestHead& out,
 }
 
 void Proxy::addResponseHeaders(Request& r, http::Headers& headers) const {
-  const config::Route* route = r.routeConfig();
+  // Most routes have no response headers of their own: their config is
+  // not read.
+  const config::Route* route = r.route && r.route->response_headers ? r.route->config : nullptr;
   if (route && route->disable_response_headers) return;
   for (const auto& h : r.snapshot->options.http.set_response_headers) {
     bool overridden = false;
@@ -293,22 +295,22 @@ Task<void> Proxy::sendLocal(Request& r, int status, std::string_view details) {
 }
 
 Task<void> Proxy::forward(Request& r) {
-  const config::Route& route = *r.routeConfig();
+  const CompiledRoute& route = *r.route;
   const http::RequestHead& in = r.head();
 
-  if (route.redirect) {
+  if (route.redirect_or_response && route.config->redirect) {
     http::ResponseHead head;
-    head.status = route.redirect->response_code;
+    head.status = route.config->redirect->response_code;
     std::string_view scheme = r.exchange.connection().tls ? "https" : "http";
     head.headers.add("location", redirectLocation(*r.route, scheme, in.authority, r.path, r.query));
     co_await sendSimple(r, std::move(head), "");
     co_return;
   }
-  if (route.response) {
+  if (route.redirect_or_response && route.config->response) {
     http::ResponseHead head;
-    head.status = route.response->status;
+    head.status = route.config->response->status;
     head.headers.add("content-type", "text/plain; charset=utf-8");
-    co_await sendSimple(r, std::move(head), route.response->body);
+    co_await sendSimple(r, std::move(head), route.config->response->body);
     co_return;
   }
 
@@ -329,7 +331,7 @@ Task<void> Proxy::forward(Request& r) {
     target.scheme = to->scheme;
     target.host = to->host;
     target.port = to->port;
-    target.tls = r.snapshot->upstream_tls[route.index];
+    if (route.upstream_tls) target.tls = r.snapshot->upstream_tls[route.index];
     target.request_has_body = in.has_body;
     target.server_name = route.tls_server_name.empty() ? std::string_view(to->host)
                                                        : std::string_view(route.tls_server_name);
@@ -402,7 +404,9 @@ Task<void> Proxy::forward(Request& r) {
       head.headers.set("connection", "Upgrade");
       head.headers.set("upgrade", "websocket");
     }
-    for (auto& f : head.headers.fields()) rewriteResponseHeader(route, f.name, f.value);
+    if (route.rewrite_response_headers) {
+      for (auto& f : head.headers.fields()) rewriteResponseHeader(*route.config, f.name, f.value);
+    }
     head.headers.removeIf([](const http::Field& f) { return isIdentityHeader(f.name); });
     addResponseHeaders(r, head.headers);
     r.status = head.status;
@@ -494,10 +498,9 @@ Task<void> Proxy::spliceUpgrade(Request& r, http::UpstreamExchange& upstream) {
 void Proxy::logAccess(const Request& r) const {
   auto elapsed = net::Clock::now() - r.start;
   if (metrics_) {
-    const config::Route* route = r.routeConfig();
-    std::string_view label;
-    if (route) label = route->name.empty() ? route->id : route->name;
-    metrics_->recordRequest({label, r.head().method, r.status, elapsed, r.upstream_failure});
+    std::string_view label = r.route ? r.route->metrics_label : std::string_view();
+    uint64_t key = r.route ? r.route->metrics_key : 0;
+    metrics_->recordRequest({label, r.head().method, r.status, elapsed, r.upstream_failure, key});
   }
   // The line is built only when it is written: this runs for every request.
   if (!log::enabled(log::Level::kInfo)) return;

@@ -76,21 +76,14 @@ size_t matchedLength(const CompiledRoute& route, std::string_view path) {
   // Envoy replaces the matched part: the whole path for a path or regex
   // match, the configured prefix for a prefix match (RouteEntryImplBase
   // currentUrlPathAfterRewriteWithMatchedPath).
-  const config::Route& config = *route.config;
-  if (route.match_regex != nullptr || !config.path.empty()) return path.size();
-  const size_t prefix = config.prefix.empty() ? 1 : config.prefix.size();
-  return std::min(prefix, path.size());
+  // match_text is the `prefix`, "/" when unset.
+  if (route.match_regex != nullptr || route.exact_path) return path.size();
+  return std::min(route.match_text.size(), path.size());
 }
 
 std::string rewritePath(const CompiledRoute& route, std::string_view path, std::string_view query) {
-  const config::Route& config = *route.config;
   std::string out;
-  // Pomerium's getRewriteOptions: a non-empty prefix_rewrite, else the regex
-  // rewrite, else the path of the first `to` URL used as a prefix rewrite.
-  std::string_view prefix_rewrite = config.prefix_rewrite;
-  if (prefix_rewrite.empty() && route.rewrite_regex == nullptr && !config.to.empty()) {
-    prefix_rewrite = config.to.front().path;
-  }
+  const std::string_view prefix_rewrite = route.prefix_rewrite;
   if (!prefix_rewrite.empty()) {
     // A plain substitution of the matched prefix, so prefix "/" with
     // rewrite "/app" turns "/x" into "/appx": that is what Envoy sends, and
@@ -103,7 +96,7 @@ std::string rewritePath(const CompiledRoute& route, std::string_view path, std::
     out.assign(path);
     // Envoy's regex_rewrite is RE2::GlobalReplace on the path alone, with
     // \1-style references in the substitution.
-    re2::RE2::GlobalReplace(&out, *route.rewrite_regex, config.regex_rewrite_substitution);
+    re2::RE2::GlobalReplace(&out, *route.rewrite_regex, route.config->regex_rewrite_substitution);
   } else {
     out.assign(path);
   }
@@ -219,23 +212,24 @@ bool isIdentityHeader(std::string_view name) {
 void prepareUpstreamRequest(const CompiledRoute& compiled, const http::RequestHead& in,
                             const config::UpstreamUrl& to, const UpstreamRequestContext& context,
                             http::RequestHead& out) {
-  const config::Route& route = *compiled.config;
+  // Null for the many routes without these rules: their config is not read.
+  const config::Route* rules = compiled.upstream_request_rules ? compiled.config : nullptr;
   out.method = in.method;
   out.version = 11;
   out.scheme = to.scheme == "https" ? "https" : "http";
   out.has_body = in.has_body;
   out.content_length = in.content_length;
   out.target = rewritePath(compiled, context.path, context.query);
-  out.upgrade = route.allow_websockets ? in.upgrade : std::string();
+  out.upgrade = compiled.allow_websockets ? in.upgrade : std::string();
 
   // Host: the upstream's own name unless the route says otherwise.
-  if (route.preserve_host_header) {
+  if (rules && rules->preserve_host_header) {
     out.authority = in.authority;
-  } else if (!route.host_rewrite.empty()) {
-    out.authority = route.host_rewrite;
-  } else if (auto v = route.host_rewrite_header.empty()
+  } else if (rules && !rules->host_rewrite.empty()) {
+    out.authority = rules->host_rewrite;
+  } else if (auto v = !rules || rules->host_rewrite_header.empty()
                           ? std::nullopt
-                          : in.headers.get(route.host_rewrite_header)) {
+                          : in.headers.get(rules->host_rewrite_header)) {
     out.authority = std::string(*v);
   } else {
     bool v6 = to.host.find(':') != std::string::npos;
@@ -269,7 +263,9 @@ void prepareUpstreamRequest(const CompiledRoute& compiled, const http::RequestHe
     }
     out.headers.fields().push_back(f);
   }
-  for (const auto& name : route.remove_request_headers) out.headers.remove(name);
+  if (rules) {
+    for (const auto& name : rules->remove_request_headers) out.headers.remove(name);
+  }
 
   if (!context.skip_xff_append) {
     if (!forwarded_for.empty()) forwarded_for += ", ";
@@ -285,8 +281,10 @@ void prepareUpstreamRequest(const CompiledRoute& compiled, const http::RequestHe
     out.headers.set("x-forwarded-proto", proto);
   }
   bool remove_xfh = false;
-  for (const auto& name : route.remove_request_headers)
-    remove_xfh |= iequals(name, "x-forwarded-host");
+  if (rules) {
+    for (const auto& name : rules->remove_request_headers)
+      remove_xfh |= iequals(name, "x-forwarded-host");
+  }
   if (!remove_xfh && trusted == 0) {
     out.headers.add("x-forwarded-host", in.authority);
   } else if (!remove_xfh && !out.headers.has("x-forwarded-host")) {

@@ -7,6 +7,8 @@
 #include <string>
 #include <utility>
 
+#include "metrics/request_metrics.h"
+
 namespace gatehouse::proxy {
 namespace {
 
@@ -76,6 +78,30 @@ Result<std::unique_ptr<RouteTable>> RouteTable::create(const std::vector<config:
       auto regex = compileRegex(route.regex_rewrite_pattern, i, "regex_rewrite_pattern");
       if (!regex.ok()) return regex.error();
       compiled.rewrite_regex = std::move(regex).value();
+    }
+    compiled.index = static_cast<uint32_t>(route.index);
+    compiled.redirect_or_response = route.redirect.has_value() || route.response.has_value();
+    compiled.allow_websockets = route.allow_websockets;
+    for (const config::UpstreamUrl& upstream : route.to) {
+      compiled.upstream_tls = compiled.upstream_tls || upstream.scheme == "https";
+    }
+    compiled.response_headers =
+        route.disable_response_headers || !route.set_response_headers.empty();
+    compiled.rewrite_response_headers = !route.rewrite_response_headers.empty();
+    if (route.to.size() == 1) compiled.single_to = &route.to[0];
+    compiled.id = route.id;
+    compiled.tls_server_name = route.tls_server_name;
+    compiled.timeout = route.timeout;
+    compiled.idle_timeout = route.idle_timeout;
+    compiled.metrics_label = route.name.empty() ? route.id : route.name;
+    compiled.metrics_key = metrics::RequestMetrics::routeKey(compiled.metrics_label);
+    compiled.upstream_request_rules = route.preserve_host_header || !route.host_rewrite.empty() ||
+                                      !route.host_rewrite_header.empty() ||
+                                      !route.remove_request_headers.empty();
+    compiled.prefix_rewrite = route.prefix_rewrite;
+    if (compiled.prefix_rewrite.empty() && route.regex_rewrite_pattern.empty() &&
+        !route.to.empty()) {
+      compiled.prefix_rewrite = route.to.front().path;
     }
     compiled.exact_path = !route.path.empty();
     compiled.match_text = compiled.exact_path    ? route.path

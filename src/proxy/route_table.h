@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -18,17 +19,47 @@ class RE2;
 
 namespace gatehouse::proxy {
 
-// A route with its regular expressions compiled once per snapshot.
+// A route with its regular expressions compiled once per snapshot, and a
+// copy of what every request on it reads. With thousands of routes picked
+// at random, every per-route structure a request touches is a cache miss:
+// the common request (one `to`, no redirect, no response header rules)
+// reads this record and not the (over a kilobyte) config route.
 struct CompiledRoute {
   const config::Route* config = nullptr;    // owned by the snapshot's Options
   std::unique_ptr<re2::RE2> match_regex;    // `regex`, anchored; null if unset
   std::unique_ptr<re2::RE2> rewrite_regex;  // `regex_rewrite_pattern`; null if unset
   uint32_t total_weight = 0;                // sum of `to` weights
-  // The path matcher, copied here so that matching reads only this array
-  // and not the (much larger) config routes: with thousands of routes
-  // picked at random, every structure a lookup touches is a cache miss.
+  uint32_t index = 0;                       // config->index
+  // The path matcher.
   bool exact_path = false;  // `path` (else `prefix`, "/" when unset)
+  // config->redirect or config->response is set: not forwarded.
+  bool redirect_or_response = false;
+  bool allow_websockets = false;
+  // An https `to`: the snapshot's upstream_tls[index] holds its context.
+  bool upstream_tls = false;
+  // The route's own set_response_headers (or `disable`) and
+  // rewrite_response_headers: without them a response reads neither.
+  bool response_headers = false;
+  bool rewrite_response_headers = false;
+  // preserve_host_header, host_rewrite, host_rewrite_header or
+  // remove_request_headers: the upstream request reads the config route.
+  bool upstream_request_rules = false;
   std::string match_text;
+  // The prefix that replaces the matched part of the path, as Pomerium's
+  // getRewriteOptions picks it: `prefix_rewrite`, else (without a regex
+  // rewrite) the path of the first `to`; empty: none.
+  std::string_view prefix_rewrite;
+  // The only `to` (null with several, or none), so that picking it reads
+  // no list.
+  const config::UpstreamUrl* single_to = nullptr;
+  std::string_view id;              // config->id
+  std::string_view tls_server_name;  // config->tls_server_name
+  std::optional<Duration> timeout;       // config->timeout
+  std::optional<Duration> idle_timeout;  // config->idle_timeout
+  // The route's metrics label (its name, else its id) and its
+  // RequestMetrics::routeKey, hashed once here rather than per request.
+  std::string_view metrics_label;
+  uint64_t metrics_key = 0;
 };
 
 // Maps (host, path) to the first matching route. Hosts are looked up in a

@@ -131,8 +131,8 @@ Task<Proxy::Outcome> Proxy::ask(Request& r, bool internal) {
   authorize::CheckRequest check;
   check.internal = internal;
   if (!internal) {
-    check.route_index = static_cast<uint32_t>(r.routeConfig()->index);
-    check.route_id = r.routeConfig()->id;
+    check.route_index = r.route->index;
+    check.route_id = r.route->id;
   }
   check.method = head.method;
   check.scheme = scheme_text;

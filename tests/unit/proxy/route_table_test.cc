@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "metrics/request_metrics.h"
+
 namespace gatehouse::proxy {
 namespace {
 
@@ -229,6 +231,37 @@ TEST_F(RouteTableTest, CompilesRegexesOnce) {
   EXPECT_NE(compiled.match_regex, nullptr);
   EXPECT_NE(compiled.rewrite_regex, nullptr);
   EXPECT_EQ(compiled.config, &routes_.front());
+}
+
+TEST_F(RouteTableTest, CopiesWhatARequestReadsIntoTheCompiledRoute) {
+  config::Route plain = withPrefix(makeRoute("a.example.com", ""), "/api/");
+  plain.id = "0123456789abcdef";
+  plain.to[0].path = "/base";
+  config::Route rules = makeRoute("b.example.com", "named");
+  rules.prefix_rewrite = "/v2/";
+  rules.host_rewrite = "internal";
+  rules.set_response_headers.push_back({"x-frame-options", "DENY"});
+  rules.rewrite_response_headers.push_back({"location", "http://internal/", "/"});
+  rules.to.push_back(rules.to[0]);
+  rules.to[1].scheme = "https";
+  routes_ = {plain, rules};
+  build();
+  const CompiledRoute& a = table_->routes()[0];
+  EXPECT_EQ(a.index, 0U);
+  EXPECT_EQ(a.id, "0123456789abcdef");
+  EXPECT_EQ(a.single_to, &routes_[0].to[0]);
+  EXPECT_EQ(a.prefix_rewrite, "/base");  // the `to` path
+  EXPECT_EQ(a.metrics_label, "0123456789abcdef");  // no name: the id
+  EXPECT_EQ(a.metrics_key, metrics::RequestMetrics::routeKey("0123456789abcdef"));
+  EXPECT_FALSE(a.response_headers || a.rewrite_response_headers || a.upstream_request_rules ||
+               a.upstream_tls || a.redirect_or_response);
+  const CompiledRoute& b = table_->routes()[1];
+  EXPECT_EQ(b.index, 1U);
+  EXPECT_EQ(b.single_to, nullptr);
+  EXPECT_EQ(b.prefix_rewrite, "/v2/");
+  EXPECT_EQ(b.metrics_label, "named");
+  EXPECT_TRUE(b.response_headers && b.rewrite_response_headers && b.upstream_request_rules &&
+              b.upstream_tls);
 }
 
 TEST_F(RouteTableTest, SumsUpstreamWeights) {
