@@ -1,5 +1,6 @@
 #include "authorize/grpc/authorize_grpc_client.h"
 
+#include <absl/synchronization/mutex.h>
 #include <grpc/grpc.h>
 #include <grpcpp/grpcpp.h>
 
@@ -30,6 +31,36 @@ constexpr int kInitialReconnectBackoffMs = 100;
 constexpr int kMaxReconnectBackoffMs = 2000;
 // How soon the DNS name may be looked up again after a connection drops.
 constexpr int kMinTimeBetweenResolutionsMs = 2000;
+
+// How long one shared-secret JWT (valid for a minute) is sent before a new
+// one is minted: every call still carries a token with at least half its
+// lifetime left, and the signing and JSON building are paid twice a minute
+// instead of on every request.
+constexpr auto kTokenReuse = std::chrono::seconds(30);
+
+// The `jwt` metadata of the calls, shared by every worker thread.
+class ServiceTokens {
+ public:
+  explicit ServiceTokens(std::string shared_secret) : shared_secret_(std::move(shared_secret)) {}
+
+  std::string current() {
+    databroker::Timestamp now = databroker::now();
+    std::lock_guard lock(mutex_);
+    if (token_.empty() || now >= renew_at_ || now < minted_at_) {
+      token_ = databroker::mintServiceToken(shared_secret_, now);
+      minted_at_ = now;
+      renew_at_ = now + kTokenReuse;
+    }
+    return token_;
+  }
+
+ private:
+  std::string shared_secret_;
+  std::mutex mutex_;
+  std::string token_;
+  databroker::Timestamp minted_at_{};
+  databroker::Timestamp renew_at_{};
+};
 
 // Counts the calls gRPC has not finished with; the client's destructor waits
 // for them, so that the channel (and with it, possibly, gRPC itself) is
@@ -105,14 +136,14 @@ class AuthorizeGrpcClient final : public Client {
   AuthorizeGrpcClient(std::shared_ptr<grpc::Channel> channel, AuthorizeGrpcClientOptions options)
       : stub_(pb::Authorize::NewStub(channel)),
         channel_(std::move(channel)),
-        options_(std::move(options)) {}
+        options_(std::move(options)),
+        tokens_(options_.shared_secret) {}
   ~AuthorizeGrpcClient() override { outstanding_->waitIdle(); }
 
   Task<CheckResponse> check(const CheckRequest& request) override {
     auto call = std::make_shared<Call>(outstanding_);
     proto::toProto(request, call->request);
-    call->context.AddMetadata(
-        "jwt", databroker::mintServiceToken(options_.shared_secret, databroker::now()));
+    call->context.AddMetadata("jwt", tokens_.current());
     call->context.set_deadline(
         std::chrono::system_clock::now() +
         std::chrono::duration_cast<std::chrono::milliseconds>(options_.timeout));
@@ -164,6 +195,7 @@ class AuthorizeGrpcClient final : public Client {
   std::unique_ptr<pb::Authorize::Stub> stub_;
   std::shared_ptr<grpc::Channel> channel_;
   AuthorizeGrpcClientOptions options_;
+  ServiceTokens tokens_;
   std::shared_ptr<Outstanding> outstanding_ = std::make_shared<Outstanding>();
 };
 
@@ -176,6 +208,10 @@ Result<std::unique_ptr<Client>> makeAuthorizeGrpcClient(AuthorizeGrpcClientOptio
   if (options.timeout <= Duration::zero()) {
     return Error::invalid("grpc_client_timeout: must be positive");
   }
+  // gRPC locks absl mutexes several times per call; with the distribution's
+  // absl, each lock also updates a lock-order graph for deadlock reports
+  // unless this is turned off (process-wide; it only ever reports).
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   grpc::ChannelArguments args;
   // Round-robin over every address, skipping those whose grpc.health.v1
   // check does not say SERVING.

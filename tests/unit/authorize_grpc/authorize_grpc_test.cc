@@ -367,6 +367,25 @@ TEST(AuthorizeGrpc, AWrongSharedSecretFailsClosed) {
   EXPECT_EQ(decision->calls(), 0);
 }
 
+// The server remembers the tokens it verified; a token it remembers does
+// not admit a client signing with another secret, nor the other way round.
+TEST(AuthorizeGrpc, ARememberedTokenAdmitsOnlyItsOwnClient) {
+  auto decision = std::make_shared<FakeDecision>();
+  auto server = startServer(decision);
+  ASSERT_TRUE(server);
+  auto good = newClient({url(server->port())});
+  auto bad = newClient({url(server->port())}, "another secret of 32 bytes......");
+  ASSERT_TRUE(good && bad);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(check(*good, plainRequest()).kind, Kind::kAllow);
+  for (int i = 0; i < 2; ++i) {
+    CheckResponse refused = check(*bad, plainRequest());
+    EXPECT_EQ(refused.kind, Kind::kError);
+    EXPECT_THAT(refused.details, StartsWith("authorize service unavailable: unauthenticated"));
+  }
+  EXPECT_EQ(check(*good, plainRequest()).kind, Kind::kAllow);
+  EXPECT_EQ(decision->calls(), 4);
+}
+
 TEST(AuthorizeGrpc, CallsMoveToTheOtherReplicaWhenOneStops) {
   auto decision_a = std::make_shared<FakeDecision>("a");
   auto decision_b = std::make_shared<FakeDecision>("b");
