@@ -1841,6 +1841,12 @@ def login_idp_client(ports, client_id=LOGIN_CLIENT_ID, client_secret=LOGIN_CLIEN
         **metadata)
 
 
+# GATEHOUSE_SPLIT=1 runs every LoginSite (the sign-in and authorize suites) as
+# separate processes that talk gRPC instead of one; ctest runs those suites
+# both ways.
+SPLIT_MODE = os.environ.get("GATEHOUSE_SPLIT") == "1"
+
+
 class LoginSite:
     """One Gatehouse process with sign-in through an Idp, on a fixed port
     (the authenticate URL names it): https://authenticate.localhost:PORT
@@ -1872,6 +1878,7 @@ class LoginSite:
                                             self.default_routes())
         self.options = options
         self.gatehouse = None
+        self.backends = []  # split mode: the databroker and authorize processes
 
     def url(self, host, path="/"):
         """https://HOST.localhost:PORT/PATH for a short host name."""
@@ -1913,22 +1920,60 @@ class LoginSite:
     def start(self):
         workdir = os.path.join(self.dir, "gatehouse")
         os.makedirs(workdir, exist_ok=True)
+        if SPLIT_MODE:
+            return self._start_split(workdir)
         self.gatehouse = Gatehouse(self.make_config(), workdir=workdir)
         self.gatehouse.start()
         return self
 
+    def _start_split(self, workdir):
+        """GATEHOUSE_SPLIT=1: the same site as separate processes that talk
+        gRPC: a databroker, an authorize and, on the site's port, the proxy
+        with authenticate. They read one config file (each learns its
+        services and gRPC address from the environment), so a test that
+        rewrites `self.gatehouse`'s config reloads all three."""
+        db_port, authorize_port = free_port(), free_port()
+        cfg = self.make_config()
+        cfg.update({
+            "databroker_service_url": "http://127.0.0.1:%d" % db_port,
+            "authorize_service_url": "http://127.0.0.1:%d" % authorize_port,
+            "grpc_insecure": True,
+        })
+        self.gatehouse = Gatehouse(cfg, workdir=workdir,
+                                   env={"SERVICES": "proxy,authenticate",
+                                        "GRPC_ADDRESS": "127.0.0.1:0"})
+        for services, port in (("databroker", db_port), ("authorize", authorize_port)):
+            d = os.path.join(self.dir, services)
+            os.makedirs(d, exist_ok=True)
+            g = Gatehouse(None, workdir=d, args=["--config", self.gatehouse.config_path],
+                          env={"SERVICES": services, "GRPC_ADDRESS": "127.0.0.1:%d" % port})
+            g.start()
+            self.backends.append(g)
+            if g.ports.get("grpc") != port:
+                raise AssertionError("the %s process does not serve gRPC on %d:\n%s" %
+                                     (services, port, g.log_text()))
+        self.gatehouse.start()
+        # The site's process must not serve gRPC itself: its decisions and
+        # sessions come from the two above.
+        if "grpc" in self.gatehouse.ports:
+            raise AssertionError("the proxy process serves gRPC:\n" + self.gatehouse.log_text())
+        return self
+
     def stop(self):
-        """SIGTERM; raises unless Gatehouse exits 0."""
-        if self.gatehouse is None or self.gatehouse.returncode is not None:
-            return
-        rc = self.gatehouse.stop()
-        if rc != 0:
-            raise AssertionError("gatehouse did not exit 0 on SIGTERM: %r; log:\n%s" %
-                                 (rc, self.gatehouse.log_text()))
+        """SIGTERM (the proxy first in split mode); raises unless every
+        Gatehouse process exits 0."""
+        for g in [self.gatehouse] + list(reversed(self.backends)):
+            if g is None or g.returncode is not None:
+                continue
+            rc = g.stop()
+            if rc != 0:
+                raise AssertionError("gatehouse did not exit 0 on SIGTERM: %r; log:\n%s" %
+                                     (rc, g.log_text()))
 
     def cleanup(self):
-        if self.gatehouse is not None:
-            self.gatehouse.cleanup()
+        for g in [self.gatehouse] + self.backends:
+            if g is not None:
+                g.cleanup()
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def browser(self, **kw):
