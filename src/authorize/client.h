@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -78,6 +79,13 @@ class Client {
   // Never fails: an authorize service that cannot be reached is a kError
   // response with status 503 (fail closed).
   virtual Task<CheckResponse> check(const CheckRequest& request) = 0;
+  // The decision made at once, on the caller's thread, when making it
+  // waits for nothing (the request's session, if any, is in the local
+  // copy); nullopt when only check() can make it. When it answers, the
+  // answer is the one check() gives.
+  virtual std::optional<CheckResponse> checkNow(const CheckRequest& /*request*/) {
+    return std::nullopt;
+  }
 };
 
 }  // namespace gatehouse::authorize

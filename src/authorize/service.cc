@@ -340,26 +340,48 @@ CheckResponse Service::unauthenticated(const CheckRequest& request, const State&
                isGrpcRequest(facts.content_type) || isGrpcWebRequest(facts.content_type));
 }
 
-Task<CheckResponse> Service::decide(const CheckRequest& request,
-                                    std::shared_ptr<const State> held) {
-  if (!held) co_return error(503, "authorize has no configuration yet");
-  const State& state = *held;
-  if (request.internal) co_return co_await internal(request, state);
+int Service::routeOf(const CheckRequest& request, const State& state) {
   const auto& routes = state.options_.routes;
   int route = static_cast<int>(request.route_index);
   if (route >= static_cast<int>(routes.size()) || routes[route].id != request.route_id) {
     // The configuration changed between matching and deciding: find the
     // route by its id, or refuse.
     route = state.routeIndex(request.route_id);
-    if (route < 0) co_return error(503, "the route is not in authorize's configuration");
   }
+  return route;
+}
+
+std::optional<CheckResponse> Service::checkNow(const CheckRequest& request) {
+  std::shared_ptr<const State> held = state_();
+  if (!held) return error(503, "authorize has no configuration yet");
+  if (request.internal) return std::nullopt;
+  const State& state = *held;
+  int route = routeOf(request, state);
+  if (route < 0) return error(503, "the route is not in authorize's configuration");
+  Loaded loaded;
+  if (!loadSessionLocally(request, state, route, loaded)) return std::nullopt;
+  return decideLoaded(request, state, route, loaded);
+}
+
+Task<CheckResponse> Service::decide(const CheckRequest& request,
+                                    std::shared_ptr<const State> held) {
+  if (!held) co_return error(503, "authorize has no configuration yet");
+  const State& state = *held;
+  if (request.internal) co_return co_await internal(request, state);
+  int route = routeOf(request, state);
+  if (route < 0) co_return error(503, "the route is not in authorize's configuration");
   Loaded loaded;
   if (!loadSessionLocally(request, state, route, loaded)) {
     loaded = Loaded{};
     co_await loadSession(request, state, route, loaded);
   }
+  co_return decideLoaded(request, state, route, loaded);
+}
+
+CheckResponse Service::decideLoaded(const CheckRequest& request, const State& state, int route,
+                                    const Loaded& loaded) {
   if (loaded.unavailable && !loaded.session) {
-    co_return error(503, "the session store is unavailable");
+    return error(503, "the session store is unavailable");
   }
 
   policy::Input input;
@@ -387,27 +409,26 @@ Task<CheckResponse> Service::decide(const CheckRequest& request,
     allow.status = 200;
     auto added = state.engine_->identityHeaders(static_cast<size_t>(route), identity,
                                                 header_request, jwt_cache_, allow.headers);
-    if (!added) co_return error(500, "identity headers: " + added.error().message);
-    co_return allow;
+    if (!added) return error(500, "identity headers: " + added.error().message);
+    return allow;
   }
   std::string details = decision.reasons.toString();
   switch (response.outcome) {
     case Outcome::kRedirectToLogin:
-      co_return unauthenticated(request, state, route, loaded.from_header, details);
+      return unauthenticated(request, state, route, loaded.from_header, details);
     case Outcome::kUnauthenticated: {
       if (state.sign_in_configured_) {
-        co_return error(
+        return error(
             401, details,
             response.format == BodyFormat::kGrpc || response.format == BodyFormat::kGrpcWeb);
       }
-      co_return unauthenticated(request, state, route, loaded.from_header, details);
+      return unauthenticated(request, state, route, loaded.from_header, details);
     }
     case Outcome::kRobotsTxt:
-      co_return respond(200, "text/plain; charset=utf-8", std::string(kRobotsTxtBody));
+      return respond(200, "text/plain; charset=utf-8", std::string(kRobotsTxtBody));
     default:
-      co_return error(
-          response.status, details,
-          response.format == BodyFormat::kGrpc || response.format == BodyFormat::kGrpcWeb);
+      return error(response.status, details,
+                   response.format == BodyFormat::kGrpc || response.format == BodyFormat::kGrpcWeb);
   }
 }
 

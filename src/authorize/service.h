@@ -68,10 +68,19 @@ class Service final : public Client {
   // Decides with a given configuration (the proxy's own, so that the route
   // index it matched is valid).
   Task<CheckResponse> check(const CheckRequest& request, const State& state);
+  // Any request but the pages that show the session (request.internal),
+  // when its session is in the local copy or it has none.
+  std::optional<CheckResponse> checkNow(const CheckRequest& request) override;
 
  private:
   Task<CheckResponse> decide(const CheckRequest& request, std::shared_ptr<const State> held);
   struct Loaded;
+  // The route a (non-internal) request is decided with; -1 if this
+  // configuration has none by its id.
+  static int routeOf(const CheckRequest& request, const State& state);
+  // The decision once the session is loaded; never waits.
+  CheckResponse decideLoaded(const CheckRequest& request, const State& state, int route,
+                             const Loaded& loaded);
   Task<void> loadSession(const CheckRequest& request, const State& state, int route, Loaded& out);
   // loadSession without waiting, which is nearly always possible; false
   // when a handle is newer than the local copy of sessions (then `out` is

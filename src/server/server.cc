@@ -538,8 +538,11 @@ class Server::Impl {
       grpc_certificate_ = tls->certificate;
       grpc_options.tls = std::move(*tls);
       grpc_options.metrics = grpc_metrics_;
-      auto local = std::make_shared<authorize::Service>(
-          [this] { return store_.get()->authorize_state; }, sessions_.get());
+      auto state = [this] { return store_.get()->authorize_state; };
+      grpc_options.make_inline = [state, sessions = sessions_.get()] {
+        return std::make_shared<authorize::Service>(state, sessions);
+      };
+      auto local = std::make_shared<authorize::Service>(state, sessions_.get());
       auto grpc = authorize::AuthorizeGrpcServer::start(std::move(local), grpc_options);
       if (!grpc) return grpc.error();
       authorize_server_ = std::move(*grpc);

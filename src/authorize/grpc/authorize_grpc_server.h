@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -38,6 +39,14 @@ class AuthorizeGrpcServer {
     // Threads running `local`'s check() coroutines, all on one io_context.
     // With more than one, check() is called from several threads at once.
     size_t threads = 1;
+    // Makes a decision object for gRPC's own threads. When set, a Check
+    // whose decision waits for nothing (Client::checkNow answers) is
+    // decided on the gRPC thread that received it, saving the hops to the
+    // server's threads and back; the others (a session newer than the
+    // local copy reads through to the databroker) go to the server's
+    // threads as without it. Each object made is used by one thread at a
+    // time; as many are made as gRPC runs Checks at once.
+    std::function<std::shared_ptr<Client>()> make_inline;
     // Connections are closed (gracefully) after about this long, so that
     // clients resolve the service's DNS name again and find replicas added
     // since. Calls in flight get `max_connection_age_grace` to finish.
@@ -48,8 +57,9 @@ class AuthorizeGrpcServer {
   };
 
   // Binds and starts serving: each Check is decided by `local->check()` on
-  // the server's own threads. An error names `grpc_address` if the address
-  // cannot be bound, or the certificate's origin if it cannot be used.
+  // the server's own threads (or as `make_inline` says). An error names
+  // `grpc_address` if the address cannot be bound, or the certificate's
+  // origin if it cannot be used.
   static Result<std::unique_ptr<AuthorizeGrpcServer>> start(std::shared_ptr<Client> local,
                                                             const Options& options);
   virtual ~AuthorizeGrpcServer() = default;

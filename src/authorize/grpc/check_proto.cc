@@ -46,24 +46,23 @@ void ProtoRequestHeaders::forEach(
   for (const auto& header : headers_) f(header.name(), header.value());
 }
 
-OwnedCheckRequest::OwnedCheckRequest(pb::CheckRequest message)
-    : message_(std::move(message)),
-      headers_(message_.headers()),
-      san_dns_(copyAll(message_.client_certificate().san_dns())),
-      san_email_(copyAll(message_.client_certificate().san_email())),
-      san_uri_(copyAll(message_.client_certificate().san_uri())) {
-  request_.route_index = message_.route_index();
-  request_.route_id = message_.route_id();
-  request_.internal = message_.internal();
-  request_.method = message_.method();
-  request_.scheme = message_.scheme();
-  request_.authority = message_.authority();
-  request_.host = message_.host();
-  request_.path = message_.path();
-  request_.query = message_.query();
+CheckRequestView::CheckRequestView(const pb::CheckRequest& message)
+    : headers_(message.headers()),
+      san_dns_(copyAll(message.client_certificate().san_dns())),
+      san_email_(copyAll(message.client_certificate().san_email())),
+      san_uri_(copyAll(message.client_certificate().san_uri())) {
+  request_.route_index = message.route_index();
+  request_.route_id = message.route_id();
+  request_.internal = message.internal();
+  request_.method = message.method();
+  request_.scheme = message.scheme();
+  request_.authority = message.authority();
+  request_.host = message.host();
+  request_.path = message.path();
+  request_.query = message.query();
   request_.headers = &headers_;
-  request_.client_ip = message_.client_ip();
-  const pb::ClientCertificate& certificate = message_.client_certificate();
+  request_.client_ip = message.client_ip();
+  const pb::ClientCertificate& certificate = message.client_certificate();
   auto& input = request_.client_certificate;
   input.presented = certificate.presented();
   input.valid = certificate.valid();

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "authorize/client.h"
@@ -30,24 +31,38 @@ class ProtoRequestHeaders final : public RequestHeaders {
   const google::protobuf::RepeatedPtrField<pb::Header>& headers_;
 };
 
-// A CheckRequest over a message it owns: `request` borrows from `message`,
-// so the object neither moves nor copies. The server keeps one per call for
-// as long as the decision runs.
-class OwnedCheckRequest {
+// A CheckRequest over a message it borrows, which must outlive it; the
+// object neither moves nor copies.
+class CheckRequestView {
  public:
-  explicit OwnedCheckRequest(pb::CheckRequest message);
-  OwnedCheckRequest(const OwnedCheckRequest&) = delete;
-  OwnedCheckRequest& operator=(const OwnedCheckRequest&) = delete;
+  explicit CheckRequestView(const pb::CheckRequest& message);
+  CheckRequestView(const CheckRequestView&) = delete;
+  CheckRequestView& operator=(const CheckRequestView&) = delete;
 
   const CheckRequest& request() const { return request_; }
 
  private:
-  pb::CheckRequest message_;
   ProtoRequestHeaders headers_;
   std::vector<std::string> san_dns_;
   std::vector<std::string> san_email_;
   std::vector<std::string> san_uri_;
   CheckRequest request_;
+};
+
+// A CheckRequest over a message it owns, for a decision that outlives
+// gRPC's copy; the object neither moves nor copies.
+class OwnedCheckRequest {
+ public:
+  explicit OwnedCheckRequest(pb::CheckRequest message)
+      : message_(std::move(message)), view_(message_) {}
+  OwnedCheckRequest(const OwnedCheckRequest&) = delete;
+  OwnedCheckRequest& operator=(const OwnedCheckRequest&) = delete;
+
+  const CheckRequest& request() const { return view_.request(); }
+
+ private:
+  pb::CheckRequest message_;
+  CheckRequestView view_;
 };
 
 void toProto(const CheckRequest& request, pb::CheckRequest& out);
