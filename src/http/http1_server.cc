@@ -215,15 +215,22 @@ Task<bool> drainBody(Http1Reader& reader) {
 }
 
 // Closes the way RFC 9112 section 9.6 asks: send FIN, then read and
-// discard briefly so that a late client write does not turn into a RST
-// that destroys the response still in flight.
+// discard what the client still sends, so that its late writes do not turn
+// into a RST that destroys the response still in flight. A client that is
+// in the middle of a large upload when it gets an early answer (a 413, a
+// 401) keeps sending until it reads that answer, so the discarding is
+// bounded by time and by bytes, not by a few reads: up to 2 s and 64 MiB,
+// like a web server's lingering close.
 Task<void> lingeringClose(net::Stream& stream) {
+  static constexpr size_t kMaxLingerBytes = 64 * 1024 * 1024;
   co_await stream.shutdownSend();
   stream.setTimeout(std::chrono::seconds(2));
-  char sink[4096];
-  for (int i = 0; i < 64; ++i) {
+  char sink[16 * 1024];
+  size_t discarded = 0;
+  while (discarded < kMaxLingerBytes) {
     auto n = co_await stream.readSome(asio::buffer(sink));
     if (!n || *n == 0) break;
+    discarded += *n;
   }
   stream.close();
 }
