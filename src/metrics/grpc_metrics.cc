@@ -59,20 +59,8 @@ int GrpcCallMetrics::slotOf(std::string_view full_method) const noexcept {
 void GrpcCallMetrics::record(int slot, int code, std::chrono::nanoseconds duration) noexcept {
   if (slot < 0 || static_cast<size_t>(slot) > methods_.size()) return;
   if (code < 0 || code >= static_cast<int>(kStatusCodes)) code = kUnknownCode;
-  Series& series = series_[static_cast<size_t>(slot)].codes[static_cast<size_t>(code)];
-  double ms = static_cast<double>(duration.count()) / 1e6;
-  size_t bucket =
-      static_cast<size_t>(std::lower_bound(kDurationBoundsMs.begin(), kDurationBoundsMs.end(), ms) -
-                          kDurationBoundsMs.begin());
-  series.buckets[bucket].fetch_add(1, std::memory_order_relaxed);
-  series.sum_ns.fetch_add(static_cast<uint64_t>(std::max<int64_t>(duration.count(), 0)),
-                          std::memory_order_relaxed);
-}
-
-uint64_t GrpcCallMetrics::Series::count() const noexcept {
-  uint64_t total = 0;
-  for (const auto& bucket : buckets) total += bucket.load(std::memory_order_relaxed);
-  return total;
+  series_[static_cast<size_t>(slot)].codes[static_cast<size_t>(code)].record(kDurationBoundsMs,
+                                                                             duration);
 }
 
 uint64_t GrpcCallMetrics::calls(std::string_view method, int code) const noexcept {
@@ -123,12 +111,7 @@ void GrpcCallMetrics::writeCounts(Exposition& out, std::string_view service) con
 
 void GrpcCallMetrics::writeDurations(Exposition& out, std::string_view service) const {
   forEachSeries(out, service, [](Exposition& o, std::span<const Label> labels, const Series& s) {
-    std::array<uint64_t, kDurationBoundsMs.size() + 1> counts;
-    for (size_t i = 0; i < counts.size(); ++i) {
-      counts[i] = s.buckets[i].load(std::memory_order_relaxed);
-    }
-    o.histogram(labels, kDurationBoundsMs, counts,
-                static_cast<double>(s.sum_ns.load(std::memory_order_relaxed)) / 1e6);
+    s.write(o, labels, kDurationBoundsMs);
   });
 }
 

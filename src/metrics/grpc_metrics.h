@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "metrics/exposition.h"
+#include "metrics/shared_histogram.h"
 
 namespace gatehouse::metrics {
 
@@ -65,11 +66,7 @@ class GrpcCallMetrics {
   static std::string_view codeName(int code) noexcept;
 
  private:
-  struct Series {
-    std::array<std::atomic<uint64_t>, kDurationBoundsMs.size() + 1> buckets{};
-    std::atomic<uint64_t> sum_ns{0};
-    uint64_t count() const noexcept;
-  };
+  using Series = SharedDurationHistogram<kDurationBoundsMs.size()>;
   struct MethodSeries {
     std::array<Series, kStatusCodes> codes;
   };

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "metrics/exposition.h"
+#include "metrics/shared_histogram.h"
 
 namespace gatehouse::metrics {
 
@@ -57,10 +58,7 @@ class StorageMetrics {
   static std::string_view operationName(Operation operation) noexcept;
 
  private:
-  struct Series {
-    std::array<std::atomic<uint64_t>, kDurationBoundsMs.size() + 1> buckets{};
-    std::atomic<uint64_t> sum_ns{0};
-  };
+  using Series = SharedDurationHistogram<kDurationBoundsMs.size()>;
 
   std::string backend_;
   // [operation][0 = success, 1 = error]
