@@ -21,6 +21,7 @@
 #include "common/strings.h"
 #include "databroker/grpc_client.h"
 #include "support/test_pki.h"
+#include "unit/authorize_grpc/list_headers.h"
 
 // Under LeakSanitizer: looking a name up through gRPC's c-ares resolver
 // leaves a few bytes inside libcares that nothing here owns.
@@ -49,22 +50,7 @@ class GrpcEnvironment : public ::testing::Environment {
 };
 const auto* const kGrpcEnvironment = ::testing::AddGlobalTestEnvironment(new GrpcEnvironment);
 
-class Headers final : public RequestHeaders {
- public:
-  explicit Headers(HeaderList headers) : headers_(std::move(headers)) {}
-  std::optional<std::string_view> get(std::string_view name) const override {
-    for (const auto& [n, v] : headers_) {
-      if (iequals(n, name)) return std::string_view(v);
-    }
-    return std::nullopt;
-  }
-  void forEach(const std::function<void(std::string_view, std::string_view)>& f) const override {
-    for (const auto& [n, v] : headers_) f(n, v);
-  }
-
- private:
-  HeaderList headers_;
-};
+using Headers = ::gatehouse::testing::ListHeaders;
 
 // What the decision saw, copied out of the borrowed request.
 struct SeenRequest {

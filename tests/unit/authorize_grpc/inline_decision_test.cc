@@ -19,6 +19,7 @@
 #include "databroker/local_client.h"
 #include "databroker/memory_backend.h"
 #include "session/records.h"
+#include "unit/authorize_grpc/list_headers.h"
 
 namespace gatehouse::authorize {
 namespace {
@@ -113,22 +114,7 @@ class Counting final : public Client {
   std::shared_ptr<Client> inner_;
 };
 
-class Headers final : public RequestHeaders {
- public:
-  explicit Headers(HeaderList headers) : headers_(std::move(headers)) {}
-  std::optional<std::string_view> get(std::string_view name) const override {
-    for (const auto& [n, v] : headers_) {
-      if (iequals(n, name)) return std::string_view(v);
-    }
-    return std::nullopt;
-  }
-  void forEach(const std::function<void(std::string_view, std::string_view)>& f) const override {
-    for (const auto& [n, v] : headers_) f(n, v);
-  }
-
- private:
-  HeaderList headers_;
-};
+using Headers = ::gatehouse::testing::ListHeaders;
 
 CheckResponse run(Client& client, const CheckRequest& request) {
   asio::io_context io;
