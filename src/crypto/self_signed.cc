@@ -8,16 +8,14 @@
 
 #include <memory>
 
+#include "crypto/openssl_util.h"
+
 namespace gatehouse::crypto {
 namespace {
 
-template <typename T, void (*Free)(T*)>
-struct Deleter {
-  void operator()(T* p) const { Free(p); }
-};
-using PkeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY, EVP_PKEY_free>>;
-using X509Ptr = std::unique_ptr<X509, Deleter<X509, X509_free>>;
-using BioPtr = std::unique_ptr<BIO, Deleter<BIO, BIO_free_all>>;
+using detail::BioPtr;
+using detail::PkeyPtr;
+using X509Ptr = std::unique_ptr<X509, detail::Deleter<X509, X509_free>>;
 
 std::string bioText(BIO* bio) {
   char* data = nullptr;
