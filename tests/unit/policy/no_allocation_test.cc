@@ -1,59 +1,13 @@
 // Evaluating a compiled policy allocates nothing: global operator new is
-// replaced in this test binary by one that counts while a window is open.
-#include <atomic>
-#include <cstdlib>
-#include <new>
-
+// replaced in this test binary by one that counts (support/allocation_counter.h).
+#include "support/allocation_counter.h"
 #include "unit/policy/fake_time_zones.h"
 #include "unit/policy/policy_test_util.h"
-
-namespace {
-
-std::atomic<bool> counting{false};
-std::atomic<size_t> allocations{0};
-
-void* countedAllocate(std::size_t size) {
-  if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1, std::memory_order_relaxed);
-  if (size == 0) size = 1;
-  if (void* p = std::malloc(size)) return p;
-  throw std::bad_alloc();
-}
-
-}  // namespace
-
-void* operator new(std::size_t size) { return countedAllocate(size); }
-void* operator new[](std::size_t size) { return countedAllocate(size); }
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  try {
-    return countedAllocate(size);
-  } catch (...) {
-    return nullptr;
-  }
-}
-void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
-  try {
-    return countedAllocate(size);
-  } catch (...) {
-    return nullptr;
-  }
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 
 namespace gatehouse::policy::testing {
 namespace {
 
-class AllocationWindow {
- public:
-  AllocationWindow() {
-    allocations = 0;
-    counting = true;
-  }
-  ~AllocationWindow() { counting = false; }
-  size_t count() const { return allocations.load(); }
-};
+using ::gatehouse::testing::AllocationWindow;
 
 TEST(NoAllocation, CounterWorks) {
   AllocationWindow window;
