@@ -21,6 +21,7 @@ import threading
 import time
 import unittest
 import urllib.parse
+import weakref
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -73,6 +74,19 @@ def dead_port():
 # ---------------------------------------------------------------------------
 # The gatehouse process.
 
+# Every Gatehouse this process started, so that a failed assertion can show
+# what the proxy logged about it.
+_LIVE_GATEHOUSES = weakref.WeakSet()
+
+
+def _recent_gatehouse_logs(last=20):
+    out = []
+    for g in list(_LIVE_GATEHOUSES):
+        if g.proc is not None and g.proc.poll() is None:
+            out.append("\n--- gatehouse %s log (last %d lines):\n%s" % (g.dir, last, g.log_text(last)))
+    return "".join(out)
+
+
 class Gatehouse:
     """One gatehouse process with its config in a temp dir.
 
@@ -94,6 +108,7 @@ class Gatehouse:
         self.proc = None
         self.ports = {}
         self.returncode = None
+        _LIVE_GATEHOUSES.add(self)
 
     # -- config ------------------------------------------------------------
     def write_config(self, cfg):
@@ -273,7 +288,9 @@ class GatehouseTestCase(unittest.TestCase):
         return u
 
     def assertStatus(self, response, status):
-        self.assertEqual(response.status, status, "body: %r" % (response.body[:2000],))
+        if response.status != status:
+            self.fail("%r != %r: body: %r%s" % (response.status, status, response.body[:2000],
+                                               _recent_gatehouse_logs()))
 
 
 class ClassGatehouse(GatehouseTestCase):
