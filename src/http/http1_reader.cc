@@ -10,6 +10,7 @@
 
 #include "common/strings.h"
 #include "http/head_validator.h"
+#include "http/http1_head.h"
 
 namespace gatehouse::http {
 
@@ -62,6 +63,7 @@ class BeastParser final : public detail::MessageParser, public beast::http::basi
     this->eager(true);
   }
 
+  bool isHeaderDone() const { return this->is_header_done(); }
   size_t put(const char* data, size_t size, error_code& ec) override {
     return beast::http::basic_parser<isRequest>::put(asio::const_buffer(data, size), ec);
   }
@@ -263,39 +265,55 @@ Result<void> Http1Reader::parseRequestHead(std::string_view head, RequestHead& o
   out.reset();
   out.headers.reserve(16);
   parser_ = nullptr;
-  BeastParser<true>* parser = &slots_->request.emplace();
-  parser->request = &out;
-  error_code ec;
-  size_t used = parser->put(head.data(), head.size(), ec);
-  if (ec && ec != beast::http::error::need_more) return protocolError("parse: " + ec.message());
-  if (used != head.size()) return protocolError("parse: trailing bytes in head");
-  if (parser->version != 10 && parser->version != 11) {
+  plain_body_ = false;
+  // The plain case is split directly; anything else (a chunked body
+  // above all) goes through Beast's parser, which then reads the body too.
+  HeadFacts facts;
+  BeastParser<true>* parser = nullptr;
+  if (!splitRequestHead(head, facts, out.headers)) {
+    out.headers.clear();
+    parser = &slots_->request.emplace();
+    parser->request = &out;
+    error_code ec;
+    size_t used = parser->put(head.data(), head.size(), ec);
+    if (ec && ec != beast::http::error::need_more) return protocolError("parse: " + ec.message());
+    if (used != head.size()) return protocolError("parse: trailing bytes in head");
+    facts.method = parser->method;
+    facts.target = parser->target;
+    facts.version = parser->version;
+    facts.chunked = parser->isChunked();
+    facts.content_length = parser->contentLength();
+    facts.keep_alive = parser->keepAlive();
+    facts.saw_transfer_encoding = parser->saw_transfer_encoding;
+    facts.saw_underscore = parser->saw_underscore;
+  }
+  if (facts.version != 10 && facts.version != 11) {
     return Error{ErrorCode::kProtocol, ErrorSource::kDownstream, "unsupported HTTP version", false};
   }
-  out.method = std::string(parser->method);
-  out.version = parser->version;
-  out.target = std::string(parser->target);
+  out.method = std::string(facts.method);
+  out.version = facts.version;
+  out.target = std::string(facts.target);
 
   // Framing. Beast already refuses Content-Length together with chunked
   // and conflicting Content-Lengths; a Transfer-Encoding that does not end
   // in chunked (or any on HTTP/1.0) leaves the length undecidable.
-  if (parser->saw_transfer_encoding && (!parser->isChunked() || out.version == 10)) {
+  if (facts.saw_transfer_encoding && (!facts.chunked || out.version == 10)) {
     return protocolError("unsupported transfer-encoding");
   }
-  if (parser->isChunked()) {
+  if (facts.chunked) {
     framing_ = {BodyFraming::kChunked, 0};
     out.has_body = true;
-  } else if (auto cl = parser->contentLength(); cl && *cl > 0) {
+  } else if (auto cl = facts.content_length; cl && *cl > 0) {
     framing_ = {BodyFraming::kLength, *cl};
     out.content_length = *cl;
     out.has_body = true;
   } else {
     framing_ = {BodyFraming::kNone, 0};
-    if (parser->contentLength()) out.content_length = 0;
+    if (facts.content_length) out.content_length = 0;
   }
-  keep_alive_ = parser->keepAlive();
+  keep_alive_ = facts.keep_alive;
 
-  if (parser->saw_underscore) {
+  if (facts.saw_underscore) {
     if (limits.reject_underscore_headers) return protocolError("header name with underscore");
     if (!limits.allow_underscore_headers) {
       out.headers.removeIf([](const Field& f) { return f.name.find('_') != std::string::npos; });
@@ -357,9 +375,15 @@ Result<void> Http1Reader::parseRequestHead(std::string_view head, RequestHead& o
   }
   if (out.authority.find('@') != std::string::npos) return protocolError("invalid Host header");
 
-  parser_ = parser;
-  parser_->request = nullptr;
+  startBody(parser);
+  if (parser) parser->request = nullptr;
   return {};
+}
+
+void Http1Reader::startBody(detail::MessageParser* parser) {
+  parser_ = parser;
+  plain_body_ = parser == nullptr;
+  remaining_ = framing_.kind == BodyFraming::kLength ? framing_.length : 0;
 }
 
 Task<Result<ResponseHead>> Http1Reader::readResponse(std::string_view request_method) {
@@ -372,26 +396,36 @@ Task<Result<ResponseHead>> Http1Reader::readResponse(std::string_view request_me
     ResponseHead out;
     out.headers.reserve(16);
     parser_ = nullptr;
-    BeastParser<false>* parser = &slots_->response.emplace();
-    parser->response = &out;
-    if (request_method == "HEAD") parser->skip(true);
-    error_code ec;
-    size_t used = parser->put(head.data(), head.size(), ec);
-    if ((ec && ec != beast::http::error::need_more) || used != head.size()) {
-      co_return upstreamError("invalid upstream response head: " + ec.message());
+    plain_body_ = false;
+    HeadFacts facts;
+    BeastParser<false>* parser = nullptr;
+    if (!splitResponseHead(head, facts, out.headers)) {
+      out.headers.clear();
+      parser = &slots_->response.emplace();
+      parser->response = &out;
+      if (request_method == "HEAD") parser->skip(true);
+      error_code ec;
+      size_t used = parser->put(head.data(), head.size(), ec);
+      if ((ec && ec != beast::http::error::need_more) || used != head.size()) {
+        co_return upstreamError("invalid upstream response head: " + ec.message());
+      }
+      facts.status = parser->status;
+      facts.chunked = parser->isChunked();
+      facts.content_length = parser->contentLength();
+      facts.keep_alive = parser->keepAlive();
     }
     start_ += *len;
-    out.status = parser->status;
+    out.status = facts.status;
     if (out.status >= 100 && out.status < 200 && out.status != 101) continue;  // interim
 
-    keep_alive_ = parser->keepAlive();
+    keep_alive_ = facts.keep_alive;
     if (out.status == 101) {
       framing_ = {BodyFraming::kNone, 0};
     } else if (request_method == "HEAD" || out.status == 204 || out.status == 304) {
       framing_ = {BodyFraming::kNone, 0};
-    } else if (parser->isChunked()) {
+    } else if (facts.chunked) {
       framing_ = {BodyFraming::kChunked, 0};
-    } else if (auto cl = parser->contentLength()) {
+    } else if (auto cl = facts.content_length) {
       framing_ = {*cl > 0 ? BodyFraming::kLength : BodyFraming::kNone, *cl};
     } else {
       framing_ = {BodyFraming::kUntilClose, 0};
@@ -401,19 +435,55 @@ Task<Result<ResponseHead>> Http1Reader::readResponse(std::string_view request_me
     // describe a body without sending one; framing fields go otherwise.
     if (!(request_method == "HEAD" || out.status == 304)) out.headers.remove("content-length");
     removeConnectionFields(out.headers);
-    parser_ = parser;
-    parser_->response = nullptr;
+    startBody(parser);
+    if (parser) parser->response = nullptr;
     co_return out;
   }
 }
 
 bool Http1Reader::bodyDone() const {
   if (framing_.kind == BodyFraming::kNone) return true;
+  if (plain_body_) {
+    return framing_.kind == BodyFraming::kLength ? remaining_ == 0 : at_eof_ && start_ == end_;
+  }
   return parser_ && parser_->isDone() && parser_->pending_index >= parser_->pending.size();
 }
 
 Task<Result<std::string_view>> Http1Reader::readBody() {
-  if (framing_.kind == BodyFraming::kNone || !parser_) co_return std::string_view();
+  if (framing_.kind == BodyFraming::kNone) co_return std::string_view();
+  if (plain_body_) {
+    // A Content-Length body, or a response body that ends with the close.
+    bool by_length = framing_.kind == BodyFraming::kLength;
+    if (by_length && remaining_ == 0) co_return std::string_view();
+    if (start_ == end_) {
+      if (at_eof_) {
+        if (by_length) {
+          co_return Error{ErrorCode::kClosed, ErrorSource::kDownstream,
+                          "connection closed in body", false};
+        }
+        co_return std::string_view();
+      }
+      // Nothing handed out refers to the buffer any more.
+      compact();
+      if (buffer_.size() < 64 * 1024) buffer_.resize(64 * 1024);
+      auto n = co_await fill();
+      if (!n) co_return n.error();
+      if (*n == 0) {
+        if (by_length) {
+          co_return Error{ErrorCode::kClosed, ErrorSource::kDownstream,
+                          "connection closed in body", false};
+        }
+        co_return std::string_view();
+      }
+    }
+    size_t take = end_ - start_;
+    if (by_length && take > remaining_) take = static_cast<size_t>(remaining_);
+    std::string_view piece(buffer_.data() + start_, take);
+    start_ += take;
+    if (by_length) remaining_ -= take;
+    co_return piece;
+  }
+  if (!parser_) co_return std::string_view();
   detail::MessageParser& p = *parser_;
   while (true) {
     if (p.pending_index < p.pending.size()) co_return p.pending[p.pending_index++];
@@ -454,3 +524,49 @@ std::string Http1Reader::takeBuffered() {
 }
 
 }  // namespace gatehouse::http
+
+namespace gatehouse::http::detail {
+
+bool parseHeadWithGeneralParser(std::string_view head, bool request, HeadFacts& facts,
+                                Headers& fields) {
+  error_code ec;
+  if (request) {
+    BeastParser<true> parser;
+    RequestHead out;
+    parser.request = &out;
+    size_t used = parser.put(head.data(), head.size(), ec);
+    if ((ec && ec != beast::http::error::need_more) || used != head.size() ||
+        !parser.isHeaderDone()) {
+      return false;
+    }
+    facts.method = parser.method;
+    facts.target = parser.target;
+    facts.version = parser.version;
+    facts.chunked = parser.isChunked();
+    facts.content_length = parser.contentLength();
+    facts.keep_alive = parser.keepAlive();
+    facts.saw_transfer_encoding = parser.saw_transfer_encoding;
+    facts.saw_underscore = parser.saw_underscore;
+    fields = std::move(out.headers);
+    return true;
+  }
+  BeastParser<false> parser;
+  ResponseHead out;
+  parser.response = &out;
+  size_t used = parser.put(head.data(), head.size(), ec);
+  if ((ec && ec != beast::http::error::need_more) || used != head.size() ||
+      !parser.isHeaderDone()) {
+    return false;
+  }
+  facts.status = parser.status;
+  facts.version = parser.version;
+  facts.chunked = parser.isChunked();
+  facts.content_length = parser.contentLength();
+  facts.keep_alive = parser.keepAlive();
+  facts.saw_transfer_encoding = parser.saw_transfer_encoding;
+  facts.saw_underscore = parser.saw_underscore;
+  fields = std::move(out.headers);
+  return true;
+}
+
+}  // namespace gatehouse::http::detail

@@ -31,8 +31,8 @@ struct BodyFraming {
   uint64_t length = 0;
 };
 
-// Reads HTTP/1.x messages from a stream: heads (strictly validated, parsed
-// with Beast) and bodies (Content-Length, chunked or until close) as views
+// Reads HTTP/1.x messages from a stream: heads (strictly validated; the
+// plain case split directly, the rest parsed with Beast) and bodies (Content-Length, chunked or until close) as views
 // into its own buffer, without copying. Not thread-safe. Used by the
 // server (requests) and the upstream client (responses).
 class Http1Reader {
@@ -71,6 +71,9 @@ class Http1Reader {
   // close before any byte).
   Task<Result<size_t>> readHeadBytes(net::Clock::duration read_timeout);
   Result<void> parseRequestHead(std::string_view head, RequestHead& out, const Http1Limits& limits);
+  // After a head: the body is read by `parser` (Beast's), or without a
+  // parser when it is null (a Content-Length body, or one until the close).
+  void startBody(detail::MessageParser* parser);
   void compact();
   Task<Result<size_t>> fill();
 
@@ -83,6 +86,8 @@ class Http1Reader {
   // in place for every message: no allocation per message.
   std::unique_ptr<detail::ParserSlots> slots_;
   detail::MessageParser* parser_ = nullptr;  // the current message's, in slots_
+  bool plain_body_ = false;                  // the body is read without parser_
+  uint64_t remaining_ = 0;                   // of a plain Content-Length body
   BodyFraming framing_;
   bool keep_alive_ = true;
   bool at_eof_ = false;

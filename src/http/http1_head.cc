@@ -1,0 +1,184 @@
+#include "http/http1_head.h"
+
+#include "common/strings.h"
+
+namespace gatehouse::http {
+namespace {
+
+// RFC 9110 section 5.6.2 tchar.
+constexpr bool kTokenChar[256] = {
+    // 0x00-0x1f: controls
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    // SP ! " # $ % & ' ( ) * + , - . /
+    0, 1, 0, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 1, 1, 0,
+    // 0-9 : ; < = > ?
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
+    // @ A-O
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    // P-Z [ \ ] ^ _
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 1,
+    // ` a-o
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    // p-z { | } ~ DEL
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1, 0,
+    // 0x80-0xff: not tokens (the rest of the table is zero)
+};
+
+bool isTokenChar(char c) { return kTokenChar[static_cast<unsigned char>(c)]; }
+
+// RFC 9110 section 5.5: VCHAR, SP, HTAB and obs-text.
+bool isValueChar(char c) {
+  auto u = static_cast<unsigned char>(c);
+  return u == '\t' || (u >= 0x20 && u != 0x7f);
+}
+
+bool isOws(char c) { return c == ' ' || c == '\t'; }
+
+std::string_view trimOws(std::string_view v) {
+  while (!v.empty() && isOws(v.front())) v.remove_prefix(1);
+  while (!v.empty() && isOws(v.back())) v.remove_suffix(1);
+  return v;
+}
+
+// A Content-Length of 1 to 19 digits (no overflow possible).
+bool parseLength(std::string_view v, uint64_t& out) {
+  if (v.empty() || v.size() > 19) return false;
+  uint64_t n = 0;
+  for (char c : v) {
+    if (c < '0' || c > '9') return false;
+    n = n * 10 + static_cast<uint64_t>(c - '0');
+  }
+  out = n;
+  return true;
+}
+
+// Connection tokens, when the value is a plain list of them.
+bool connectionTokens(std::string_view value, bool& close, bool& keep_alive) {
+  while (true) {
+    size_t comma = value.find(',');
+    std::string_view token = trimOws(value.substr(0, comma));
+    if (token.empty()) return false;
+    for (char c : token) {
+      if (!isTokenChar(c)) return false;
+    }
+    if (iequals(token, "close")) {
+      close = true;
+    } else if (iequals(token, "keep-alive")) {
+      keep_alive = true;
+    }
+    if (comma == std::string_view::npos) return true;
+    value.remove_prefix(comma + 1);
+  }
+}
+
+// "HTTP/1.0" or "HTTP/1.1".
+bool parseVersion(std::string_view v, int& version) {
+  if (v.size() != 8 || v.substr(0, 7) != "HTTP/1." || (v[7] != '0' && v[7] != '1')) return false;
+  version = v[7] == '1' ? 11 : 10;
+  return true;
+}
+
+// The field lines after the start line: `rest` must end with the empty
+// line. `check` validates bytes that validateRequestHead has not.
+bool splitFields(std::string_view rest, bool check, HeadFacts& facts, Headers& fields) {
+  bool close = false;
+  bool keep_alive = false;
+  while (true) {
+    size_t cr = rest.find('\r');
+    if (cr == std::string_view::npos || cr + 1 >= rest.size() || rest[cr + 1] != '\n') {
+      return false;
+    }
+    std::string_view line = rest.substr(0, cr);
+    rest.remove_prefix(cr + 2);
+    if (line.empty()) {
+      if (!rest.empty()) return false;
+      break;
+    }
+    size_t colon = line.find(':');
+    if (colon == std::string_view::npos || colon == 0) return false;
+    std::string_view name = line.substr(0, colon);
+    std::string_view raw_value = line.substr(colon + 1);
+    if (check) {
+      // A leading SP or HTAB (obs-fold) is not a token character either.
+      for (char c : name) {
+        if (!isTokenChar(c)) return false;
+      }
+      for (char c : raw_value) {
+        if (!isValueChar(c)) return false;
+      }
+    }
+    std::string_view value = trimOws(raw_value);
+    switch (name.size()) {
+      case 10:
+        if (iequals(name, "connection") && !connectionTokens(value, close, keep_alive)) {
+          return false;
+        }
+        break;
+      case 14:
+        if (iequals(name, "content-length")) {
+          uint64_t length = 0;
+          if (facts.content_length || !parseLength(value, length)) return false;
+          facts.content_length = length;
+        }
+        break;
+      case 16:
+        if (iequals(name, "proxy-connection") && !connectionTokens(value, close, keep_alive)) {
+          return false;
+        }
+        break;
+      case 17:
+        if (iequals(name, "transfer-encoding")) return false;
+        break;
+      default:
+        break;
+    }
+    if (name.find('_') != std::string_view::npos) facts.saw_underscore = true;
+    fields.add(name, value);
+  }
+  facts.keep_alive = facts.version == 11 ? !close : keep_alive;
+  return true;
+}
+
+}  // namespace
+
+bool splitRequestHead(std::string_view head, HeadFacts& facts, Headers& fields) {
+  size_t eol = head.find("\r\n");
+  if (eol == std::string_view::npos) return false;
+  std::string_view line = head.substr(0, eol);
+  size_t sp1 = line.find(' ');
+  if (sp1 == std::string_view::npos || sp1 == 0) return false;
+  // Common methods only: anything else goes to the general parser.
+  for (char c : line.substr(0, sp1)) {
+    if (c < 'A' || c > 'Z') return false;
+  }
+  size_t sp2 = line.find(' ', sp1 + 1);
+  if (sp2 == std::string_view::npos || sp2 == sp1 + 1) return false;
+  if (!parseVersion(line.substr(sp2 + 1), facts.version)) return false;
+  facts.method = line.substr(0, sp1);
+  facts.target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+  return splitFields(head.substr(eol + 2), false, facts, fields);
+}
+
+bool splitResponseHead(std::string_view head, HeadFacts& facts, Headers& fields) {
+  size_t eol = head.find("\r\n");
+  if (eol == std::string_view::npos) return false;
+  std::string_view line = head.substr(0, eol);
+  // HTTP/1.x SP 3DIGIT SP reason-phrase
+  if (line.size() < 13 || !parseVersion(line.substr(0, 8), facts.version) || line[8] != ' ' ||
+      line[12] != ' ') {
+    return false;
+  }
+  int status = 0;
+  for (char c : line.substr(9, 3)) {
+    if (c < '0' || c > '9') return false;
+    status = status * 10 + (c - '0');
+  }
+  if (status < 100) return false;
+  for (char c : line.substr(13)) {
+    if (!isValueChar(c)) return false;
+  }
+  facts.status = status;
+  return splitFields(head.substr(eol + 2), true, facts, fields);
+}
+
+}  // namespace gatehouse::http

@@ -1,0 +1,50 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "http/headers.h"
+
+namespace gatehouse::http {
+
+// What the HTTP/1 codec needs from a head besides its fields.
+struct HeadFacts {
+  std::string_view method;  // requests
+  std::string_view target;  // requests
+  int status = 0;           // responses
+  int version = 11;         // 10 or 11
+  std::optional<uint64_t> content_length;
+  bool chunked = false;  // Transfer-Encoding ends in chunked
+  // From the version and the Connection (and Proxy-Connection) tokens, as
+  // RFC 9112 section 9.3 says; a response body delimited by the close is
+  // not accounted for here.
+  bool keep_alive = true;
+  bool saw_transfer_encoding = false;
+  bool saw_underscore = false;
+};
+
+// Splits a complete head (start line up to and including the empty line)
+// into `facts`, adding its fields to `fields`, for the plain case that
+// almost every message is: CRLF line endings, one Content-Length of digits
+// or none, no Transfer-Encoding, Connection as a list of tokens, no
+// obs-fold. Returns false for anything else, with `fields` in an
+// unspecified state: the caller then parses the head with the general
+// parser, which decides on it exactly as it would have alone. Where this
+// returns true the general parser gives the same facts and fields (the
+// http1_head fuzz target checks this on every input).
+//
+// A request head must have passed validateRequestHead; a response head is
+// checked here.
+bool splitRequestHead(std::string_view head, HeadFacts& facts, Headers& fields);
+bool splitResponseHead(std::string_view head, HeadFacts& facts, Headers& fields);
+
+namespace detail {
+// The general parser's reading of a head (Beast's, in http1_reader.cc), for
+// the fuzz target and tests that compare the two. False when it refuses the
+// head.
+bool parseHeadWithGeneralParser(std::string_view head, bool request, HeadFacts& facts,
+                                Headers& fields);
+}  // namespace detail
+
+}  // namespace gatehouse::http

@@ -1,0 +1,69 @@
+// Fuzzes the direct split of HTTP/1 heads against the general parser. The
+// first byte chooses a request (even) or a response (odd); the rest is the
+// head, cut at its empty line. A request head is split only after
+// validateRequestHead accepts it, as the reader does. Whenever the split
+// accepts a head, the general parser must accept it too and read the same
+// start line, framing, keep-alive and fields: the reader relies on that to
+// use either without any difference in meaning.
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string_view>
+
+#include "http/head_validator.h"
+#include "http/http1_head.h"
+
+namespace {
+
+using namespace gatehouse::http;
+
+[[noreturn]] void fail(const char* what) {
+  std::fprintf(stderr, "split and general parser differ: %s\n", what);
+  std::abort();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size < 1) return 0;
+  const bool request = (data[0] & 1) == 0;
+  std::string_view input(reinterpret_cast<const char*>(data + 1), size - 1);
+  size_t end = input.find("\r\n\r\n");
+  if (end == std::string_view::npos) return 0;
+  std::string_view head = input.substr(0, end + 4);
+  if (request) {
+    if (head.substr(0, 2) == "\r\n") return 0;  // the reader skips these first
+    if (validateRequestHead(head, HeadLimits{}).verdict != HeadVerdict::kOk) return 0;
+  }
+
+  HeadFacts fast;
+  Headers fast_fields;
+  bool split = request ? splitRequestHead(head, fast, fast_fields)
+                       : splitResponseHead(head, fast, fast_fields);
+  if (!split) return 0;
+
+  HeadFacts general;
+  Headers general_fields;
+  if (!detail::parseHeadWithGeneralParser(head, request, general, general_fields)) {
+    fail("the general parser refuses a head the split accepts");
+  }
+  if (fast.method != general.method || fast.target != general.target) fail("request line");
+  if (fast.status != general.status || fast.version != general.version) fail("status or version");
+  if (fast.content_length != general.content_length) fail("content-length");
+  if (general.chunked || general.saw_transfer_encoding) fail("transfer-encoding");
+  if (fast.saw_underscore != general.saw_underscore) fail("underscore");
+  // A response without a length ends with the close whatever Connection
+  // says; the general parser folds that into keep-alive, the reader does
+  // it separately.
+  bool length_known = request || fast.content_length || fast.status / 100 == 1 ||
+                      fast.status == 204 || fast.status == 304;
+  if (length_known && fast.keep_alive != general.keep_alive) fail("keep-alive");
+  if (fast_fields.size() != general_fields.size()) fail("field count");
+  for (size_t i = 0; i < fast_fields.size(); ++i) {
+    if (fast_fields.fields()[i].name != general_fields.fields()[i].name) fail("field name");
+    if (fast_fields.fields()[i].value != general_fields.fields()[i].value) fail("field value");
+  }
+  return 0;
+}

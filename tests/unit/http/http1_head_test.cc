@@ -1,0 +1,133 @@
+#include "http/http1_head.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "http/head_validator.h"
+
+namespace gatehouse::http {
+namespace {
+
+using detail::parseHeadWithGeneralParser;
+
+// Whatever the direct split accepts, the general parser reads the same way.
+void expectSameAsGeneralParser(std::string_view head, bool request) {
+  SCOPED_TRACE(std::string(head));
+  HeadFacts fast;
+  Headers fast_fields;
+  bool split = request ? splitRequestHead(head, fast, fast_fields)
+                       : splitResponseHead(head, fast, fast_fields);
+  ASSERT_TRUE(split);
+  HeadFacts general;
+  Headers general_fields;
+  ASSERT_TRUE(parseHeadWithGeneralParser(head, request, general, general_fields));
+  EXPECT_EQ(fast.method, general.method);
+  EXPECT_EQ(fast.target, general.target);
+  EXPECT_EQ(fast.status, general.status);
+  EXPECT_EQ(fast.version, general.version);
+  EXPECT_EQ(fast.content_length, general.content_length);
+  EXPECT_FALSE(general.chunked);
+  EXPECT_EQ(fast.saw_underscore, general.saw_underscore);
+  if (request || fast.content_length) EXPECT_EQ(fast.keep_alive, general.keep_alive);
+  ASSERT_EQ(fast_fields.size(), general_fields.size());
+  for (size_t i = 0; i < fast_fields.size(); ++i) {
+    EXPECT_EQ(fast_fields.fields()[i].name, general_fields.fields()[i].name);
+    EXPECT_EQ(fast_fields.fields()[i].value, general_fields.fields()[i].value);
+  }
+}
+
+bool splits(std::string_view head, bool request) {
+  HeadFacts facts;
+  Headers fields;
+  return request ? splitRequestHead(head, facts, fields) : splitResponseHead(head, facts, fields);
+}
+
+TEST(Http1Head, PlainRequestsSplitLikeTheGeneralParser) {
+  for (const char* head : {
+           "GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+           "GET /x?y=1 HTTP/1.0\r\nHost: a\r\n\r\n",
+           "GET / HTTP/1.0\r\nHost: a\r\nConnection: keep-alive\r\n\r\n",
+           "POST /u HTTP/1.1\r\nHost: a\r\nContent-Length: 12\r\nConnection: close\r\n\r\n",
+           "PUT /u HTTP/1.1\r\nHost: a\r\ncontent-length:0\r\n\r\n",
+           "GET / HTTP/1.1\r\nHost: a\r\nX-Empty:\r\nX-Trim: \t v a l \t\r\n\r\n",
+           "GET / HTTP/1.1\r\nHost: a\r\nx_under: 1\r\nCookie: a=b; c=d\r\nCookie: e=f\r\n\r\n",
+           "GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: "
+           "h2c\r\n\r\n",
+           "GET / HTTP/1.1\r\nHost: a\r\nProxy-Connection: close\r\n\r\n",
+           "GET /\xc3\xa9 HTTP/1.1\r\nHost: a\r\nX-Obs: \xff\xfe\r\n\r\n",
+       }) {
+    ASSERT_EQ(validateRequestHead(head, {}).verdict, HeadVerdict::kOk) << head;
+    expectSameAsGeneralParser(head, true);
+  }
+}
+
+TEST(Http1Head, PlainResponsesSplitLikeTheGeneralParser) {
+  for (const char* head : {
+           "HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Length: 5\r\n\r\n",
+           "HTTP/1.1 204 No Content\r\n\r\n",
+           "HTTP/1.0 200 \r\nContent-Length: 0\r\n\r\n",
+           "HTTP/1.1 404 Not\tFound \xe2\x9c\x93\r\nContent-Length: 3\r\nConnection: close\r\n\r\n",
+           "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+           "HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nContent-Length: 1\r\n\r\n",
+       }) {
+    expectSameAsGeneralParser(head, false);
+  }
+}
+
+TEST(Http1Head, AnythingBeyondThePlainCaseIsLeftToTheGeneralParser) {
+  // Requests (validated heads).
+  for (const char* head : {
+           "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n",
+           "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n",
+           "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 5\r\n\r\n",
+           "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +5\r\n\r\n",
+           "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999\r\n\r\n",
+           "GET / HTTP/1.1\r\nHost: a\r\nConnection: close;x\r\n\r\n",
+           "GET / HTTP/1.1\r\nHost: a\r\nConnection: close,,\r\n\r\n",
+           "get / HTTP/1.1\r\nHost: a\r\n\r\n",
+           "M-SEARCH * HTTP/1.1\r\nHost: a\r\n\r\n",
+           "GET / HTTP/1.2\r\nHost: a\r\n\r\n",
+       }) {
+    EXPECT_FALSE(splits(head, true)) << head;
+  }
+  // Responses (checked here).
+  for (const char* head : {
+           "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+           "HTTP/1.1 200\r\nContent-Length: 1\r\n\r\n",
+           "HTTP/1.1 200 OK\nContent-Length: 1\n\n",
+           "HTTP/1.1 200 OK\r\nContent-Length: 1\n\r\n",
+           "HTTP/1.1 200 OK\r\nX-Fold: a\r\n b\r\n\r\n",
+           "HTTP/1.1 200 OK\r\nBad Name: a\r\n\r\n",
+           "HTTP/1.1 200 OK\r\nX: a\x01\r\n\r\n",
+           "HTTP/1.1 200 OK\r\nX: a\r\r\n\r\n",
+           "HTTP/1.1 200 OK\r\n: a\r\n\r\n",
+           "HTTP/1.1 099 Low\r\n\r\n",
+           "HTTP/2.0 200 OK\r\n\r\n",
+           "HTTP/1.1 200 OK\r\n\r\nextra",
+       }) {
+    EXPECT_FALSE(splits(head, false)) << head;
+  }
+}
+
+TEST(Http1Head, KeepAliveFollowsTheVersionAndConnection) {
+  struct Case {
+    const char* head;
+    bool keep_alive;
+  };
+  for (const Case& c : {
+           Case{"GET / HTTP/1.1\r\nHost: a\r\n\r\n", true},
+           Case{"GET / HTTP/1.1\r\nHost: a\r\nConnection: Close\r\n\r\n", false},
+           Case{"GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade, close\r\n\r\n", false},
+           Case{"GET / HTTP/1.0\r\nHost: a\r\n\r\n", false},
+           Case{"GET / HTTP/1.0\r\nHost: a\r\nConnection: Keep-Alive\r\n\r\n", true},
+       }) {
+    HeadFacts facts;
+    Headers fields;
+    ASSERT_TRUE(splitRequestHead(c.head, facts, fields)) << c.head;
+    EXPECT_EQ(facts.keep_alive, c.keep_alive) << c.head;
+  }
+}
+
+}  // namespace
+}  // namespace gatehouse::http
