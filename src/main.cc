@@ -78,7 +78,7 @@ int validate(const std::string& path) {
     std::cout << snapshot.error().message << "\n";
     return 1;
   }
-  std::cout << "configuration is valid (" << (*snapshot)->options.routes.size() << " routes)\n";
+  std::cout << "configuration is valid (" << (*snapshot)->options->routes.size() << " routes)\n";
   return 0;
 }
 

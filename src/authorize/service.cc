@@ -101,11 +101,11 @@ void sessionCandidates(const RequestHeaders& headers, std::string_view cookie_na
 
 // ---- State --------------------------------------------------------------
 
-Result<std::shared_ptr<const State>> State::create(const config::Options& options,
+Result<std::shared_ptr<const State>> State::create(std::shared_ptr<const config::Options> options,
                                                    const State* previous) {
   std::shared_ptr<State> state(new State());
-  state->options_ = options;
-  const config::Options& opts = state->options_;
+  state->options_ = std::move(options);
+  const config::Options& opts = *state->options_;
   const config::AuthenticateOptions& auth = opts.authenticate;
 
   auto handles = session::HandleCodec::create(opts.secrets.shared_secret);
@@ -217,7 +217,7 @@ bool Service::loadSessionLocally(const CheckRequest& request, const State& state
                                  Loaded& out) {
   if (!request.headers) return true;
   std::vector<std::string_view> candidates;
-  sessionCandidates(*request.headers, state.options_.authenticate.cookie.name, candidates,
+  sessionCandidates(*request.headers, state.options_->authenticate.cookie.name, candidates,
                     out.from_header);
   if (candidates.empty() || !sessions_) return true;
   const std::string* idp_id = route >= 0 ? &state.route_idp_ids_[route] : nullptr;
@@ -242,7 +242,7 @@ Task<void> Service::loadSession(const CheckRequest& request, const State& state,
                                 Loaded& out) {
   if (!request.headers) co_return;
   std::vector<std::string_view> candidates;
-  sessionCandidates(*request.headers, state.options_.authenticate.cookie.name, candidates,
+  sessionCandidates(*request.headers, state.options_->authenticate.cookie.name, candidates,
                     out.from_header);
   if (candidates.empty() || !sessions_) co_return;
   const std::string* idp_id = route >= 0 ? &state.route_idp_ids_[route] : nullptr;
@@ -306,7 +306,7 @@ CheckResponse Service::loginRedirect(const CheckRequest& request, const State& s
 // `redirect_uri`, signed at `now`.
 std::string Service::signedSignInUrl(const State& state, int route, const std::string& redirect_uri,
                                      std::chrono::system_clock::time_point now) const {
-  const config::Options& options = state.options_;
+  const config::Options& options = *state.options_;
   session::Params params;
   params.emplace_back(session::param::kRedirectUri, redirect_uri);
   if (route >= 0) {
@@ -341,7 +341,7 @@ CheckResponse Service::unauthenticated(const CheckRequest& request, const State&
 }
 
 int Service::routeOf(const CheckRequest& request, const State& state) {
-  const auto& routes = state.options_.routes;
+  const auto& routes = state.options_->routes;
   int route = static_cast<int>(request.route_index);
   if (route >= static_cast<int>(routes.size()) || routes[route].id != request.route_id) {
     // The configuration changed between matching and deciding: find the
@@ -438,7 +438,7 @@ Task<CheckResponse> Service::internal(const CheckRequest& request, const State& 
   std::string_view path = request.path;
   int route = -1;
   // Sign in with the host's own route, when it has one.
-  for (const auto& r : state.options_.routes) {
+  for (const auto& r : state.options_->routes) {
     if (r.from_host == request.host) {
       route = static_cast<int>(r.index);
       break;
@@ -507,7 +507,7 @@ CheckResponse Service::routesPortal(const CheckRequest& request, const State& st
   nlohmann::json list = nlohmann::json::array();
   std::string items;
   auto now = std::chrono::system_clock::now();
-  for (const config::Route& route : state.options_.routes) {
+  for (const config::Route& route : state.options_->routes) {
     if (route.redirect || route.response) continue;
     policy::Input input;
     input.request.method = "GET";

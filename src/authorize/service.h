@@ -29,12 +29,12 @@ class State {
  public:
   // Builds the policies (reusing those of `previous` for unchanged routes)
   // and the keys. Errors name the key or the route.
-  static Result<std::shared_ptr<const State>> create(const config::Options& options,
+  static Result<std::shared_ptr<const State>> create(std::shared_ptr<const config::Options> options,
                                                      const State* previous);
 
   const Engine& engine() const { return *engine_; }
   std::shared_ptr<const Engine> enginePointer() const { return engine_; }
-  const config::Options& options() const { return options_; }
+  const config::Options& options() const { return *options_; }
   // The route's index in this configuration, by id; -1 if it has none.
   int routeIndex(std::string_view id) const;
   const std::string& routeIdpId(size_t index) const { return route_idp_ids_[index]; }
@@ -46,7 +46,7 @@ class State {
   friend class Service;
   State() = default;
 
-  config::Options options_;
+  std::shared_ptr<const config::Options> options_;
   std::shared_ptr<const Engine> engine_;
   std::shared_ptr<const session::HandleCodec> handles_;
   std::shared_ptr<const crypto::SignedUrl> signer_;

@@ -84,7 +84,7 @@ Task<void> Proxy::handle(http::ServerExchange& exchange) {
   Request r(exchange, snapshots_.current());
   r.id = newRequestId();
   r.client_ip = clientAddress(r.head(), exchange.connection().remote_ip,
-                              r.snapshot->options.http.xff_num_trusted_hops);
+                              r.snapshot->options->http.xff_num_trusted_hops);
 
   if (co_await admit(r) == Outcome::kContinue) {
     r.route = r.snapshot->routes->match(r.host, r.path);
@@ -248,8 +248,8 @@ void Proxy::prepareUpstreamHeaders(Request& r, http::RequestHead& out,
   context.path = r.path;
   context.query = r.query;
   context.session_cookie_name = snap.session_cookie_name;
-  context.xff_num_trusted_hops = snap.options.http.xff_num_trusted_hops;
-  context.skip_xff_append = snap.options.http.skip_xff_append;
+  context.xff_num_trusted_hops = snap.options->http.xff_num_trusted_hops;
+  context.skip_xff_append = snap.options->http.skip_xff_append;
   context.remote_ip = conn.remote_ip;
   context.tls = conn.tls;
   context.request_id = r.id;
@@ -262,7 +262,7 @@ void Proxy::addResponseHeaders(Request& r, http::Headers& headers) const {
   // not read.
   const config::Route* route = r.route && r.route->response_headers ? r.route->config : nullptr;
   if (route && route->disable_response_headers) return;
-  for (const auto& h : r.snapshot->options.http.set_response_headers) {
+  for (const auto& h : r.snapshot->options->http.set_response_headers) {
     bool overridden = false;
     if (route) {
       for (const auto& rh : route->set_response_headers) overridden |= iequals(rh.name, h.name);
@@ -316,7 +316,7 @@ Task<void> Proxy::forward(Request& r) {
 
   bool websocket = route.allow_websockets && in.upgrade == "websocket";
   Duration response_timeout = std::chrono::duration_cast<Duration>(route.timeout.value_or(
-      websocket ? Duration::zero() : r.snapshot->options.http.default_upstream_timeout));
+      websocket ? Duration::zero() : r.snapshot->options->http.default_upstream_timeout));
   Duration idle_timeout = std::chrono::duration_cast<Duration>(route.idle_timeout.value_or(
       websocket ? Duration::zero() : Duration(kDefaultRouteIdleTimeout)));
 
@@ -550,7 +550,7 @@ Task<void> HttpsRedirector::handle(http::ServerExchange& exchange) {
     co_return;
   }
   // Redirect to the HTTPS listener's port when it is not 443.
-  std::string address = snapshot->options.listener.address;
+  std::string address = snapshot->options->listener.address;
   std::string port;
   if (https_port_ != 0) {
     port = std::to_string(https_port_);

@@ -269,7 +269,7 @@ Task<void> Proxy::serveSignOut(Request& r) {
     co_return;
   }
   std::string url = snap.authenticate_url + std::string(session::kSignOutPath);
-  const std::string& after = snap.options.authenticate.signout_redirect_url;
+  const std::string& after = snap.options->authenticate.signout_redirect_url;
   if (!after.empty()) {
     url += "?" + session::encodeQuery({{std::string(session::param::kRedirectUri), after}});
   }
@@ -294,7 +294,7 @@ Task<void> Proxy::serveProgrammaticLogin(Request& r) {
   auto target = redirect_uri ? session::parseAbsoluteUrl(*redirect_uri) : std::nullopt;
   bool allowed = false;
   if (target) {
-    for (const auto& domain : snap.options.authenticate.programmatic_redirect_domains) {
+    for (const auto& domain : snap.options->authenticate.programmatic_redirect_domains) {
       allowed |= target->host == domain;
     }
   }
@@ -308,7 +308,7 @@ Task<void> Proxy::serveProgrammaticLogin(Request& r) {
   const CompiledRoute* route = snap.routes->match(r.host, "/");
   const authorize::State& state = *snap.authorize_state;
   std::string idp_id = route ? state.routeIdpId(route->config->index)
-                             : (snap.options.routes.empty() ? std::string() : state.routeIdpId(0));
+                             : (snap.options->routes.empty() ? std::string() : state.routeIdpId(0));
   session::Params query;
   query.emplace_back(session::param::kRedirectUri, *redirect_uri);
   query.emplace_back(session::param::kIdpId, idp_id);

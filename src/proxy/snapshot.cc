@@ -22,8 +22,8 @@ Result<std::shared_ptr<const Snapshot>> Snapshot::create(
     const net::CertificateKeyPair* fallback_certificate, const SnapshotServices& services) {
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->generation = generation;
-  snapshot->options = std::move(options);
-  const config::Options& opts = snapshot->options;
+  snapshot->options = std::make_shared<const config::Options>(std::move(options));
+  const config::Options& opts = *snapshot->options;
 
   auto routes = RouteTable::create(opts.routes);
   if (!routes) return routes.error();
@@ -112,7 +112,7 @@ Result<std::shared_ptr<const Snapshot>> Snapshot::create(
       std::chrono::duration_cast<std::chrono::seconds>(auth.cookie.expire);
   snapshot->authenticate_url = auth.service_url;
   auto state = authorize::State::create(
-      opts, services.previous ? services.previous->authorize_state.get() : nullptr);
+      snapshot->options, services.previous ? services.previous->authorize_state.get() : nullptr);
   if (!state) return state.error();
   snapshot->authorize_state = std::move(*state);
   // The same codec and signer as the decisions use, not a second pair.

@@ -39,7 +39,8 @@ struct SnapshotServices {
 // snapshot that is current when it starts and uses only that one.
 struct Snapshot {
   uint64_t generation = 0;
-  config::Options options;
+  // Shared with authorize_state: one copy per generation.
+  std::shared_ptr<const config::Options> options;
   std::unique_ptr<RouteTable> routes;
   // Upstream TLS per route index; null for routes without an https `to`.
   std::vector<std::shared_ptr<const net::ClientTlsContext>> upstream_tls;

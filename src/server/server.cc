@@ -165,7 +165,7 @@ class Worker {
     // Behind a layer-4 balancer the client's address comes first, in a
     // PROXY protocol header; no header, no connection.
     std::optional<tcp::endpoint> client;
-    if (snapshot->options.listener.use_proxy_protocol) {
+    if (snapshot->options->listener.use_proxy_protocol) {
       auto header = co_await readProxyHeader(socket, settings.tls_handshake_timeout);
       if (!header) {
         tracker_.closed();
@@ -531,9 +531,9 @@ class Server::Impl {
       // The authorize service for proxies in other processes.
       authorize::AuthorizeGrpcServer::Options grpc_options;
       grpc_options.address = grpc_address;
-      grpc_options.shared_secret = store_.get()->options.secrets.shared_secret;
-      auto tls = grpcServerTls(store_.get()->options, serve_http_, "authorize_service_urls",
-                               authorizeServiceUrls(store_.get()->options));
+      grpc_options.shared_secret = store_.get()->options->secrets.shared_secret;
+      auto tls = grpcServerTls(*store_.get()->options, serve_http_, "authorize_service_urls",
+                               authorizeServiceUrls(*store_.get()->options));
       if (!tls) return tls.error();
       grpc_certificate_ = tls->certificate;
       grpc_options.tls = std::move(*tls);
@@ -610,7 +610,7 @@ class Server::Impl {
     // action would end the process) or edit the config at once.
     log::info("gatehouse started")
         .num("workers", static_cast<int64_t>(workers_.size()))
-        .num("routes", static_cast<int64_t>(store_.get()->options.routes.size()));
+        .num("routes", static_cast<int64_t>(store_.get()->options->routes.size()));
     systemdNotify("READY=1");
     control_.run();
 
@@ -636,7 +636,7 @@ class Server::Impl {
     // Every process that reads sessions is ready only once its copy is.
     sources.sessions = sessions_.get();
     sources.refresher = refresher_.get();
-    sources.route_count = [this] { return store_.get()->options.routes.size(); };
+    sources.route_count = [this] { return store_.get()->options->routes.size(); };
     sources.storage = databroker_;
     sources.grpc = grpc_metrics_;
     sources.storage_metrics = storage_metrics_;
@@ -797,12 +797,12 @@ class Server::Impl {
     retire(std::move(previous));
     // A renewed certificate file or a new inline certificate reaches the
     // gRPC service too; its connections keep the one they started with.
-    if (grpc_certificate_) reloadGrpcServerCertificate(*grpc_certificate_, store_.get()->options);
+    if (grpc_certificate_) reloadGrpcServerCertificate(*grpc_certificate_, *store_.get()->options);
     observability_->configLoaded(true);
     addWatches();
     log::info("config reloaded")
         .num("generation", static_cast<int64_t>(generation_))
-        .num("routes", static_cast<int64_t>(store_.get()->options.routes.size()));
+        .num("routes", static_cast<int64_t>(store_.get()->options->routes.size()));
   }
 
   // A replaced snapshot is freed here, on the control thread, once nothing

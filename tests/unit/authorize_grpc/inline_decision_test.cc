@@ -166,7 +166,7 @@ class InlineDecision : public ::testing::Test {
                                        "    allowed_users: [alice@example.com, bob@example.com]\n",
                                    "/tmp", {});
     ASSERT_TRUE(loaded.errors.empty()) << loaded.errors.front();
-    auto state = State::create(*loaded.options, nullptr);
+    auto state = State::create(std::make_shared<const config::Options>(*loaded.options), nullptr);
     ASSERT_TRUE(state.ok()) << state.error().message;
     state_ = *state;
 
