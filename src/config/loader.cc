@@ -1,16 +1,12 @@
 #include "config/loader.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <map>
 
 #include "common/base64.h"
+#include "common/file.h"
 #include "common/strings.h"
 #include "config/options_builder.h"
 #include "config/parse_context.h"
@@ -240,36 +236,12 @@ LoadResult loadFile(const std::string& path, const Environment& env) {
       failed.errors.push_back(path + ": TOML is not supported; use YAML or JSON");
       return failed;
     }
-    int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      failed.errors.push_back(path + ": cannot read config file: " + std::strerror(errno));
+    auto text = readRegularFile(file.string(), kMaxConfigBytes);
+    if (!text) {
+      failed.errors.push_back(path + ": cannot read config file: " + text.error().message);
       return failed;
     }
-    struct stat st {};
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-        static_cast<uint64_t>(st.st_size) > kMaxConfigBytes) {
-      ::close(fd);
-      failed.errors.push_back(path +
-                              ": cannot read config file: not a regular file of at most 16 MiB");
-      return failed;
-    }
-    std::string text(static_cast<size_t>(st.st_size), '\0');
-    size_t done = 0;
-    while (done < text.size()) {
-      ssize_t n = ::read(fd, text.data() + done, text.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        int saved = errno;
-        ::close(fd);
-        failed.errors.push_back(path + ": cannot read config file: " + std::strerror(saved));
-        return failed;
-      }
-      if (n == 0) break;
-      done += static_cast<size_t>(n);
-    }
-    ::close(fd);
-    text.resize(done);
-    return load(text, file.parent_path().string(), env, path);
+    return load(*text, file.parent_path().string(), env, path);
   } catch (const std::exception& e) {
     failed.errors.push_back(std::string("config: internal error: ") + e.what());
     return failed;

@@ -1,20 +1,16 @@
 #include "config/parse_context.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
-#include <set>
+#include <unordered_set>
 
 #include "common/base64.h"
+#include "common/file.h"
 #include "common/strings.h"
 
 namespace gatehouse::config {
@@ -181,19 +177,34 @@ std::vector<std::pair<std::string, MapEntry>> ParseContext::mapEntries(const Val
     error(value.path, std::string("expected a map, got a ") + typeName(value.node));
     return out;
   }
-  std::set<std::string> seen;
-  for (const auto& item : value.node.entries()) {
+  const auto& entries = value.node.entries();
+  // Reserved, so that the views in `seen` stay valid.
+  out.reserve(entries.size());
+  // Maps in a config are nearly all small: a scan finds a repeated key
+  // without a set (which cost an allocation per key, for every route); a
+  // large map gets a hash set, so that no map costs quadratic time.
+  constexpr size_t kScanLimit = 32;
+  std::unordered_set<std::string_view> seen;
+  for (const auto& item : entries) {
     if (!item.first.isScalar()) {
       error(value.path, "map keys must be strings");
       continue;
     }
-    std::string key = item.first.scalar();
+    const std::string& key = item.first.scalar();
     std::string lower = toLower(key);
-    if (!seen.insert(lower).second) {
+    bool repeated = false;
+    if (entries.size() <= kScanLimit) {
+      repeated = std::any_of(out.begin(), out.end(),
+                             [&](const auto& earlier) { return earlier.first == lower; });
+    } else {
+      repeated = seen.count(lower) > 0;
+    }
+    if (repeated) {
       error(joinPath(value.path, key), "key appears more than once");
       continue;
     }
-    out.emplace_back(std::move(lower), MapEntry{std::move(key), item.second});
+    out.emplace_back(std::move(lower), MapEntry{key, item.second});
+    if (entries.size() > kScanLimit) seen.insert(out.back().first);
   }
   return out;
 }
@@ -499,35 +510,10 @@ std::optional<std::string> ParseContext::readFile(std::string_view key_path,
     error(key_path, "cannot read " + quote(absolute) + ": " + std::string(why));
     return std::nullopt;
   };
-  int fd = ::open(absolute.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) return fail(std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return fail("not a regular file");
-  }
-  if (static_cast<uint64_t>(st.st_size) > kMaxFileBytes) {
-    ::close(fd);
-    return fail("larger than 16 MiB");
-  }
-  std::string content;
-  content.resize(static_cast<size_t>(st.st_size));
-  size_t done = 0;
-  while (done < content.size()) {
-    ssize_t n = ::read(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int saved = errno;
-      ::close(fd);
-      return fail(std::strerror(saved));
-    }
-    if (n == 0) break;
-    done += static_cast<size_t>(n);
-  }
-  ::close(fd);
-  content.resize(done);
+  auto content = readRegularFile(absolute, kMaxFileBytes);
+  if (!content) return fail(content.error().message);
   watchFile(absolute);
-  return content;
+  return std::move(*content);
 }
 
 std::optional<std::string> ParseContext::readPemFileOrBase64(std::string_view key_path,

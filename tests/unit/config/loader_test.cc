@@ -240,6 +240,15 @@ TEST(LoaderTest, DuplicateKeysAreErrors) {
               ElementsAre("routes[0].TO: key appears more than once"));
 }
 
+TEST(LoaderTest, DuplicateKeysInALargeMapAreErrors) {
+  // Past a few dozen keys the check uses a set instead of a scan.
+  std::string text = "address: ':80'\n";
+  for (int i = 0; i < 40; ++i) text += "unknown_" + std::to_string(i) + ": 1\n";
+  EXPECT_THAT(load(text).errors, IsEmpty());
+  EXPECT_THAT(load(text + "ADDRESS: ':81'\n").errors,
+              ElementsAre("ADDRESS: key appears more than once"));
+}
+
 TEST(LoaderTest, RemovedPomeriumKeysAreErrors) {
   EXPECT_THAT(load("policy_file: /etc/policy.yaml").errors,
               ElementsAre("policy_file: config option was removed; put the routes in this file "
