@@ -7,6 +7,7 @@
 #include <boost/beast/http/error.hpp>
 #include <cstring>
 #include <optional>
+#include <type_traits>
 
 #include "common/strings.h"
 #include "http/head_validator.h"
@@ -55,7 +56,8 @@ class MessageParser {
   bool saw_underscore = false;
 };
 template <bool isRequest>
-class BeastParser final : public detail::MessageParser, public beast::http::basic_parser<isRequest> {
+class BeastParser final : public detail::MessageParser,
+                          public beast::http::basic_parser<isRequest> {
  public:
   BeastParser() {
     this->header_limit(std::numeric_limits<std::uint32_t>::max());
@@ -256,7 +258,8 @@ Task<Result<bool>> Http1Reader::readRequest(RequestHead& out, const Http1Limits&
 
 Result<void> Http1Reader::parseRequestHead(std::string_view head, RequestHead& out,
                                            const Http1Limits& limits) {
-  HeadCheck check = validateRequestHead(head, HeadLimits{limits.max_head_bytes, limits.max_headers});
+  HeadCheck check =
+      validateRequestHead(head, HeadLimits{limits.max_head_bytes, limits.max_headers});
   if (check.verdict == HeadVerdict::kHeadersTooLarge) {
     return Error{ErrorCode::kTooLarge, ErrorSource::kDownstream, check.reason, false};
   }
@@ -325,7 +328,8 @@ Result<void> Http1Reader::parseRequestHead(std::string_view head, RequestHead& o
   }
   if (auto expect = out.headers.get("expect")) {
     if (!iequals(trim(*expect), "100-continue")) {
-      return Error{ErrorCode::kProtocol, ErrorSource::kDownstream, "unsupported expectation", false};
+      return Error{ErrorCode::kProtocol, ErrorSource::kDownstream, "unsupported expectation",
+                   false};
     }
     out.expect_continue = out.version == 11;
     out.headers.remove("expect");
@@ -346,7 +350,8 @@ Result<void> Http1Reader::parseRequestHead(std::string_view head, RequestHead& o
       return protocolError("invalid request target");
     }
     std::string scheme = toLower(t.substr(0, scheme_end));
-    if (scheme != "http" && scheme != "https") return protocolError("invalid request target scheme");
+    if (scheme != "http" && scheme != "https")
+      return protocolError("invalid request target scheme");
     t.remove_prefix(scheme_end + 3);
     size_t path_start = t.find_first_of("/?");
     std::string_view authority = t.substr(0, path_start);
@@ -368,7 +373,7 @@ Result<void> Http1Reader::parseRequestHead(std::string_view head, RequestHead& o
     return protocolError("missing Host header");
   }
   for (char c : out.authority) {
-    if (!(isTokenChar(c) || c == ':' || c == '[' || c == ']') || c == '_' ) {
+    if (!(isTokenChar(c) || c == ':' || c == '[' || c == ']') || c == '_') {
       if (c == '_') continue;  // underscores occur in real host names
       return protocolError("invalid Host header");
     }
@@ -458,8 +463,8 @@ Task<Result<std::string_view>> Http1Reader::readBody() {
     if (start_ == end_) {
       if (at_eof_) {
         if (by_length) {
-          co_return Error{ErrorCode::kClosed, ErrorSource::kDownstream,
-                          "connection closed in body", false};
+          co_return Error{ErrorCode::kClosed, ErrorSource::kDownstream, "connection closed in body",
+                          false};
         }
         co_return std::string_view();
       }
@@ -470,8 +475,8 @@ Task<Result<std::string_view>> Http1Reader::readBody() {
       if (!n) co_return n.error();
       if (*n == 0) {
         if (by_length) {
-          co_return Error{ErrorCode::kClosed, ErrorSource::kDownstream,
-                          "connection closed in body", false};
+          co_return Error{ErrorCode::kClosed, ErrorSource::kDownstream, "connection closed in body",
+                          false};
         }
         co_return std::string_view();
       }
@@ -526,38 +531,25 @@ std::string Http1Reader::takeBuffered() {
 }  // namespace gatehouse::http
 
 namespace gatehouse::http::detail {
+namespace {
 
-bool parseHeadWithGeneralParser(std::string_view head, bool request, HeadFacts& facts,
-                                Headers& fields) {
-  error_code ec;
-  if (request) {
-    BeastParser<true> parser;
-    RequestHead out;
+template <bool isRequest>
+bool parseWithBeast(std::string_view head, HeadFacts& facts, Headers& fields) {
+  BeastParser<isRequest> parser;
+  std::conditional_t<isRequest, RequestHead, ResponseHead> out;
+  if constexpr (isRequest) {
     parser.request = &out;
-    size_t used = parser.put(head.data(), head.size(), ec);
-    if ((ec && ec != beast::http::error::need_more) || used != head.size() ||
-        !parser.isHeaderDone()) {
-      return false;
-    }
-    facts.method = parser.method;
-    facts.target = parser.target;
-    facts.version = parser.version;
-    facts.chunked = parser.isChunked();
-    facts.content_length = parser.contentLength();
-    facts.keep_alive = parser.keepAlive();
-    facts.saw_transfer_encoding = parser.saw_transfer_encoding;
-    facts.saw_underscore = parser.saw_underscore;
-    fields = std::move(out.headers);
-    return true;
+  } else {
+    parser.response = &out;
   }
-  BeastParser<false> parser;
-  ResponseHead out;
-  parser.response = &out;
+  error_code ec;
   size_t used = parser.put(head.data(), head.size(), ec);
   if ((ec && ec != beast::http::error::need_more) || used != head.size() ||
       !parser.isHeaderDone()) {
     return false;
   }
+  facts.method = parser.method;
+  facts.target = parser.target;
   facts.status = parser.status;
   facts.version = parser.version;
   facts.chunked = parser.isChunked();
@@ -567,6 +559,14 @@ bool parseHeadWithGeneralParser(std::string_view head, bool request, HeadFacts& 
   facts.saw_underscore = parser.saw_underscore;
   fields = std::move(out.headers);
   return true;
+}
+
+}  // namespace
+
+bool parseHeadWithGeneralParser(std::string_view head, bool request, HeadFacts& facts,
+                                Headers& fields) {
+  return request ? parseWithBeast<true>(head, facts, fields)
+                 : parseWithBeast<false>(head, facts, fields);
 }
 
 }  // namespace gatehouse::http::detail

@@ -27,6 +27,16 @@ T run(Task<T> task) {
   return std::move(*out);
 }
 
+// Reads a message body to its end into `body`; false when reading fails.
+Task<bool> readBodyInto(Http1Reader& reader, std::string& body) {
+  while (true) {
+    auto piece = co_await reader.readBody();
+    if (!piece) co_return false;
+    if (piece->empty()) co_return true;
+    body += *piece;
+  }
+}
+
 struct Parsed {
   Result<bool> status = false;
   RequestHead head;
@@ -41,15 +51,7 @@ Parsed parse(std::deque<std::string> chunks, Http1Limits limits = {}) {
   p.status = run([&]() -> Task<Result<bool>> {
     auto r = co_await reader.readRequest(p.head, limits, std::chrono::seconds(1));
     if (!r || !*r) co_return r;
-    while (true) {
-      auto piece = co_await reader.readBody();
-      if (!piece) {
-        p.body_ok = false;
-        break;
-      }
-      if (piece->empty()) break;
-      p.body += *piece;
-    }
+    p.body_ok = co_await readBodyInto(reader, p.body);
     co_return r;
   }());
   return p;
@@ -90,8 +92,9 @@ TEST(Http1Reader, DecodesChunkedBody) {
 }
 
 TEST(Http1Reader, RefusesContentLengthWithTransferEncoding) {
-  auto p = parse({"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n"
-                  "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"});
+  auto p =
+      parse({"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n"
+             "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"});
   ASSERT_FALSE(p.status.ok());
   EXPECT_EQ(p.status.error().code, ErrorCode::kProtocol);
 }
@@ -104,12 +107,14 @@ TEST(Http1Reader, RefusesTransferEncodingOtherThanChunked) {
 }
 
 TEST(Http1Reader, RefusesConflictingContentLengths) {
-  auto p = parse({"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd"});
+  auto p =
+      parse({"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd"});
   ASSERT_FALSE(p.status.ok());
 }
 
 TEST(Http1Reader, RefusesBadChunkSize) {
-  auto p = parse({"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n"});
+  auto p = parse(
+      {"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n"});
   ASSERT_TRUE(p.status.ok());
   EXPECT_FALSE(p.body_ok);
 }
@@ -136,7 +141,8 @@ TEST(Http1Reader, AbsoluteFormTargetDecidesTheAuthority) {
 }
 
 TEST(Http1Reader, UnderscoreHeadersRejectedOrDropped) {
-  EXPECT_FALSE(parse({"GET / HTTP/1.1\r\nHost: a\r\nX_Pomerium_Jwt_Assertion: x\r\n\r\n"}).status.ok());
+  EXPECT_FALSE(
+      parse({"GET / HTTP/1.1\r\nHost: a\r\nX_Pomerium_Jwt_Assertion: x\r\n\r\n"}).status.ok());
   Http1Limits drop;
   drop.reject_underscore_headers = false;
   auto p = parse({"GET / HTTP/1.1\r\nHost: a\r\nX_A: x\r\n\r\n"}, drop);
@@ -147,7 +153,8 @@ TEST(Http1Reader, UnderscoreHeadersRejectedOrDropped) {
 TEST(Http1Reader, HeadersOverLimitAreTooLarge) {
   Http1Limits limits;
   limits.max_head_bytes = 2048;
-  auto p = parse({"GET / HTTP/1.1\r\nHost: a\r\nX: " + std::string(4000, 'a') + "\r\n\r\n"}, limits);
+  auto p =
+      parse({"GET / HTTP/1.1\r\nHost: a\r\nX: " + std::string(4000, 'a') + "\r\n\r\n"}, limits);
   ASSERT_FALSE(p.status.ok());
   EXPECT_EQ(p.status.error().code, ErrorCode::kTooLarge);
 }
@@ -159,8 +166,9 @@ TEST(Http1Reader, CleanCloseBeforeRequestIsNotAnError) {
 }
 
 TEST(Http1Reader, ConnectionHeadersAndUpgrade) {
-  auto p = parse({"GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, X-Secret\r\nUpgrade: websocket\r\n"
-                  "X-Secret: 1\r\nKeep-Alive: 5\r\n\r\n"});
+  auto p =
+      parse({"GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, X-Secret\r\nUpgrade: websocket\r\n"
+             "X-Secret: 1\r\nKeep-Alive: 5\r\n\r\n"});
   ASSERT_TRUE(p.status.ok());
   EXPECT_EQ(p.head.upgrade, "websocket");
   EXPECT_FALSE(p.head.headers.has("connection"));
@@ -170,8 +178,9 @@ TEST(Http1Reader, ConnectionHeadersAndUpgrade) {
 }
 
 TEST(Http1Reader, ReadsResponseFramings) {
-  FakeStream stream({"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-                     "3\r\nabc\r\n0\r\n\r\n"});
+  FakeStream stream(
+      {"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+       "3\r\nabc\r\n0\r\n\r\n"});
   Http1Reader reader(stream, 256);
   auto [status, body] = run([&]() -> Task<std::pair<int, std::string>> {
     auto head = co_await reader.readResponse("GET");
@@ -207,15 +216,7 @@ ReadResponse readResponse(std::deque<std::string> chunks, std::string_view metho
     auto head = co_await reader.readResponse(method);
     if (!head) co_return out;
     out.status = head->status;
-    while (true) {
-      auto piece = co_await reader.readBody();
-      if (!piece) {
-        out.body_ok = false;
-        break;
-      }
-      if (piece->empty()) break;
-      out.body += *piece;
-    }
+    out.body_ok = co_await readBodyInto(reader, out.body);
     out.done = reader.bodyDone();
     out.keep_alive = reader.keepAlive();
     out.buffered = reader.hasBuffered();
@@ -276,23 +277,25 @@ TEST(Http1Reader, ResponseHeadsBeyondThePlainCaseKeepTheirMeaning) {
 }
 
 TEST(Http1Reader, PipelinedRequestsAfterALengthBody) {
-  FakeStream stream({"POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabcGET /b HTTP/1.1\r\n",
-                     "Host: a\r\n\r\n"});
+  FakeStream stream(
+      {"POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabcGET /b HTTP/1.1\r\n",
+       "Host: a\r\n\r\n"});
   Http1Reader reader(stream, 1024);
-  auto [first, body, second] = run([&]() -> Task<std::tuple<std::string, std::string, std::string>> {
-    RequestHead head;
-    auto r = co_await reader.readRequest(head, {}, std::chrono::seconds(1));
-    std::string first = r && *r ? head.target : "";
-    std::string body;
-    while (true) {
-      auto piece = co_await reader.readBody();
-      if (!piece || piece->empty()) break;
-      body += *piece;
-    }
-    r = co_await reader.readRequest(head, {}, std::chrono::seconds(1));
-    co_return std::tuple<std::string, std::string, std::string>{first, body,
-                                                                r && *r ? head.target : ""};
-  }());
+  auto [first, body, second] =
+      run([&]() -> Task<std::tuple<std::string, std::string, std::string>> {
+        RequestHead head;
+        auto r = co_await reader.readRequest(head, {}, std::chrono::seconds(1));
+        std::string first = r && *r ? head.target : "";
+        std::string body;
+        while (true) {
+          auto piece = co_await reader.readBody();
+          if (!piece || piece->empty()) break;
+          body += *piece;
+        }
+        r = co_await reader.readRequest(head, {}, std::chrono::seconds(1));
+        co_return std::tuple<std::string, std::string, std::string>{first, body,
+                                                                    r && *r ? head.target : ""};
+      }());
   EXPECT_EQ(first, "/a");
   EXPECT_EQ(body, "abc");
   EXPECT_EQ(second, "/b");
