@@ -31,5 +31,10 @@ void appendJsonEscaped(std::string& out, std::string_view s);
 std::string jsonQuote(std::string_view s);
 // Escapes text for HTML element content and attribute values.
 std::string htmlEscape(std::string_view s);
+// Percent-encodes every byte but RFC 3986's unreserved ones (letters,
+// digits, "-", ".", "_", "~"), with upper-case hex. `space_as_plus` writes a
+// space as "+", as application/x-www-form-urlencoded and Go's
+// url.QueryEscape do; otherwise it is "%20".
+std::string percentEncode(std::string_view s, bool space_as_plus);
 
 }  // namespace gatehouse

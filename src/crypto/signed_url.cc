@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/base64.h"
+#include "common/strings.h"
 #include "crypto/hmac.h"
 #include "crypto/openssl_util.h"
 
@@ -84,24 +85,7 @@ std::optional<std::string> queryUnescape(std::string_view s) {
 }
 
 // Go's url.QueryEscape: only letters, digits and -_.~ stay as they are.
-std::string queryEscape(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size());
-  for (const char c : s) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (std::isalnum(byte) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += c;
-    } else if (c == ' ') {
-      out += '+';
-    } else {
-      out += '%';
-      out += kHex[byte >> 4];
-      out += kHex[byte & 0xf];
-    }
-  }
-  return out;
-}
+std::string queryEscape(std::string_view s) { return percentEncode(s, true); }
 
 // Go's url.Values: the parameters in the order they came, several values
 // per key allowed.

@@ -2,6 +2,8 @@
 
 #include <openssl/sha.h>
 
+#include "common/strings.h"
+
 namespace gatehouse::session {
 namespace {
 
@@ -57,23 +59,7 @@ std::optional<std::string> findParam(const Params& params, std::string_view name
   return std::nullopt;
 }
 
-std::string escape(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size() + 8);
-  for (char c : text) {
-    auto u = static_cast<unsigned char>(c);
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '.' || c == '_' || c == '~') {
-      out += c;
-    } else {
-      out += '%';
-      out += kHex[u >> 4];
-      out += kHex[u & 0xf];
-    }
-  }
-  return out;
-}
+std::string escape(std::string_view text) { return percentEncode(text, false); }
 
 std::string encodeQuery(const Params& params) {
   std::string out;

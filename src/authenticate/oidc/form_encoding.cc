@@ -1,28 +1,11 @@
 #include "authenticate/oidc/form_encoding.h"
 
 #include "common/base64.h"
+#include "common/strings.h"
 
 namespace gatehouse::authenticate::oidc {
 
-std::string formEscape(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if ((byte >= 'a' && byte <= 'z') || (byte >= 'A' && byte <= 'Z') ||
-        (byte >= '0' && byte <= '9') || byte == '-' || byte == '.' || byte == '_' || byte == '~') {
-      out += c;
-    } else if (byte == ' ') {
-      out += '+';
-    } else {
-      out += '%';
-      out += kHex[byte >> 4];
-      out += kHex[byte & 0xf];
-    }
-  }
-  return out;
-}
+std::string formEscape(std::string_view text) { return percentEncode(text, true); }
 
 std::string formEncode(const Params& params) {
   std::string out;
