@@ -5,6 +5,7 @@
 
 #include "databroker/grpc_target.h"
 #include "databroker/grpc_tls.h"
+#include "databroker/outstanding_calls.h"
 #include "databroker/proto_convert.h"
 #include "databroker/service_token.h"
 #include "databroker/sync_gate.h"
@@ -16,43 +17,7 @@ namespace {
 
 namespace pb = ::databroker;
 
-// Counts the calls and streams of a client that gRPC has not finished with.
-// Each holds a Ticket, declared as its first member so that it is released
-// last; the client's destructor waits for all of them, so that the channel
-// (and with it, possibly, gRPC itself) is released on the caller's thread,
-// not on one of gRPC's.
-class Outstanding {
- public:
-  class Ticket {
-   public:
-    explicit Ticket(std::shared_ptr<Outstanding> owner) : owner_(std::move(owner)) {
-      std::lock_guard lock(owner_->mutex_);
-      ++owner_->count_;
-    }
-    Ticket(Ticket&& other) noexcept = default;
-    Ticket(const Ticket&) = delete;
-    Ticket& operator=(const Ticket&) = delete;
-    Ticket& operator=(Ticket&&) = delete;
-    ~Ticket() {
-      if (!owner_) return;
-      std::lock_guard lock(owner_->mutex_);
-      if (--owner_->count_ == 0) owner_->idle_.notify_all();
-    }
-
-   private:
-    std::shared_ptr<Outstanding> owner_;
-  };
-
-  void waitIdle() {
-    std::unique_lock lock(mutex_);
-    idle_.wait(lock, [this] { return count_ == 0; });
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable idle_;
-  size_t count_ = 0;
-};
+using Outstanding = OutstandingCalls;
 using Ticket = Outstanding::Ticket;
 
 // One change stream: a gRPC read reactor that hands each record to the gate.

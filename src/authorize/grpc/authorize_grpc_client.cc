@@ -8,13 +8,13 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <condition_variable>
 #include <mutex>
 
 #include "authorize/grpc/check_proto.h"
 #include "authorize/response.h"
 #include "databroker/grpc_target.h"
 #include "databroker/grpc_tls.h"
+#include "databroker/outstanding_calls.h"
 #include "databroker/record.h"
 #include "databroker/service_token.h"
 #include "metrics/grpc/grpc_interceptors.h"
@@ -62,38 +62,7 @@ class ServiceTokens {
   databroker::Timestamp renew_at_{};
 };
 
-// Counts the calls gRPC has not finished with; the client's destructor waits
-// for them, so that the channel (and with it, possibly, gRPC itself) is
-// released on the caller's thread, not on one of gRPC's.
-class Outstanding {
- public:
-  class Ticket {
-   public:
-    explicit Ticket(std::shared_ptr<Outstanding> owner) : owner_(std::move(owner)) {
-      std::lock_guard lock(owner_->mutex_);
-      ++owner_->count_;
-    }
-    Ticket(const Ticket&) = delete;
-    Ticket& operator=(const Ticket&) = delete;
-    ~Ticket() {
-      std::lock_guard lock(owner_->mutex_);
-      if (--owner_->count_ == 0) owner_->idle_.notify_all();
-    }
-
-   private:
-    std::shared_ptr<Outstanding> owner_;
-  };
-
-  void waitIdle() {
-    std::unique_lock lock(mutex_);
-    idle_.wait(lock, [this] { return count_ == 0; });
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable idle_;
-  size_t count_ = 0;
-};
+using Outstanding = databroker::OutstandingCalls;
 
 // One Check while gRPC has it. Only gRPC's completion holds it, never the
 // awaiting coroutine, so that the ticket is returned when gRPC is done even
