@@ -374,6 +374,23 @@ Duration grpcClientTimeout(const config::Options& options) {
   return std::chrono::seconds(10);
 }
 
+// What every gRPC client to another service of the deployment is given:
+// where it is, the shared secret its calls are signed with, the timeout,
+// the TLS of service URLs and the metrics it counts into.
+template <typename ClientOptions>
+Result<void> setGrpcClientOptions(ClientOptions& out, std::vector<std::string> urls,
+                                  const config::Options& options,
+                                  std::shared_ptr<metrics::GrpcMetrics> metrics) {
+  out.urls = std::move(urls);
+  out.shared_secret = options.secrets.shared_secret;
+  out.timeout = grpcClientTimeout(options);
+  auto tls = grpcClientTls(options);
+  if (!tls) return tls.error();
+  out.tls = std::move(*tls);
+  out.metrics = std::move(metrics);
+  return {};
+}
+
 // authorize_service_url(s), or Pomerium's default beside the proxy.
 std::vector<std::string> authorizeServiceUrls(const config::Options& options) {
   std::vector<std::string> urls;
@@ -500,15 +517,12 @@ class Server::Impl {
     } else if (roles_.authorize || roles_.authenticate) {
       // The databroker in other processes (databroker_service_urls).
       databroker::GrpcClientOptions client_options;
-      client_options.urls = db.service_urls.empty()
-                                ? std::vector<std::string>{"http://127.0.0.1:5443"}
-                                : db.service_urls;
-      client_options.shared_secret = options.secrets.shared_secret;
-      client_options.timeout = grpcClientTimeout(options);
-      auto client_tls = grpcClientTls(options);
-      if (!client_tls) return client_tls.error();
-      client_options.tls = std::move(*client_tls);
-      client_options.metrics = grpc_metrics_;
+      auto set = setGrpcClientOptions(client_options,
+                                      db.service_urls.empty()
+                                          ? std::vector<std::string>{"http://127.0.0.1:5443"}
+                                          : db.service_urls,
+                                      options, grpc_metrics_);
+      if (!set) return set.error();
       auto client = databroker::makeGrpcClient(std::move(client_options));
       if (!client) return client.error();
       databroker_client_ = std::move(*client);
@@ -528,13 +542,9 @@ class Server::Impl {
     if (roles_.proxy && !roles_.authorize) {
       // Decisions from authorize replicas in other processes.
       authorize::AuthorizeGrpcClientOptions client_options;
-      client_options.urls = authorizeServiceUrls(options);
-      client_options.shared_secret = options.secrets.shared_secret;
-      client_options.timeout = grpcClientTimeout(options);
-      auto client_tls = grpcClientTls(options);
-      if (!client_tls) return client_tls.error();
-      client_options.tls = std::move(*client_tls);
-      client_options.metrics = grpc_metrics_;
+      auto set = setGrpcClientOptions(client_options, authorizeServiceUrls(options), options,
+                                      grpc_metrics_);
+      if (!set) return set.error();
       auto client = authorize::makeAuthorizeGrpcClient(std::move(client_options));
       if (!client) return client.error();
       remote_authorize_ = std::move(*client);
