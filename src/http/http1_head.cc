@@ -135,7 +135,9 @@ bool splitFields(std::string_view rest, bool check, HeadFacts& facts, Headers& f
     if (name.find('_') != std::string_view::npos) facts.saw_underscore = true;
     fields.add(name, value);
   }
-  facts.keep_alive = facts.version == 11 ? !close : keep_alive;
+  // RFC 9112 section 9.3: "close" ends the connection whatever else is
+  // listed; HTTP/1.0 persists only when asked to.
+  facts.keep_alive = !close && (facts.version == 11 || keep_alive);
   return true;
 }
 

@@ -17,8 +17,8 @@ struct HeadFacts {
   std::optional<uint64_t> content_length;
   bool chunked = false;  // Transfer-Encoding ends in chunked
   // From the version and the Connection (and Proxy-Connection) tokens, as
-  // RFC 9112 section 9.3 says; a response body delimited by the close is
-  // not accounted for here.
+  // RFC 9112 section 9.3 says ("close" wins over "keep-alive" on HTTP/1.0
+  // too); a response body delimited by the close is not accounted for here.
   bool keep_alive = true;
   bool saw_transfer_encoding = false;
   bool saw_underscore = false;

@@ -73,7 +73,9 @@ class BeastParser final : public detail::MessageParser,
   bool isDone() const override { return this->is_done(); }
   bool isChunked() const override { return this->chunked(); }
   bool needEof() const override { return this->need_eof(); }
-  bool keepAlive() const override { return this->keep_alive(); }
+  // Beast lets "keep-alive" win over "close" on HTTP/1.0; RFC 9112 section
+  // 9.3 does not.
+  bool keepAlive() const override { return this->keep_alive() && !close_listed_; }
   std::optional<uint64_t> contentLength() const override {
     auto v = this->content_length();
     if (!v) return std::nullopt;
@@ -96,6 +98,9 @@ class BeastParser final : public detail::MessageParser,
     std::string_view name(name_text.data(), name_text.size());
     std::string_view value(value_text.data(), value_text.size());
     if (field == beast::http::field::transfer_encoding) saw_transfer_encoding = true;
+    if (field == beast::http::field::connection || field == beast::http::field::proxy_connection) {
+      close_listed_ = close_listed_ || listsClose(value);
+    }
     if (name.find('_') != std::string_view::npos) saw_underscore = true;
     // After the head, fields come from a chunked body's trailer section;
     // they are read and dropped, never merged into the head.
@@ -115,6 +120,17 @@ class BeastParser final : public detail::MessageParser,
     return body.size();
   }
   void on_finish_impl(error_code&) override {}
+
+  static bool listsClose(std::string_view value) {
+    while (true) {
+      size_t comma = value.find(',');
+      if (iequals(trim(value.substr(0, comma)), "close")) return true;
+      if (comma == std::string_view::npos) return false;
+      value.remove_prefix(comma + 1);
+    }
+  }
+
+  bool close_listed_ = false;
 };
 
 struct ParserSlots {
@@ -422,6 +438,12 @@ Task<Result<ResponseHead>> Http1Reader::readResponse(std::string_view request_me
     start_ += *len;
     out.status = facts.status;
     if (out.status >= 100 && out.status < 200 && out.status != 101) continue;  // interim
+    // A coding other than chunked last leaves the body's end to the close
+    // (RFC 9112 section 6.3), and Beast would frame it by a Content-Length
+    // sent beside it: refuse it rather than guess.
+    if (parser && parser->saw_transfer_encoding && !parser->isChunked()) {
+      co_return upstreamError("upstream response with a transfer-encoding other than chunked");
+    }
 
     keep_alive_ = facts.keep_alive;
     if (out.status == 101) {

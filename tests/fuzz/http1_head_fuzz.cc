@@ -1,6 +1,6 @@
 // Fuzzes the direct split of HTTP/1 heads against the general parser. The
 // first byte chooses a request (even) or a response (odd); the rest is the
-// head, cut at its empty line. A request head is split only after
+// head, cut where the reader cuts it. A request head is split only after
 // validateRequestHead accepts it, as the reader does. Whenever the split
 // accepts a head, the general parser must accept it too and read the same
 // start line, framing, keep-alive and fields: the reader relies on that to
@@ -30,9 +30,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   const bool request = (data[0] & 1) == 0;
   std::string_view input(reinterpret_cast<const char*>(data + 1), size - 1);
-  size_t end = input.find("\r\n\r\n");
-  if (end == std::string_view::npos) return 0;
-  std::string_view head = input.substr(0, end + 4);
+  // The head ends where the reader ends it: at the first LF followed by LF
+  // or CRLF (a bare "\n\n" too, so that the check can refuse it).
+  size_t len = 0;
+  for (size_t i = input.find('\n'); i != std::string_view::npos; i = input.find('\n', i + 1)) {
+    if (i + 1 < input.size() && input[i + 1] == '\n') {
+      len = i + 2;
+      break;
+    }
+    if (i + 2 < input.size() && input[i + 1] == '\r' && input[i + 2] == '\n') {
+      len = i + 3;
+      break;
+    }
+  }
+  if (len == 0) return 0;
+  std::string_view head = input.substr(0, len);
   if (request) {
     if (head.substr(0, 2) == "\r\n") return 0;  // the reader skips these first
     if (validateRequestHead(head, HeadLimits{}).verdict != HeadVerdict::kOk) return 0;

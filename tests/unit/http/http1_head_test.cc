@@ -55,6 +55,7 @@ TEST(Http1Head, PlainRequestsSplitLikeTheGeneralParser) {
            "GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: "
            "h2c\r\n\r\n",
            "GET / HTTP/1.1\r\nHost: a\r\nProxy-Connection: close\r\n\r\n",
+           "GET / HTTP/1.0\r\nHost: a\r\nConnection: keep-alive, close\r\n\r\n",
            "GET /\xc3\xa9 HTTP/1.1\r\nHost: a\r\nX-Obs: \xff\xfe\r\n\r\n",
        }) {
     ASSERT_EQ(validateRequestHead(head, {}).verdict, HeadVerdict::kOk) << head;
@@ -121,6 +122,10 @@ TEST(Http1Head, KeepAliveFollowsTheVersionAndConnection) {
            Case{"GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade, close\r\n\r\n", false},
            Case{"GET / HTTP/1.0\r\nHost: a\r\n\r\n", false},
            Case{"GET / HTTP/1.0\r\nHost: a\r\nConnection: Keep-Alive\r\n\r\n", true},
+           Case{"GET / HTTP/1.0\r\nHost: a\r\nConnection: keep-alive, close\r\n\r\n", false},
+           Case{"GET / HTTP/1.0\r\nHost: a\r\nConnection: keep-alive\r\nProxy-Connection: "
+                "close\r\n\r\n",
+                false},
        }) {
     HeadFacts facts;
     Headers fields;

@@ -276,6 +276,34 @@ TEST(Http1Reader, ResponseHeadsBeyondThePlainCaseKeepTheirMeaning) {
           .keep_alive);
 }
 
+TEST(Http1Reader, CloseWinsOverKeepAliveOnHttp10) {
+  // Both ways of reading a head: the plain split and the general parser
+  // (here because of the repeated length).
+  EXPECT_FALSE(readResponse({"HTTP/1.0 200 OK\r\nConnection: keep-alive, close\r\n"
+                             "Content-Length: 1\r\n\r\na"})
+                   .keep_alive);
+  EXPECT_FALSE(readResponse({"HTTP/1.0 200 OK\r\nConnection: keep-alive, close\r\n"
+                             "Content-Length: 1\r\nContent-Length: 1\r\n\r\na"})
+                   .keep_alive);
+  EXPECT_TRUE(readResponse({"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\n"
+                            "Content-Length: 1\r\nContent-Length: 1\r\n\r\na"})
+                  .keep_alive);
+}
+
+TEST(Http1Reader, ResponseWithACodingOtherThanChunkedIsRefused) {
+  // Beast alone would frame this by its Content-Length and let the
+  // connection be reused with "XYZ" waiting on it.
+  EXPECT_EQ(readResponse({"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nContent-Length: 3\r\n"
+                          "\r\nabcXYZ"})
+                .status,
+            0);
+  EXPECT_EQ(readResponse({"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nabc"}).status, 0);
+  auto chunked = readResponse(
+      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"});
+  EXPECT_EQ(chunked.status, 200);
+  EXPECT_EQ(chunked.body, "abc");
+}
+
 TEST(Http1Reader, PipelinedRequestsAfterALengthBody) {
   FakeStream stream(
       {"POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabcGET /b HTTP/1.1\r\n",
