@@ -332,7 +332,6 @@ Task<void> Proxy::forward(Request& r) {
     target.host = to->host;
     target.port = to->port;
     if (route.upstream_tls) target.tls = r.snapshot->upstream_tls[route.index];
-    target.request_has_body = in.has_body;
     target.server_name = route.tls_server_name.empty() ? std::string_view(to->host)
                                                        : std::string_view(route.tls_server_name);
     auto opened = co_await pool_.open(target, kConnectTimeout, attempt > 0);

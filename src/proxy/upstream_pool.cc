@@ -9,7 +9,6 @@ namespace {
 
 constexpr size_t kMaxIdlePerTarget = 1024;
 constexpr auto kMaxIdleTime = std::chrono::seconds(60);
-constexpr auto kRecentlyUsed = std::chrono::milliseconds(500);
 constexpr auto kTlsHandshakeTimeout = std::chrono::seconds(10);
 
 }  // namespace
@@ -78,13 +77,12 @@ Task<Result<std::unique_ptr<http::UpstreamExchange>>> UpstreamPool::open(
         auto connection = std::move(idle.back());
         idle.pop_back();
         if (now - connection->idle_since > kMaxIdleTime) continue;
-        // Checking costs a syscall; a connection used a moment ago is very
-        // unlikely to be closed, and a bodiless request that meets one is
-        // repeated on a new connection anyway.
-        if ((target.request_has_body || now - connection->idle_since > kRecentlyUsed) &&
-            connection->stream->peerClosedOrDirty()) {
-          continue;
-        }
+        // Every reuse is checked (one non-blocking peek): bytes an upstream
+        // sent after its complete response, an injected second response
+        // above all, must never be read as the answer to another client's
+        // request; and a closed connection is dropped before a request
+        // with a body is sent into it.
+        if (connection->stream->peerClosedOrDirty()) continue;
         co_return http::makeHttp1UpstreamExchange(std::move(connection), it->second);
       }
     }

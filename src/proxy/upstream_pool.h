@@ -22,9 +22,6 @@ struct UpstreamTarget {
   uint16_t port = 0;
   std::shared_ptr<const net::ClientTlsContext> tls;  // for https
   std::string_view server_name;                      // SNI and name to verify
-  // A request with a body cannot be repeated if a reused connection turns
-  // out to be closed, so such requests check pooled connections first.
-  bool request_has_body = false;
 };
 
 // A worker's connections to upstreams: idle HTTP/1.1 keep-alive

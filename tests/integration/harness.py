@@ -1147,8 +1147,9 @@ def h2_request(port, authority, path, method="GET", headers=(), body=b"", server
 class RawUpstream:
     """Reads each request head (and a Content-Length body unless
     read_body=False) and answers with the next item of `responses` (bytes;
-    the last one repeats). With close=True the connection is closed after
-    every answer, without saying so in the response."""
+    the last one repeats). An item may also be (bytes, seconds, bytes): the
+    first part, a pause, then the rest. With close=True the connection is
+    closed after every answer, without saying so in the response."""
 
     def __init__(self, responses, close=False, read_body=True):
         self.responses = list(responses)
@@ -1202,7 +1203,14 @@ class RawUpstream:
                         return
                     buf += data
                 buf = buf[length:]
-                conn.sendall(self._next_response(head.decode("latin-1")))
+                response = self._next_response(head.decode("latin-1"))
+                if isinstance(response, tuple):
+                    first, pause, rest = response
+                    conn.sendall(first)
+                    time.sleep(pause)
+                    conn.sendall(rest)
+                else:
+                    conn.sendall(response)
                 if self.close_after:
                     return
         except OSError:

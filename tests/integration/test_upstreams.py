@@ -163,6 +163,24 @@ class MisbehavingUpstreamTest(GatehouseTestCase):
         self.assertEqual(r.returncode, 18, r.stderr)  # curl: partial file
         self.assertEqual(r.body, b"only part")
 
+    def test_bytes_after_a_complete_response_never_answer_another_request(self):
+        # A second, unrequested response that arrives a moment after the
+        # first (what a header injected into an upstream's answer can make
+        # it send) must not be taken as the answer to the next request on
+        # that pooled connection, however soon that request comes.
+        injected = b"HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\ninjected"
+        up = RawUpstream([(GOOD, 0.05, injected), GOOD])
+        g = self.proxy_to(up)
+        c = Client(g.port, "app.test")
+        self.addCleanup(c.close)
+        r = c.get("/first")
+        self.assertEqual((r.status, r.body), (200, b"ok"))
+        time.sleep(0.2)
+        r = c.get("/second")
+        self.assertEqual((r.status, r.body), (200, b"ok"))
+        self.assertEqual(up.connections, 2)
+        self.assertEqual(len(up.requests), 2)
+
     def test_upstream_closing_idle_connections_causes_no_errors(self):
         # The upstream closes after every response without announcing it:
         # a pooled connection is found dead, and the request is retried.
