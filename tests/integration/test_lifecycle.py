@@ -41,6 +41,10 @@ class HotReloadTest(GatehouseTestCase):
                                         route("https://new.test", self.b.url)]))
         line = self.g.wait_for("config reloaded", after=mark)
         self.assertEqual(line["routes"], 2)
+        # How long the reload took, in parts.
+        for field in ("load_ms", "build_ms", "total_ms"):
+            self.assertIsInstance(line[field], int, field)
+        self.assertGreaterEqual(line["total_ms"], line["load_ms"] + line["build_ms"])
         r = self.get("new.test")
         self.assertStatus(r, 200)
         self.assertEqual(r.json()["server"], "B")
