@@ -97,8 +97,12 @@ Task<bool> Refresher::holdLease() {
 Task<void> Refresher::refreshDue() {
   std::shared_ptr<const Authenticator> authenticator = authenticator_();
   session::Time now = std::chrono::system_clock::now();
-  auto due = sessions_.select(
-      [&](const session::Loaded& loaded) { return nextRefresh(loaded.session, options_) <= now; });
+  // A session is due when a token is within `ahead` of its expiry (and
+  // the minimum gap has passed) or when it has expired: nothing with
+  // dueBy() later than now + ahead can be, so only those are looked at.
+  auto due = sessions_.selectDue(now + options_.ahead, [&](const session::Loaded& loaded) {
+    return nextRefresh(loaded.session, options_) <= now;
+  });
   auto steady = std::chrono::steady_clock::now();
   for (const auto& loaded : due) {
     if (stopping_) co_return;

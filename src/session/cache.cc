@@ -86,15 +86,31 @@ void Cache::onReset(const std::string& type) {
   if (type == kSessionType) {
     for (auto& [id, loaded] : sessions_) loaded->superseded.store(true, std::memory_order_release);
     sessions_.clear();
+    due_.clear();
     user_sessions_.clear();
     session_version_ = 0;
   }
   if (type == kUserType) users_.clear();
 }
 
+Time Cache::dueBy(const Session& s) {
+  auto set = [](Time t) { return t.time_since_epoch().count() != 0; };
+  Time due = Time::max();
+  if (!s.oauth_token.refresh_token.empty()) {
+    if (set(s.oauth_token.expires_at)) due = std::min(due, s.oauth_token.expires_at);
+    if (set(s.id_token_expires_at)) due = std::min(due, s.id_token_expires_at);
+  }
+  if (set(s.expires_at)) due = std::min(due, s.expires_at);
+  return due;
+}
+
 void Cache::replace(const std::string& id, std::shared_ptr<const Loaded> loaded) {
   auto& slot = sessions_[id];
-  if (slot) slot->superseded.store(true, std::memory_order_release);
+  if (slot) {
+    slot->superseded.store(true, std::memory_order_release);
+    due_.erase({dueBy(slot->session), slot});
+  }
+  if (Time due = dueBy(loaded->session); due != Time::max()) due_.emplace(due, loaded);
   slot = std::move(loaded);
 }
 
@@ -137,6 +153,7 @@ void Cache::onChange(const databroker::Record& record) {
       if (owned->second.empty()) user_sessions_.erase(owned);
     }
     it->second->superseded.store(true, std::memory_order_release);
+    due_.erase({dueBy(it->second->session), it->second});
     sessions_.erase(it);
     return;
   }
@@ -188,6 +205,17 @@ std::vector<std::shared_ptr<const Loaded>> Cache::select(
   std::vector<std::shared_ptr<const Loaded>> out;
   std::shared_lock lock(mutex_);
   for (const auto& [id, loaded] : sessions_) {
+    if (pick(*loaded)) out.push_back(loaded);
+  }
+  return out;
+}
+
+std::vector<std::shared_ptr<const Loaded>> Cache::selectDue(
+    Time horizon, const std::function<bool(const Loaded&)>& pick) const {
+  std::vector<std::shared_ptr<const Loaded>> out;
+  std::shared_lock lock(mutex_);
+  for (const auto& [due, loaded] : due_) {
+    if (due > horizon) break;
     if (pick(*loaded)) out.push_back(loaded);
   }
   return out;

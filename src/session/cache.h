@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
@@ -85,6 +86,15 @@ class Cache {
   // runs under the copy's lock and must be quick.
   std::vector<std::shared_ptr<const Loaded>> select(
       const std::function<bool(const Loaded&)>& pick) const;
+  // The same among the sessions whose dueBy() is at or before `horizon`
+  // only, walked in that order: a pass over the sessions that may need
+  // attention costs what is due, not the size of the copy.
+  std::vector<std::shared_ptr<const Loaded>> selectDue(
+      Time horizon, const std::function<bool(const Loaded&)>& pick) const;
+  // The earliest time anything can be due for a session: its own expiry
+  // and, when it holds a refresh token, its tokens' expiries. Time::max()
+  // when nothing ever is.
+  static Time dueBy(const Session& s);
 
   bool ready() const;
   bool waitReady(std::chrono::milliseconds timeout) const;
@@ -112,6 +122,8 @@ class Cache {
   };
   // Looked up by string_view: no allocation per request.
   std::unordered_map<std::string, std::shared_ptr<const Loaded>, IdHash, std::equal_to<>> sessions_;
+  // The sessions of sessions_ with something due some day, by dueBy().
+  std::set<std::pair<Time, std::shared_ptr<const Loaded>>> due_;
   std::unordered_map<std::string, std::shared_ptr<const User>> users_;
   // Which sessions each user has, so that a user record that arrives after
   // (or changes after) its sessions is laid over them too.

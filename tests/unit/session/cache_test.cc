@@ -201,3 +201,56 @@ TEST(CacheBuild, UserClaimsMakeASecondTreeOnlyWhenTheyDiffer) {
 
 }  // namespace
 }  // namespace gatehouse::session
+
+namespace gatehouse::session {
+namespace {
+
+// Sessions are ordered by when something can next be due for them, and a
+// pass asks only for those due by its horizon; a replaced session moves.
+TEST_F(CacheTest, SelectDueWalksOnlyWhatIsDueInOrder) {
+  auto put_session = [&](std::string id, Time expires, std::string refresh_token,
+                         Time token_expires) {
+    Session s;
+    s.id = std::move(id);
+    s.user_id = "u1";
+    s.issued_at = now_;
+    s.expires_at = expires;
+    s.oauth_token.refresh_token = std::move(refresh_token);
+    s.oauth_token.expires_at = token_expires;
+    ASSERT_TRUE(backend_->put({toRecord(s)}).ok());
+  };
+  put_session("later", now_ + 1h, "", Time{});
+  put_session("expiring", now_ + 10min, "", Time{});
+  put_session("token-soon", now_ + 2h, "rt", now_ + 5min);
+  // Without a refresh token a token's expiry is nothing to act on.
+  put_session("no-refresh", now_ + 3h, "", now_ + 1min);
+  Cache cache(*client_);
+  ASSERT_TRUE(cache.waitReady(5s));
+  ASSERT_TRUE(eventually([&] { return cache.find("no-refresh") != nullptr; }));
+
+  auto ids = [&](Time horizon) {
+    std::vector<std::string> out;
+    for (const auto& loaded : cache.selectDue(horizon, [](const Loaded&) { return true; })) {
+      out.push_back(loaded->session.id);
+    }
+    return out;
+  };
+  EXPECT_EQ(ids(now_ + 15min), (std::vector<std::string>{"token-soon", "expiring"}));
+  EXPECT_EQ(ids(now_ + 4h),
+            (std::vector<std::string>{"token-soon", "expiring", "later", "no-refresh"}));
+  // Records keep times to the second or so.
+  auto near = [](Time a, Time b) { return a - b < 2s && b - a < 2s; };
+  EXPECT_TRUE(near(Cache::dueBy(cache.find("token-soon")->session), now_ + 5min));
+
+  // Refreshed: the token now lasts three hours, so the session is no longer
+  // among those due within a quarter of an hour.
+  put_session("token-soon", now_ + 2h, "rt", now_ + 3h);
+  ASSERT_TRUE(
+      eventually([&] { return near(Cache::dueBy(cache.find("token-soon")->session), now_ + 2h); }));
+  EXPECT_EQ(ids(now_ + 15min), (std::vector<std::string>{"expiring"}));
+  // `pick` still decides among the candidates.
+  EXPECT_TRUE(cache.selectDue(now_ + 4h, [](const Loaded&) { return false; }).empty());
+}
+
+}  // namespace
+}  // namespace gatehouse::session
