@@ -152,7 +152,8 @@ class GrpcClient final : public Client {
   GrpcClient(std::shared_ptr<grpc::Channel> channel, GrpcClientOptions options)
       : stub_(pb::DataBrokerService::NewStub(channel)),
         channel_(std::move(channel)),
-        options_(std::move(options)) {}
+        options_(std::move(options)),
+        tokens_(options_.shared_secret) {}
   ~GrpcClient() override { outstanding_->waitIdle(); }
 
   void get(std::string type, std::string id, Callback<Record> done) override {
@@ -347,7 +348,7 @@ class GrpcClient final : public Client {
   }
 
   void prepare(grpc::ClientContext& context, bool deadline) {
-    context.AddMetadata("jwt", mintServiceToken(options_.shared_secret, now()));
+    context.AddMetadata("jwt", tokens_.current());
     if (deadline) {
       context.set_deadline(std::chrono::system_clock::now() +
                            std::chrono::duration_cast<std::chrono::milliseconds>(options_.timeout));
@@ -370,6 +371,7 @@ class GrpcClient final : public Client {
   std::unique_ptr<pb::DataBrokerService::Stub> stub_;
   std::shared_ptr<grpc::Channel> channel_;
   GrpcClientOptions options_;
+  ServiceTokenSource tokens_;
   std::shared_ptr<Outstanding> outstanding_ = std::make_shared<Outstanding>();
 };
 

@@ -32,7 +32,7 @@ constexpr auto kSyncRecheckInterval = std::chrono::seconds(10);
 class Service final : public pb::DataBrokerService::Service {
  public:
   Service(std::shared_ptr<Backend> backend, std::string shared_secret)
-      : backend_(std::move(backend)), shared_secret_(std::move(shared_secret)) {}
+      : backend_(std::move(backend)), tokens_(std::move(shared_secret)) {}
 
   void stop() {
     stopping_ = true;
@@ -225,7 +225,7 @@ class Service final : public pb::DataBrokerService::Service {
     auto it = metadata.find("jwt");
     std::string_view token;
     if (it != metadata.end()) token = std::string_view(it->second.data(), it->second.size());
-    auto verified = verifyServiceToken(token, shared_secret_, now());
+    auto verified = tokens_.verify(token, now());
     if (!verified) {
       logRefusal(ctx->peer(), verified.error().message);
       return Status(grpc::StatusCode::UNAUTHENTICATED, verified.error().message);
@@ -258,7 +258,7 @@ class Service final : public pb::DataBrokerService::Service {
   }
 
   std::shared_ptr<Backend> backend_;
-  std::string shared_secret_;
+  mutable ServiceTokenVerifier tokens_;  // remembers tokens: changes under authenticate()
   std::atomic<bool> stopping_{false};
   mutable std::mutex refused_mutex_;
   mutable std::set<std::string> refused_peers_;

@@ -9,6 +9,7 @@ namespace gatehouse::databroker {
 namespace {
 
 constexpr auto kLeeway = std::chrono::minutes(1);
+constexpr auto kTokenReuse = std::chrono::seconds(30);
 
 Error unauthenticated(std::string message) {
   return {ErrorCode::kUnauthenticated, ErrorSource::kDownstream, std::move(message), false};
@@ -25,7 +26,7 @@ std::string mintServiceToken(std::string_view shared_secret, Timestamp now, Dura
 }
 
 Result<void> verifyServiceToken(std::string_view token, std::string_view shared_secret,
-                                Timestamp now) {
+                                Timestamp now, double* exp_out) {
   if (token.empty()) return unauthenticated("missing jwt");
   size_t first = token.find('.');
   size_t second = first == std::string_view::npos ? first : token.find('.', first + 1);
@@ -56,7 +57,53 @@ Result<void> verifyServiceToken(std::string_view token, std::string_view shared_
   double exp = payload["exp"].get<double>();
   double limit = std::chrono::duration<double>((now - kLeeway).time_since_epoch()).count();
   if (exp <= limit) return unauthenticated("jwt expired");
+  if (exp_out) *exp_out = exp;
   return {};
+}
+
+ServiceTokenSource::ServiceTokenSource(std::string shared_secret)
+    : shared_secret_(std::move(shared_secret)) {}
+
+std::string ServiceTokenSource::current() {
+  Timestamp now = databroker::now();
+  std::lock_guard lock(mutex_);
+  if (token_.empty() || now >= renew_at_ || now < minted_at_) {
+    token_ = mintServiceToken(shared_secret_, now);
+    minted_at_ = now;
+    renew_at_ = now + kTokenReuse;
+  }
+  return token_;
+}
+
+ServiceTokenVerifier::ServiceTokenVerifier(std::string shared_secret)
+    : shared_secret_(std::move(shared_secret)) {}
+
+Result<void> ServiceTokenVerifier::verify(std::string_view token, Timestamp now) {
+  double seconds = std::chrono::duration<double>(now.time_since_epoch()).count();
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& entry : entries_) {
+      if (entry.token == token && seconds < entry.exp) return {};
+    }
+  }
+  double exp = 0;
+  auto verified = verifyServiceToken(token, shared_secret_, now, &exp);
+  if (verified.ok() && seconds < exp) remember(token, exp);
+  return verified;
+}
+
+void ServiceTokenVerifier::remember(std::string_view token, double exp) {
+  std::lock_guard lock(mutex_);
+  Entry* slot = nullptr;
+  for (auto& entry : entries_) {
+    if (entry.token == token) return;
+    if (slot == nullptr || entry.exp < slot->exp) slot = &entry;
+  }
+  if (entries_.size() < kCapacity) {
+    entries_.push_back({std::string(token), exp});
+  } else {
+    *slot = {std::string(token), exp};  // the one expiring first
+  }
 }
 
 }  // namespace gatehouse::databroker

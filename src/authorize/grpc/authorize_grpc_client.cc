@@ -8,7 +8,6 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <mutex>
 
 #include "authorize/grpc/check_proto.h"
 #include "authorize/response.h"
@@ -31,36 +30,6 @@ constexpr int kInitialReconnectBackoffMs = 100;
 constexpr int kMaxReconnectBackoffMs = 2000;
 // How soon the DNS name may be looked up again after a connection drops.
 constexpr int kMinTimeBetweenResolutionsMs = 2000;
-
-// How long one shared-secret JWT (valid for a minute) is sent before a new
-// one is minted: every call still carries a token with at least half its
-// lifetime left, and the signing and JSON building are paid twice a minute
-// instead of on every request.
-constexpr auto kTokenReuse = std::chrono::seconds(30);
-
-// The `jwt` metadata of the calls, shared by every worker thread.
-class ServiceTokens {
- public:
-  explicit ServiceTokens(std::string shared_secret) : shared_secret_(std::move(shared_secret)) {}
-
-  std::string current() {
-    databroker::Timestamp now = databroker::now();
-    std::lock_guard lock(mutex_);
-    if (token_.empty() || now >= renew_at_ || now < minted_at_) {
-      token_ = databroker::mintServiceToken(shared_secret_, now);
-      minted_at_ = now;
-      renew_at_ = now + kTokenReuse;
-    }
-    return token_;
-  }
-
- private:
-  std::string shared_secret_;
-  std::mutex mutex_;
-  std::string token_;
-  databroker::Timestamp minted_at_{};
-  databroker::Timestamp renew_at_{};
-};
 
 using Outstanding = databroker::OutstandingCalls;
 
@@ -164,7 +133,7 @@ class AuthorizeGrpcClient final : public Client {
   std::unique_ptr<pb::Authorize::Stub> stub_;
   std::shared_ptr<grpc::Channel> channel_;
   AuthorizeGrpcClientOptions options_;
-  ServiceTokens tokens_;
+  databroker::ServiceTokenSource tokens_;
   std::shared_ptr<Outstanding> outstanding_ = std::make_shared<Outstanding>();
 };
 

@@ -19,7 +19,6 @@
 #include <vector>
 
 #include "authorize/grpc/check_proto.h"
-#include "common/base64.h"
 #include "common/log.h"
 #include "databroker/grpc_tls.h"
 #include "databroker/record.h"
@@ -99,82 +98,6 @@ class PendingCalls {
   std::mutex mutex_;
   bool closed_ = false;
   std::unordered_set<std::shared_ptr<PendingCall>> calls_;
-};
-
-// The shared-secret JWTs verified lately, until they expire. A proxy sends
-// the same token for many calls (it mints one every half minute), so most
-// calls compare it with one it verified before instead of decoding it,
-// checking its HMAC and parsing its JSON again. A token is taken from here
-// only before its `exp`; after that (a client whose clock is behind) it is
-// verified in full, with the leeway, on every call.
-class VerifiedTokens {
- public:
-  explicit VerifiedTokens(std::string shared_secret) : shared_secret_(std::move(shared_secret)) {}
-
-  Result<void> verify(std::string_view token, databroker::Timestamp now) {
-    int64_t seconds =
-        std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
-    {
-      std::lock_guard lock(mutex_);
-      for (const auto& entry : entries_) {
-        if (entry.token == token && seconds < entry.exp) return {};
-      }
-    }
-    auto verified = databroker::verifyServiceToken(token, shared_secret_, now);
-    if (!verified.ok()) return verified;
-    if (auto exp = expiry(token); exp && seconds < *exp) remember(token, *exp);
-    return verified;
-  }
-
- private:
-  // Proxies (each with its own token) times tokens overlapping at renewal.
-  static constexpr size_t kCapacity = 16;
-
-  struct Entry {
-    std::string token;
-    int64_t exp = 0;
-  };
-
-  // `exp` of a token whose signature verified: {"exp":<seconds>}, the only
-  // claim (as verifyServiceToken requires).
-  static std::optional<int64_t> expiry(std::string_view token) {
-    size_t first = token.find('.');
-    size_t second = token.find('.', first + 1);
-    auto payload = base64Decode(token.substr(first + 1, second - first - 1));
-    constexpr std::string_view kPrefix = R"({"exp":)";
-    if (!payload || payload->size() <= kPrefix.size() + 1 ||
-        std::string_view(*payload).substr(0, kPrefix.size()) != kPrefix ||
-        payload->back() != '}') {
-      return std::nullopt;
-    }
-    std::string_view digits =
-        std::string_view(*payload).substr(kPrefix.size(), payload->size() - kPrefix.size() - 1);
-    if (digits.empty() || digits.size() > 18) return std::nullopt;
-    int64_t exp = 0;
-    for (char c : digits) {
-      if (c < '0' || c > '9') return std::nullopt;
-      exp = exp * 10 + (c - '0');
-    }
-    return exp;
-  }
-
-  void remember(std::string_view token, int64_t exp) {
-    std::lock_guard lock(mutex_);
-    Entry* slot = nullptr;
-    for (auto& entry : entries_) {
-      if (entry.token == token) return;
-      if (slot == nullptr || entry.exp < slot->exp) slot = &entry;
-    }
-    if (entries_.size() < kCapacity) {
-      entries_.push_back({std::string(token), exp});
-    } else {
-      *slot = {std::string(token), exp};  // the one expiring first
-    }
-  }
-
-  std::string shared_secret_;
-  std::mutex mutex_;
-  std::vector<Entry> entries_;
 };
 
 // Decision objects for gRPC's threads, each lent to one Check at a time.
@@ -318,7 +241,7 @@ class Service final : public pb::Authorize::CallbackService {
   }
 
   std::shared_ptr<Client> local_;
-  VerifiedTokens tokens_;
+  databroker::ServiceTokenVerifier tokens_;
   asio::io_context& io_;
   std::optional<InlineDeciders> inline_;
   PendingCalls pending_;

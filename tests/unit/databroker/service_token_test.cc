@@ -84,5 +84,28 @@ TEST(ServiceToken, RefusesEverythingElse) {
   EXPECT_FALSE(verifyServiceToken(token, kSecret, now()).ok());
 }
 
+TEST(ServiceTokenTest, SourceReusesOneValidTokenForAWhile) {
+  ServiceTokenSource source{std::string(kSecret)};
+  std::string first = source.current();
+  EXPECT_EQ(source.current(), first);
+  EXPECT_TRUE(verifyServiceToken(first, kSecret, now()).ok());
+}
+
+TEST(ServiceTokenTest, VerifierRemembersOnlyWhatVerified) {
+  ServiceTokenVerifier verifier{std::string(kSecret)};
+  std::string token = mintServiceToken(kSecret, now());
+  EXPECT_TRUE(verifier.verify(token, now()).ok());
+  EXPECT_TRUE(verifier.verify(token, now()).ok());  // from memory
+  // A remembered token does not let a tampered or foreign one through.
+  std::string tampered = token;
+  char& c = tampered[tampered.size() - 5];
+  c = c == 'A' ? 'B' : 'A';
+  EXPECT_FALSE(verifier.verify(tampered, now()).ok());
+  EXPECT_FALSE(
+      verifier.verify(mintServiceToken("another-secret-of-32-bytes-long!", now()), now()).ok());
+  // Past its expiry and the leeway it is refused, remembered or not.
+  EXPECT_FALSE(verifier.verify(token, now() + std::chrono::minutes(3)).ok());
+}
+
 }  // namespace
 }  // namespace gatehouse::databroker
