@@ -44,6 +44,21 @@ class MessageParser {
   virtual bool keepAlive() const = 0;
   virtual std::optional<uint64_t> contentLength() const = 0;
 
+  // What the codec needs from the head just parsed.
+  HeadFacts facts() const {
+    HeadFacts out;
+    out.method = method;
+    out.target = target;
+    out.status = status;
+    out.version = version;
+    out.chunked = isChunked();
+    out.content_length = contentLength();
+    out.keep_alive = keepAlive();
+    out.saw_transfer_encoding = saw_transfer_encoding;
+    out.saw_underscore = saw_underscore;
+    return out;
+  }
+
   std::vector<std::string_view> pending;
   size_t pending_index = 0;
   RequestHead* request = nullptr;
@@ -297,14 +312,7 @@ Result<void> Http1Reader::parseRequestHead(std::string_view head, RequestHead& o
     size_t used = parser->put(head.data(), head.size(), ec);
     if (ec && ec != beast::http::error::need_more) return protocolError("parse: " + ec.message());
     if (used != head.size()) return protocolError("parse: trailing bytes in head");
-    facts.method = parser->method;
-    facts.target = parser->target;
-    facts.version = parser->version;
-    facts.chunked = parser->isChunked();
-    facts.content_length = parser->contentLength();
-    facts.keep_alive = parser->keepAlive();
-    facts.saw_transfer_encoding = parser->saw_transfer_encoding;
-    facts.saw_underscore = parser->saw_underscore;
+    facts = parser->facts();
   }
   if (facts.version != 10 && facts.version != 11) {
     return Error{ErrorCode::kProtocol, ErrorSource::kDownstream, "unsupported HTTP version", false};
@@ -430,10 +438,7 @@ Task<Result<ResponseHead>> Http1Reader::readResponse(std::string_view request_me
       if ((ec && ec != beast::http::error::need_more) || used != head.size()) {
         co_return upstreamError("invalid upstream response head: " + ec.message());
       }
-      facts.status = parser->status;
-      facts.chunked = parser->isChunked();
-      facts.content_length = parser->contentLength();
-      facts.keep_alive = parser->keepAlive();
+      facts = parser->facts();
     }
     start_ += *len;
     out.status = facts.status;
@@ -570,15 +575,7 @@ bool parseWithBeast(std::string_view head, HeadFacts& facts, Headers& fields) {
       !parser.isHeaderDone()) {
     return false;
   }
-  facts.method = parser.method;
-  facts.target = parser.target;
-  facts.status = parser.status;
-  facts.version = parser.version;
-  facts.chunked = parser.isChunked();
-  facts.content_length = parser.contentLength();
-  facts.keep_alive = parser.keepAlive();
-  facts.saw_transfer_encoding = parser.saw_transfer_encoding;
-  facts.saw_underscore = parser.saw_underscore;
+  facts = parser.facts();
   fields = std::move(out.headers);
   return true;
 }
