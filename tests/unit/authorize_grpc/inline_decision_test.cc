@@ -173,8 +173,14 @@ class InlineDecision : public ::testing::Test {
     local_cookie_ = put("s-local", "alice");
     cache_ = std::make_unique<session::Cache>(stalled_);
     ASSERT_TRUE(cache_->waitReady(5s));
-    for (int i = 0; i < 500 && !cache_->find("s-local"); ++i) std::this_thread::sleep_for(10ms);
-    ASSERT_TRUE(cache_->find("s-local"));
+    // The user record comes on its own stream: wait until it is laid over
+    // the session too, or two decisions made a moment apart could differ.
+    auto synced = [&] {
+      auto found = cache_->find("s-local");
+      return found && found->name == "alice";
+    };
+    for (int i = 0; i < 500 && !synced(); ++i) std::this_thread::sleep_for(10ms);
+    ASSERT_TRUE(synced());
     // Written after the snapshot, never streamed: only in the databroker.
     remote_cookie_ = put("s-remote", "bob");
   }
