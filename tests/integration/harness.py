@@ -2267,7 +2267,7 @@ def verify_identity_jwt(token, jwks, audience, issuer=None, algorithms=("ES256",
 
 def generate_signing_key(kind="ec"):
     """A new signing key: (Pomerium's signing_key value, base64 of the PEM;
-    the PEM text; the public JWK as cryptography computes it). kind "ec" is
+    the PEM text; the public JWK, coordinates at full length). kind "ec" is
     P-256, "rsa" is RSA 2048."""
     import base64
     from cryptography.hazmat.primitives import serialization
@@ -2278,7 +2278,13 @@ def generate_signing_key(kind="ec"):
         pem = key.private_bytes(serialization.Encoding.PEM,
                                 serialization.PrivateFormat.TraditionalOpenSSL,
                                 serialization.NoEncryption()).decode()
-        jwk = json.loads(pyjwt.algorithms.ECAlgorithm.to_jwk(key.public_key()))
+        # RFC 7518 §6.2.1.2: each coordinate is the full 32 bytes. PyJWT
+        # before 2.8 drops leading zero bytes (about one key in a hundred),
+        # which changes the thumbprint, so the JWK is built here.
+        numbers = key.public_key().public_numbers()
+        jwk = {"kty": "EC", "crv": "P-256",
+               "x": base64.urlsafe_b64encode(numbers.x.to_bytes(32, "big")).decode().rstrip("="),
+               "y": base64.urlsafe_b64encode(numbers.y.to_bytes(32, "big")).decode().rstrip("=")}
     else:
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         pem = key.private_bytes(serialization.Encoding.PEM,

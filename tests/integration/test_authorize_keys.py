@@ -99,7 +99,12 @@ class SigningKeyTest(AuthorizeTestCase):
         self.assertEqual(head["kid"], kid1)
 
         # Rotation: the new key first, the old one still published.
-        key2, pem2, jwk2 = generate_signing_key("ec")
+        # A key whose x coordinate starts with a zero byte (one in 256):
+        # the JWK and its thumbprint keep all 32 bytes (RFC 7518 §6.2.1.2).
+        while True:
+            key2, pem2, jwk2 = generate_signing_key("ec")
+            if base64.urlsafe_b64decode(jwk2["x"] + "=")[0] == 0:
+                break
         kid2 = jwk_thumbprint(jwk2)
         self.reload_with(signing_key=base64.b64encode((pem2 + PEM1).encode()).decode())
         r = self.jwks_response()
