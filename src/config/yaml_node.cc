@@ -12,11 +12,6 @@ const std::vector<YamlNode> kNoItems;
 const std::vector<YamlNode::Entry> kNoEntries;
 const YamlNode kUndefined;
 
-// YAML 1.2 core schema nulls: only plain, untagged scalars.
-bool isNullText(std::string_view text) {
-  return text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL";
-}
-
 std::string text(const yaml_char_t* chars) {
   return chars == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(chars));
 }
@@ -88,7 +83,7 @@ class YamlBuilder {
         data->text.assign(reinterpret_cast<const char*>(scalar.value), scalar.length);
         const bool plain = scalar.style == YAML_PLAIN_SCALAR_STYLE;
         const bool tagged = scalar.tag != nullptr;
-        if (plain && !tagged && isNullText(data->text)) {
+        if (plain && !tagged && YamlNode::isNullText(data->text)) {
           data->type = YamlNode::Type::kNull;
           data->text.clear();
         } else {
@@ -160,7 +155,29 @@ class YamlBuilder {
   std::string problem_;
 };
 
-YamlParse YamlNode::parse(std::string_view text) { return YamlBuilder().run(text); }
+YamlParse YamlNode::parse(std::string_view text) {
+  if (std::optional<YamlNode> block = parseBlock(text)) return YamlParse{std::move(*block), {}};
+  return parseEvents(text);
+}
+
+YamlParse YamlNode::parseEvents(std::string_view text) { return YamlBuilder().run(text); }
+
+bool YamlNode::sameTree(const YamlNode& other) const {
+  if (type() != other.type() || forcedString() != other.forcedString() ||
+      scalar() != other.scalar() || size() != other.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < items().size(); ++i) {
+    if (!items()[i].sameTree(other.items()[i])) return false;
+  }
+  for (size_t i = 0; i < entries().size(); ++i) {
+    if (!entries()[i].first.sameTree(other.entries()[i].first) ||
+        !entries()[i].second.sameTree(other.entries()[i].second)) {
+      return false;
+    }
+  }
+  return true;
+}
 
 YamlNode YamlNode::null() {
   auto data = std::make_shared<Data>();

@@ -43,6 +43,19 @@ class YamlNode {
   static YamlParse parse(std::string_view text);
   static constexpr size_t kMaxDepth = 256;
 
+  // The two readings parse() chooses between. parseBlock reads the plain
+  // block subset that configs are written in (block maps and sequences,
+  // one-line plain and quoted scalars, comments; ASCII, LF line ends) without libyaml, and gives nullopt for anything else,
+  // errors included. parseEvents is libyaml's reading of any document.
+  // Where parseBlock gives a tree, parseEvents gives the same one (a fuzz
+  // target holds them together).
+  static std::optional<YamlNode> parseBlock(std::string_view text);
+  static YamlParse parseEvents(std::string_view text);
+
+  // The same type, text, forced-string flag, items and entries, all the
+  // way down.
+  bool sameTree(const YamlNode& other) const;
+
   static YamlNode null();
   // A scalar that resolves like a plain one (environment values).
   static YamlNode fromText(std::string text);
@@ -74,6 +87,7 @@ class YamlNode {
 
  private:
   friend class YamlBuilder;
+  friend class BlockReader;
   struct Data {
     Type type = Type::kUndefined;
     bool forced_string = false;
@@ -82,6 +96,10 @@ class YamlNode {
     std::vector<Entry> entries;
   };
   explicit YamlNode(std::shared_ptr<Data> data) : data_(std::move(data)) {}
+  // YAML 1.2 core schema nulls: only plain, untagged scalars.
+  static bool isNullText(std::string_view text) {
+    return text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL";
+  }
 
   // Shared: an alias refers to its anchor's node, and copies are cheap.
   std::shared_ptr<const Data> data_;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 
 namespace gatehouse::config {
@@ -103,6 +104,90 @@ TEST(YamlNodeTest, DeepNestingIsRefused) {
   std::string ok(YamlNode::kMaxDepth, '[');
   ok += std::string(YamlNode::kMaxDepth, ']');
   EXPECT_FALSE(YamlNode::parse(ok).error);
+}
+
+// Documents in the plain block subset: the line reader accepts them and
+// reads the tree libyaml reads.
+TEST(YamlNodeTest, TheBlockReaderReadsConfigShapesAsLibyamlDoes) {
+  const char* documents[] = {
+      "",
+      "# only a comment\n\n",
+      "a: 1\nb: two words  # comment\nc: http://127.0.0.1:8080/x#frag\n",
+      "routes:\n  - from: https://a.example\n    to: http://127.0.0.1:1\n"
+      "    allow_public_unauthenticated_access: true\n  - from: https://b.example\n",
+      "routes:\n- from: a\n  to:\n  - http://1\n  - http://2\nnext: x\n",
+      "-   a: 1\n    b: 2\n-\n- c\n- 'it''s' # quoted\n- \"tab\\tslash\\\\quote\\\"\"\n",
+      "a:\n  # comment at any indentation\n    b: ~\n    c: null\n    d:\ne: Null\n",
+      "regex: ^/re/[0-9]+$\nprefix: /api/{x}\nkey with spaces: v a l\n~: null key\n",
+      "a: ''\nb: \"\"\n'quoted key': 1\n\"dq key\": 2\nc: a#b\nd: x:y\n",
+      "  indented: root\n  second: 2\n",
+      "a:\n- b\n- c:\n  - d\n  e: f\n",
+      "a: 1\na: 2\n",
+  };
+  for (const char* text : documents) {
+    std::optional<YamlNode> block = YamlNode::parseBlock(text);
+    ASSERT_TRUE(block) << text;
+    YamlParse events = YamlNode::parseEvents(text);
+    ASSERT_FALSE(events.error) << text;
+    EXPECT_TRUE(block->sameTree(events.root)) << text;
+  }
+  YamlNode root = *YamlNode::parseBlock("a:\n- b\n- c:\n  - d\n  e: 'x''y'\n-\n");
+  const YamlNode& a = value(root, "a");
+  ASSERT_EQ(a.size(), 3u);
+  EXPECT_EQ(a[0].scalar(), "b");
+  EXPECT_EQ(value(a[1], "c")[0].scalar(), "d");
+  EXPECT_EQ(value(a[1], "e").scalar(), "x'y");
+  EXPECT_TRUE(value(a[1], "e").forcedString());
+  EXPECT_TRUE(a[2].isNull());
+}
+
+// Everything else goes to libyaml, which also reports the errors.
+TEST(YamlNodeTest, TheBlockReaderLeavesEverythingElseToLibyaml) {
+  const char* documents[] = {
+      "a: [1, 2]\n",
+      "{\"a\": 1}\n",
+      "a: |\n  text\n",
+      "a: >\n  text\n",
+      "a: &x 1\nb: *x\n",
+      "a: !!str 1\n",
+      "a: plain\n  continued\n",
+      "a: 'quoted\n  continued'\n",
+      "a:\tb\n",
+      "a: b\r\n",
+      "a: caf\xc3\xa9\n",
+      "a: \"\\x41\"\n",
+      "---\na: 1\n",
+      "a: -1\n",
+      "- - a\n",
+      "? a\n: b\n",
+      "a: b: c\n",
+      "a : b\n",
+      "a:\n  b: 1\n c: 2\n",
+      "just a scalar\n",
+  };
+  for (const char* text : documents) {
+    EXPECT_FALSE(YamlNode::parseBlock(text)) << text;
+  }
+  EXPECT_FALSE(YamlNode::parseBlock(std::string(1001, 'k') + ": v\n"));
+  EXPECT_EQ(value(parseOk("a: plain\n  continued\n"), "a").scalar(), "plain continued");
+  EXPECT_EQ(value(parseOk("a: \"\\x41\"\n"), "a").scalar(), "A");
+  YamlParse bad = YamlNode::parse("a: b: c\n");
+  ASSERT_TRUE(bad.error);
+  EXPECT_EQ(bad.error->line, 1u);
+  // Nesting past kMaxDepth in block style is refused too.
+  std::string deep;
+  for (size_t i = 0; i <= YamlNode::kMaxDepth; ++i) deep += std::string(i, ' ') + "k:\n";
+  EXPECT_FALSE(YamlNode::parseBlock(deep));
+  EXPECT_TRUE(YamlNode::parse(deep).error);
+}
+
+TEST(YamlNodeTest, SameTreeComparesTypeTextFlagsAndOrder) {
+  EXPECT_TRUE(parseOk("a: [1, {b: c}]").sameTree(parseOk("a:\n- 1\n- b: c\n")));
+  EXPECT_FALSE(parseOk("a: 1").sameTree(parseOk("a: '1'")));
+  EXPECT_FALSE(parseOk("a: 1").sameTree(parseOk("a: 2")));
+  EXPECT_FALSE(parseOk("a: ~").sameTree(parseOk("a: ''")));
+  EXPECT_FALSE(parseOk("a: 1\nb: 2").sameTree(parseOk("b: 2\na: 1")));
+  EXPECT_FALSE(parseOk("a: [1]").sameTree(parseOk("a: {1: ~}")));
 }
 
 TEST(YamlNodeTest, WithEntryReplacesOrAppendsWithoutChangingTheOriginal) {
