@@ -190,6 +190,7 @@ LoadResult load(std::string_view text, const std::string& base_dir, const Enviro
   result.warnings = ctx.warnings();
   noteEnvironmentSources(result.errors, sources);
   if (result.errors.empty()) result.options = std::move(options);
+  result.document = std::move(parsed.root);
   return result;
 }
 

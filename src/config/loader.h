@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "config/options.h"
+#include "config/yaml_node.h"
 
 namespace gatehouse::config {
 
@@ -16,6 +17,10 @@ struct LoadResult {
   std::optional<Options> options;    // set exactly when errors is empty
   std::vector<std::string> errors;   // one line per problem, each naming the key: "routes[2].to: ..."
   std::vector<std::string> warnings; // unknown keys, generated secrets, ...
+  // The parsed document, still held: freeing the tree of a large file
+  // takes a while, so a reload lets it go once the new configuration is
+  // serving.
+  YamlNode document;
 };
 
 // The process environment as a map (for the upper-case key overrides).

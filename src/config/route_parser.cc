@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstdio>
 #include <string_view>
 
 #include "common/strings.h"
@@ -712,8 +711,9 @@ std::string routeId(const Route& route) {
     h.number(static_cast<uint64_t>(route.response->status));
     h.text(route.response->body);
   }
-  char hex[17];
-  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(h.value()));
+  std::string hex(16, '0');
+  uint64_t value = h.value();
+  for (size_t i = 16; i-- > 0; value >>= 4) hex[i] = "0123456789abcdef"[value & 0xf];
   return hex;
 }
 

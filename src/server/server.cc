@@ -406,6 +406,7 @@ class Server::Impl {
       return Error::invalid(message);
     }
     config::Options options = std::move(*loaded.options);
+    loaded.document = {};  // before the snapshot's allocations, which reuse its memory
     if (auto level = log::parseLevel(options.log_level)) log::setLevel(*level);
     // Which services run here: `all`, or any of proxy, authorize,
     // authenticate and databroker; the others are reached over gRPC.
@@ -809,6 +810,7 @@ class Server::Impl {
     content_hash_ = hashInputs();
     if (level) log::setLevel(*level);
     store_.publish(std::move(*snapshot));
+    loaded.document = {};  // now that the new configuration serves
     retire(std::move(previous));
     // A renewed certificate file or a new inline certificate reaches the
     // gRPC service too; its connections keep the one they started with.
