@@ -21,6 +21,13 @@ list), each run and each count:
             completed (steadier than req/s when other processes share CPU 0);
             its ratio is taken the same way
   RSS       VmRSS once ready, and VmHWM (the peak) at the end of the case
+  nginx     the same routes as an nginx reverse proxy (server blocks for
+            the hosts, `location =`, prefix and `~` locations for the
+            shared ones, keep-alive to the same upstream, one worker on
+            CPU 0), loaded in the same rounds: its req/s and CPU per
+            request and their ratios to its own smallest count show what
+            the number of routes costs a proxy on this machine
+            (BENCH_NGINX_ROUTES=0 leaves it out)
 
 The route mix, in config order: 60% routes on a host of their own, 30% on
 shared hosts (about ten routes each, half `path`, half `prefix`), 2% `regex`
@@ -212,6 +219,105 @@ http {
             self.proc.kill()
 
 
+def nginx_router_config(d, port, upstream, routes):
+    """nginx.conf proxying `routes` (route_list's) to `upstream`."""
+    hosts = {}  # host -> list of location lines, in route order
+    for lines, _ in routes:
+        host = lines[0].split("://", 1)[1]
+        match = lines[1].strip() if len(lines) > 3 else None
+        if match is None:
+            location = "location / { proxy_pass http://up; }"
+        else:
+            kind, value = match.split(": ", 1)
+            if kind == "path":
+                location = "location = %s { proxy_pass http://up; }" % value
+            elif kind == "prefix":
+                location = "location %s { proxy_pass http://up; }" % value
+            else:
+                location = "location ~ %s { proxy_pass http://up; }" % value
+        hosts.setdefault(host, []).append(location)
+    servers = []
+    for host, locations in hosts.items():
+        servers.append("  server { listen 127.0.0.1:%d; server_name %s;\n    %s\n  }"
+                       % (port, host, "\n    ".join(locations)))
+    return """worker_processes 1;
+daemon off;
+pid %(d)s/nginx.pid;
+error_log %(d)s/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path %(d)s/body; proxy_temp_path %(d)s/proxy;
+  fastcgi_temp_path %(d)s/fastcgi; uwsgi_temp_path %(d)s/uwsgi; scgi_temp_path %(d)s/scgi;
+  keepalive_requests 1000000;
+  server_names_hash_max_size 65536;
+  server_names_hash_bucket_size 128;
+  proxy_http_version 1.1;
+  proxy_set_header Connection "";
+  upstream up { server 127.0.0.1:%(up)d; keepalive 64; }
+  server { listen 127.0.0.1:%(port)d default_server; return 404; }
+%(servers)s
+}
+""" % {"d": d, "up": upstream, "port": port, "servers": "\n".join(servers)}
+
+
+class NginxRouter:
+    """nginx as a reverse proxy with the same n routes, for comparison."""
+
+    def __init__(self, nginx, workdir, n):
+        self.n = n
+        self.dir = os.path.join(workdir, "nginx-routes-%d" % n)
+        os.makedirs(self.dir, exist_ok=True)
+        os.chmod(workdir, 0o755)
+        os.chmod(self.dir, 0o755)
+        self.port = free_port()
+        self.routes = route_list(n, nginx.port)
+        with open(os.path.join(self.dir, "nginx.conf"), "w") as f:
+            f.write(nginx_router_config(self.dir, self.port, nginx.port, self.routes))
+        self.targets = os.path.join(self.dir, "targets.txt")
+        with open(self.targets, "w") as f:
+            for _, (host, path) in self.routes:
+                f.write("%s %s\n" % (host, path))
+        self.result = {"routes": n}
+        self.proc = None
+        self.worker = None
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            ["nginx", "-p", self.dir, "-c", os.path.join(self.dir, "nginx.conf")],
+            preexec_fn=pinned(SUT_CPU), stderr=subprocess.DEVNULL)
+        probe_host, probe_path = self.routes[-2][1]
+        deadline = time.monotonic() + 60
+        while get("127.0.0.1", self.port, probe_host, probe_path) != (200, b"ok\n"):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("nginx with %d routes did not start (see %s)"
+                                   % (self.n, self.dir))
+            time.sleep(0.01)
+        for _, (host, path) in self.routes:
+            reply = get("127.0.0.1", self.port, host, path)
+            if reply is None or reply[0] != 200:
+                raise RuntimeError("nginx: %s%s answered %r" % (host, path, reply))
+        # The worker does the work; the master only waits.
+        with open("/proc/%d/task/%d/children" % (self.proc.pid, self.proc.pid)) as f:
+            self.worker = int(f.read().split()[0])
+
+    def load(self, seconds, connections):
+        before = cpu_ticks(self.worker)
+        out = run_wrk(self.port, self.targets, seconds, connections)
+        ticks = cpu_ticks(self.worker) - before
+        out["cpu_us"] = ticks * 1e6 / HZ / out["requests"] if out["requests"] else 0.0
+        return out
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGQUIT)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
 def get(address, port, host, path, timeout=2.0):
     """(status, body) of one GET on a new connection, or None."""
     conn = http.client.HTTPConnection(address, port, timeout=timeout)
@@ -393,33 +499,39 @@ class Instance:
         self.log.close()
 
 
-def run_once(bin, nginx, workdir, counts, seconds, connections, rounds):
+def run_once(bin, nginx, workdir, counts, seconds, connections, rounds, with_nginx):
     """One run: every count started (ready, RSS), then the request rate in
     `rounds` rounds that visit every count in turn (so that a neighbour's
     load drifting over the run hits every count alike; the ratio is taken
-    within each round, its median kept), then a reload of each."""
-    instances = [Instance(bin, nginx, os.path.join(workdir, "run-%d" % time.monotonic_ns()), n)
-                 for n in counts]
+    within each round, its median kept), then a reload of each. Returns
+    Gatehouse's results and nginx's (empty without it)."""
+    run_dir = os.path.join(workdir, "run-%d" % time.monotonic_ns())
+    instances = [Instance(bin, nginx, run_dir, n) for n in counts]
+    routers = [NginxRouter(nginx, run_dir, n) for n in counts] if with_nginx else []
     try:
-        for instance in instances:
+        for instance in instances + routers:
             instance.start()
-        for instance in instances:
+        for instance in instances + routers:
             instance.load(1, connections)  # warm-up
-        per_round = []
-        for _ in range(rounds):
-            per_round.append([instance.load(seconds, connections) for instance in instances])
-        for i, instance in enumerate(instances):
-            instance.result["rps"] = statistics.median(r[i]["rps"] for r in per_round)
-            instance.result["ratio"] = statistics.median(
-                r[i]["rps"] / r[0]["rps"] if r[0]["rps"] else 0.0 for r in per_round)
-            instance.result["cpu_us"] = statistics.median(r[i]["cpu_us"] for r in per_round)
-            instance.result["cpu_ratio"] = statistics.median(
-                r[i]["cpu_us"] / r[0]["cpu_us"] if r[0]["cpu_us"] else 0.0 for r in per_round)
+        for group in (instances, routers):
+            if not group:
+                continue
+            per_round = []
+            for _ in range(rounds):
+                per_round.append([instance.load(seconds, connections) for instance in group])
+            for i, instance in enumerate(group):
+                instance.result["rps"] = statistics.median(r[i]["rps"] for r in per_round)
+                instance.result["ratio"] = statistics.median(
+                    r[i]["rps"] / r[0]["rps"] if r[0]["rps"] else 0.0 for r in per_round)
+                instance.result["cpu_us"] = statistics.median(r[i]["cpu_us"] for r in per_round)
+                instance.result["cpu_ratio"] = statistics.median(
+                    r[i]["cpu_us"] / r[0]["cpu_us"] if r[0]["cpu_us"] else 0.0
+                    for r in per_round)
         for instance in instances:
             instance.reload_under_load(connections)
-        return [instance.result for instance in instances]
+        return [i.result for i in instances], [r.result for r in routers]
     finally:
-        for instance in instances:
+        for instance in instances + routers:
             instance.stop()
 
 
@@ -461,6 +573,29 @@ def table(results, counts):
         {r["run"] for r in results}))
 
 
+def nginx_table(results, counts):
+    print()
+    print("nginx as a reverse proxy with the same routes:")
+    print()
+    print("| routes | req/s | ratio to %d | CPU µs/req | ratio to %d |" % (counts[0], counts[0]))
+    print("|---:|---:|---:|---:|---:|")
+    for n in counts:
+        rows = [r for r in results if r["routes"] == n]
+        if not rows:
+            continue
+
+        def span(key, fmt):
+            values = sorted(r[key] for r in rows)
+            mid = statistics.median(values)
+            if len(values) == 1:
+                return fmt % mid
+            return (fmt + " (" + fmt + "–" + fmt + ")") % (mid, values[0], values[-1])
+
+        print("| %s | %s | %s | %s | %s |" % ("{:,}".format(n), span("rps", "%.0f"),
+                                             span("ratio", "%.3f"), span("cpu_us", "%.1f"),
+                                             span("cpu_ratio", "%.3f")))
+
+
 def main(argv):
     seconds = int(argv[1]) if len(argv) > 1 else 3
     runs = int(argv[2]) if len(argv) > 2 else 3
@@ -475,10 +610,19 @@ def main(argv):
     print("gatehouse: %s" % bin)
     print("load average before: %s" % load_average())
     nginx = Nginx(workdir)
+    with_nginx = os.environ.get("BENCH_NGINX_ROUTES", "1") != "0"
     results = []
+    nginx_results = []
     try:
         for run in range(runs):
-            for r in run_once(bin, nginx, workdir, counts, seconds, connections, rounds):
+            ours, theirs = run_once(bin, nginx, workdir, counts, seconds, connections, rounds,
+                                    with_nginx)
+            for r in theirs:
+                nginx_results.append(r)
+                print("run %d: %6d routes: nginx %8.0f req/s (%.3f), %.1f CPU µs/req (%.3f)"
+                      % (run + 1, r["routes"], r["rps"], r["ratio"], r["cpu_us"],
+                         r["cpu_ratio"]), flush=True)
+            for r in ours:
                 r["run"] = run
                 results.append(r)
                 print(
@@ -509,6 +653,8 @@ def main(argv):
             shutil.rmtree(workdir, ignore_errors=True)
     print("load average after: %s" % load_average())
     table(results, counts)
+    if nginx_results:
+        nginx_table(nginx_results, counts)
 
 
 if __name__ == "__main__":
