@@ -113,8 +113,8 @@ TEST(YamlNodeTest, TheBlockReaderReadsConfigShapesAsLibyamlDoes) {
       "",
       "# only a comment\n\n",
       "a: 1\nb: two words  # comment\nc: http://127.0.0.1:8080/x#frag\n",
-      "routes:\n  - from: https://a.example\n    to: http://127.0.0.1:1\n"
-      "    allow_public_unauthenticated_access: true\n  - from: https://b.example\n",
+      ("routes:\n  - from: https://a.example\n    to: http://127.0.0.1:1\n"
+       "    allow_public_unauthenticated_access: true\n  - from: https://b.example\n"),
       "routes:\n- from: a\n  to:\n  - http://1\n  - http://2\nnext: x\n",
       "-   a: 1\n    b: 2\n-\n- c\n- 'it''s' # quoted\n- \"tab\\tslash\\\\quote\\\"\"\n",
       "a:\n  # comment at any indentation\n    b: ~\n    c: null\n    d:\ne: Null\n",
