@@ -398,6 +398,8 @@ class Server::Impl {
   explicit Impl(ServerArgs args) : args_(std::move(args)) {}
 
   Result<void> init() {
+    // Hashed before the files are read: see reload().
+    const uint64_t hash = hashInputs();
     config::LoadResult loaded = config::loadFile(args_.config_path, args_.environment);
     for (const auto& w : loaded.warnings) log::warn("config").str("warning", w);
     if (!loaded.options) {
@@ -447,7 +449,7 @@ class Server::Impl {
     insecure_ = options.listener.insecure_server;
     redirect_address_ = options.listener.http_redirect_addr;
     watched_ = options.watched_files;
-    content_hash_ = hashInputs();
+    content_hash_ = hash;
     const auto& db = options.databroker;
     // The gRPC port of this process, as Pomerium picks it: grpc_address, or
     // ":5443" when the proxy or authenticate has the HTTPS port, else ":443".
@@ -807,7 +809,11 @@ class Server::Impl {
     auto built_at = std::chrono::steady_clock::now();
     ++generation_;
     watched_ = std::move(watched);
-    content_hash_ = hashInputs();
+    // The hash taken before the load, not a new one: a file written while
+    // the load ran has an event of its own, and that event must find a
+    // difference. When the config names other files than before, the next
+    // event reloads once more than needed, which is harmless.
+    content_hash_ = hash;
     if (level) log::setLevel(*level);
     store_.publish(std::move(*snapshot));
     loaded.document = {};  // now that the new configuration serves

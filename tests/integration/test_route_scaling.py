@@ -3,6 +3,7 @@ fails no request, and a bad reload names the route's key and keeps the
 routes that were serving."""
 
 import http.client
+import json
 import threading
 import time
 import unittest
@@ -105,6 +106,25 @@ class RouteScalingTest(GatehouseTestCase):
         self.assertEqual(failures, [])
         self.assertGreater(sum(done), 50)
         self.assertEqual(self.server(changed - 1), "A")
+
+    def test_a_change_written_while_a_reload_loads_is_applied(self):
+        # The second write lands while the first is being loaded. It has an
+        # event of its own, and that event must reload, whatever the files
+        # held by the time the first reload was done.
+        texts = [json.dumps(config(many_routes(self.a.url, i, self.b.url)), indent=1)
+                 for i in (0, 1, 2)]
+        mark = self.g.mark()
+        self.g.write_config(texts[0])
+        load_s = self.g.wait_for("config reloaded", after=mark)["load_ms"] / 1000.0
+        self.g.write_config(texts[1])
+        time.sleep(0.005 + load_s / 2)
+        self.g.write_config(texts[2])
+        deadline = time.monotonic() + 10
+        while self.server(2) != "B":
+            self.assertLess(time.monotonic(), deadline, "the last write was never applied")
+            time.sleep(0.02)
+        self.assertEqual(self.server(1), "A")
+        self.assertEqual(self.server(0), "A")
 
     def test_bad_reload_names_the_key_and_keeps_the_routes(self):
         routes = many_routes(self.b.url)
