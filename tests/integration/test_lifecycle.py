@@ -52,6 +52,34 @@ class HotReloadTest(GatehouseTestCase):
         # The listener stayed where it was.
         self.assertFalse(self.g.find("listening", kind="http")[1:])
 
+    def test_a_block_style_yaml_file_is_read_as_written(self):
+        # Block style as people write it: comments, quoted scalars, a list
+        # at its key's indentation; read without libyaml, as the same tree.
+        mark = self.reload_file(
+            "# block style\n"
+            "address: 127.0.0.1:0\n"
+            "workers: 1\n"
+            "insecure_server: true\n"
+            "routes:\n"
+            "  - from: https://old.test\n"
+            "    to: %s  # the first upstream\n"
+            "    allow_public_unauthenticated_access: true\n"
+            "  - from: 'https://new.test'\n"
+            "    to:\n"
+            "    - \"%s\"\n"
+            "    allow_public_unauthenticated_access: true\n"
+            "    set_request_headers:\n"
+            "      X-Quoted: 'it''s # not a comment'\n"
+            "      X-Plain: a:b #c\n" % (self.a.url, self.b.url))
+        line = self.g.wait_for("config reloaded", after=mark)
+        self.assertEqual(line["routes"], 2)
+        echo = self.get("new.test").json()
+        self.assertEqual(echo["server"], "B")
+        headers = {k.lower(): v for k, v in echo["headers"]}
+        self.assertEqual(headers.get("x-quoted"), "it's # not a comment")
+        self.assertEqual(headers.get("x-plain"), "a:b")
+        self.assertEqual(self.get("old.test").json()["server"], "A")
+
     def test_file_change_moves_a_route_to_another_upstream(self):
         mark = self.reload_file(config([route("https://old.test", self.b.url)]))
         self.g.wait_for("config reloaded", after=mark)
