@@ -4,7 +4,12 @@
 // done on either side. The server answers every Check at once with a fixed
 // response; the client keeps N calls outstanding for the given time.
 //
-//   grpc_floor [seconds] [concurrency] [cpu]
+//   grpc_floor [seconds] [concurrency] [cpu] [bare|gatehouse]
+//
+// `gatehouse` sets up both sides as Gatehouse does: the client's channel
+// with round-robin over health-checked addresses and keep-alive, the
+// per-call metrics interceptors on both sides, and the health service on
+// the server. `bare` (the default) uses gRPC's defaults.
 //
 // The server runs in a child process (this binary, re-executed before gRPC
 // starts), both processes pinned to `cpu` (default 0), as the split
@@ -30,6 +35,8 @@
 #include <string>
 #include <thread>
 
+#include "metrics/grpc/grpc_interceptors.h"
+#include "metrics/grpc_metrics.h"
 #include "proto/authorize.grpc.pb.h"
 
 namespace {
@@ -100,9 +107,15 @@ class NoOpService final : public pb::Authorize::CallbackService {
   const pb::CheckResponse response_ = fixedResponse();
 };
 
-int serve(int port) {
+int serve(int port, bool like_gatehouse) {
   NoOpService service;
   grpc::ServerBuilder builder;
+  auto registry = std::make_shared<gatehouse::metrics::GrpcMetrics>("authorize");
+  if (like_gatehouse) {
+    grpc::EnableDefaultHealthCheckService(true);
+    builder.experimental().SetInterceptorCreators(gatehouse::metrics::serverMetricsInterceptors(
+        registry, pb::Authorize::service_full_name()));
+  }
   builder.AddListeningPort("127.0.0.1:" + std::to_string(port), grpc::InsecureServerCredentials());
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
@@ -171,10 +184,14 @@ struct Load {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc == 3 && std::string(argv[1]) == "serve") return serve(std::atoi(argv[2]));
+  if (argc == 4 && std::string(argv[1]) == "serve") {
+    return serve(std::atoi(argv[2]), std::string(argv[3]) == "gatehouse");
+  }
   const int seconds = argc > 1 ? std::atoi(argv[1]) : 5;
   const int concurrency = argc > 2 ? std::atoi(argv[2]) : 16;
   const int cpu = argc > 3 ? std::atoi(argv[3]) : 0;
+  const std::string mode = argc > 4 ? argv[4] : "bare";
+  const bool like_gatehouse = mode == "gatehouse";
   const int port = freePort();
   pin(cpu);
 
@@ -182,13 +199,30 @@ int main(int argc, char** argv) {
   pid_t server = fork();
   if (server == 0) {
     std::string port_text = std::to_string(port);
-    execl("/proc/self/exe", argv[0], "serve", port_text.c_str(), static_cast<char*>(nullptr));
+    execl("/proc/self/exe", argv[0], "serve", port_text.c_str(), mode.c_str(),
+          static_cast<char*>(nullptr));
     _exit(127);
   }
 
   Load load;
-  auto channel =
-      grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials());
+  const std::string target = "127.0.0.1:" + std::to_string(port);
+  std::shared_ptr<grpc::Channel> channel;
+  if (like_gatehouse) {
+    // As src/authorize/grpc/authorize_grpc_client.cc sets up its channel.
+    grpc::ChannelArguments args;
+    args.SetServiceConfigJSON(
+        R"({"loadBalancingConfig":[{"round_robin":{}}],"healthCheckConfig":{"serviceName":""}})");
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
+    args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+    auto registry = std::make_shared<gatehouse::metrics::GrpcMetrics>("proxy");
+    channel = grpc::experimental::CreateCustomChannelWithInterceptors(
+        target, grpc::InsecureChannelCredentials(), args,
+        gatehouse::metrics::clientMetricsInterceptors(registry, pb::Authorize::service_full_name(),
+                                                      target));
+  } else {
+    channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+  }
   if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
     std::fprintf(stderr, "grpc_floor: the server did not start\n");
     kill(server, SIGKILL);
@@ -217,9 +251,10 @@ int main(int argc, char** argv) {
   const double client = (cpuMicros(getpid()) - client_before) / calls;
   const double serverCpu = (cpuMicros(server) - server_before) / calls;
   std::printf(
-      "concurrency %d: %.0f calls/s, %ld failed; CPU per call: client %.1f us, server %.1f us, "
+      "%s, concurrency %d: %.0f calls/s, %ld failed; CPU per call: client %.1f us, server %.1f us, "
       "both %.1f us\n",
-      concurrency, calls / elapsed, load.failed.load(), client, serverCpu, client + serverCpu);
+      mode.c_str(), concurrency, calls / elapsed, load.failed.load(), client, serverCpu,
+      client + serverCpu);
   kill(server, SIGTERM);
   waitpid(server, nullptr, 0);
   return 0;
