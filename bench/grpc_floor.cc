@@ -35,6 +35,7 @@
 #include <string>
 #include <thread>
 
+#include "databroker/grpc_tls.h"
 #include "metrics/grpc/grpc_interceptors.h"
 #include "metrics/grpc_metrics.h"
 #include "proto/authorize.grpc.pb.h"
@@ -210,11 +211,7 @@ int main(int argc, char** argv) {
   if (like_gatehouse) {
     // As src/authorize/grpc/authorize_grpc_client.cc sets up its channel.
     grpc::ChannelArguments args;
-    args.SetServiceConfigJSON(
-        R"({"loadBalancingConfig":[{"round_robin":{}}],"healthCheckConfig":{"serviceName":""}})");
-    args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
-    args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
-    args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+    gatehouse::databroker::setServiceChannelArguments(args);
     auto registry = std::make_shared<gatehouse::metrics::GrpcMetrics>("proxy");
     channel = grpc::experimental::CreateCustomChannelWithInterceptors(
         target, grpc::InsecureChannelCredentials(), args,

@@ -182,27 +182,14 @@ class Nginx:
         os.chmod(self.dir, 0o755)
         self.port = free_port()
         self.changed_port = free_port()
-        d = self.dir
-        with open(os.path.join(d, "nginx.conf"), "w") as f:
-            f.write(
-                """worker_processes 1;
-daemon off;
-pid %(d)s/nginx.pid;
-error_log %(d)s/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path %(d)s/body; proxy_temp_path %(d)s/proxy;
-  fastcgi_temp_path %(d)s/fastcgi; uwsgi_temp_path %(d)s/uwsgi; scgi_temp_path %(d)s/scgi;
-  keepalive_requests 1000000;
-  server { listen 127.0.0.1:%(p1)d reuseport; location / { return 200 "ok\\n"; } }
-  server { listen 127.0.0.1:%(p2)d reuseport; location / { return 200 "changed\\n"; } }
-}
-"""
-                % {"d": d, "p1": self.port, "p2": self.changed_port}
-            )
+        with open(os.path.join(self.dir, "nginx.conf"), "w") as f:
+            f.write(nginx_config(self.dir, """
+  server { listen 127.0.0.1:%d reuseport; location / { return 200 "ok\\n"; } }
+  server { listen 127.0.0.1:%d reuseport; location / { return 200 "changed\\n"; } }
+""" % (self.port, self.changed_port)))
         self.proc = subprocess.Popen(
-            ["nginx", "-p", d, "-c", os.path.join(d, "nginx.conf")], preexec_fn=pinned(SUT_CPU)
+            ["nginx", "-p", self.dir, "-c", os.path.join(self.dir, "nginx.conf")],
+            preexec_fn=pinned(SUT_CPU)
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -217,6 +204,22 @@ http {
             self.proc.wait(10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+
+
+def nginx_config(d, http_block):
+    """An nginx.conf for one worker, everything kept in `d`."""
+    return """worker_processes 1;
+daemon off;
+pid %(d)s/nginx.pid;
+error_log %(d)s/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path %(d)s/body; proxy_temp_path %(d)s/proxy;
+  fastcgi_temp_path %(d)s/fastcgi; uwsgi_temp_path %(d)s/uwsgi; scgi_temp_path %(d)s/scgi;
+  keepalive_requests 1000000;
+%(http)s}
+""" % {"d": d, "http": http_block.lstrip("\n")}
 
 
 def nginx_router_config(d, port, upstream, routes):
@@ -240,25 +243,15 @@ def nginx_router_config(d, port, upstream, routes):
     for host, locations in hosts.items():
         servers.append("  server { listen 127.0.0.1:%d; server_name %s;\n    %s\n  }"
                        % (port, host, "\n    ".join(locations)))
-    return """worker_processes 1;
-daemon off;
-pid %(d)s/nginx.pid;
-error_log %(d)s/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path %(d)s/body; proxy_temp_path %(d)s/proxy;
-  fastcgi_temp_path %(d)s/fastcgi; uwsgi_temp_path %(d)s/uwsgi; scgi_temp_path %(d)s/scgi;
-  keepalive_requests 1000000;
+    return nginx_config(d, """
   server_names_hash_max_size 65536;
   server_names_hash_bucket_size 128;
   proxy_http_version 1.1;
   proxy_set_header Connection "";
-  upstream up { server 127.0.0.1:%(up)d; keepalive 64; }
-  server { listen 127.0.0.1:%(port)d default_server; return 404; }
-%(servers)s
-}
-""" % {"d": d, "up": upstream, "port": port, "servers": "\n".join(servers)}
+  upstream up { server 127.0.0.1:%d; keepalive 64; }
+  server { listen 127.0.0.1:%d default_server; return 404; }
+%s
+""" % (upstream, port, "\n".join(servers)))
 
 
 class NginxRouter:
@@ -302,20 +295,10 @@ class NginxRouter:
             self.worker = int(f.read().split()[0])
 
     def load(self, seconds, connections):
-        before = cpu_ticks(self.worker)
-        out = run_wrk(self.port, self.targets, seconds, connections)
-        ticks = cpu_ticks(self.worker) - before
-        out["cpu_us"] = ticks * 1e6 / HZ / out["requests"] if out["requests"] else 0.0
-        return out
+        return measured_load(self.worker, self.port, self.targets, seconds, connections)
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGQUIT)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, signal.SIGQUIT, 10)
 
 
 def get(address, port, host, path, timeout=2.0):
@@ -402,6 +385,26 @@ def run_wrk(port, targets_file, seconds, connections):
     return parse_wrk(out)
 
 
+def measured_load(pid, port, targets_file, seconds, connections):
+    """wrk's figures plus the CPU time per request (µs) of process `pid`."""
+    before = cpu_ticks(pid)
+    out = run_wrk(port, targets_file, seconds, connections)
+    ticks = cpu_ticks(pid) - before
+    out["cpu_us"] = ticks * 1e6 / HZ / out["requests"] if out["requests"] else 0.0
+    return out
+
+
+def stop_process(proc, sig, timeout):
+    """Sends `sig`, then kills what has not exited within `timeout` seconds."""
+    if proc is not None and proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 # ---------------------------------------------------------------------------
 # one case
 
@@ -452,12 +455,7 @@ class Instance:
                 raise RuntimeError("%s%s answered %r" % (host, path, reply))
 
     def load(self, seconds, connections):
-        """wrk's figures plus Gatehouse's CPU time per request (µs)."""
-        before = cpu_ticks(self.proc.pid)
-        out = run_wrk(self.port, self.targets, seconds, connections)
-        ticks = cpu_ticks(self.proc.pid) - before
-        out["cpu_us"] = ticks * 1e6 / HZ / out["requests"] if out["requests"] else 0.0
-        return out
+        return measured_load(self.proc.pid, self.port, self.targets, seconds, connections)
 
     def reload_under_load(self, connections):
         """Rewrites the config with one route moved to the other upstream
@@ -489,13 +487,7 @@ class Instance:
         self.result["peak_kb"] = status_kb(self.proc.pid, "VmHWM")
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, signal.SIGTERM, 15)
         self.log.close()
 
 
@@ -535,6 +527,15 @@ def run_once(bin, nginx, workdir, counts, seconds, connections, rounds, with_ngi
             instance.stop()
 
 
+def median_and_range(rows, key, fmt):
+    """"median (min–max)" of `key` over `rows`, or the one value."""
+    values = sorted(r[key] for r in rows)
+    if len(values) == 1:
+        return fmt % values[0]
+    return (fmt + " (" + fmt + "–" + fmt + ")") % (statistics.median(values), values[0],
+                                                   values[-1])
+
+
 def table(results, counts):
     print()
     print("| routes | ready ms | reload ms | failed during reload | req/s | ratio to %d | CPU µs/req | ratio to %d | RSS once ready | peak RSS |" % (counts[0], counts[0]))
@@ -544,14 +545,8 @@ def table(results, counts):
         if not rows:
             continue
 
-        def med(key):
-            return statistics.median(r[key] for r in rows)
-
         def span(key, fmt):
-            values = sorted(r[key] for r in rows)
-            if len(values) == 1:
-                return fmt % values[0]
-            return (fmt + " (" + fmt + "–" + fmt + ")") % (med(key), values[0], values[-1])
+            return median_and_range(rows, key, fmt)
 
         print(
             "| %s | %s | %s | %d | %s | %s | %s | %s | %.0f MB | %.0f MB |"
@@ -564,7 +559,7 @@ def table(results, counts):
                 span("ratio", "%.3f"),
                 span("cpu_us", "%.1f"),
                 span("cpu_ratio", "%.3f"),
-                med("rss_kb") / 1024,
+                statistics.median(r["rss_kb"] for r in rows) / 1024,
                 max(r["peak_kb"] for r in rows) / 1024,
             )
         )
@@ -584,16 +579,10 @@ def nginx_table(results, counts):
         if not rows:
             continue
 
-        def span(key, fmt):
-            values = sorted(r[key] for r in rows)
-            mid = statistics.median(values)
-            if len(values) == 1:
-                return fmt % mid
-            return (fmt + " (" + fmt + "–" + fmt + ")") % (mid, values[0], values[-1])
-
-        print("| %s | %s | %s | %s | %s |" % ("{:,}".format(n), span("rps", "%.0f"),
-                                             span("ratio", "%.3f"), span("cpu_us", "%.1f"),
-                                             span("cpu_ratio", "%.3f")))
+        print("| %s | %s | %s | %s | %s |" % (
+            "{:,}".format(n), median_and_range(rows, "rps", "%.0f"),
+            median_and_range(rows, "ratio", "%.3f"), median_and_range(rows, "cpu_us", "%.1f"),
+            median_and_range(rows, "cpu_ratio", "%.3f")))
 
 
 def main(argv):

@@ -385,11 +385,7 @@ Result<std::unique_ptr<Client>> makeGrpcClient(GrpcClientOptions options) {
   if (!target) return target.error();
   if (options.shared_secret.empty()) return Error::invalid("shared_secret: required");
   grpc::ChannelArguments args;
-  args.SetServiceConfigJSON(
-      R"({"loadBalancingConfig":[{"round_robin":{}}],"healthCheckConfig":{"serviceName":""}})");
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
-  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  setServiceChannelArguments(args);
   args.SetMaxReceiveMessageSize(64 * 1024 * 1024);
   // Reconnect quickly after the databroker restarts.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);

@@ -189,6 +189,14 @@ Result<std::shared_ptr<grpc::ServerCredentials>> grpcServerCredentials(const Grp
   return grpc::SslServerCredentials(options);
 }
 
+void setServiceChannelArguments(grpc::ChannelArguments& args) {
+  args.SetServiceConfigJSON(
+      R"({"loadBalancingConfig":[{"round_robin":{}}],"healthCheckConfig":{"serviceName":""}})");
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+}
+
 std::shared_ptr<grpc::ChannelCredentials> grpcChannelCredentials(const GrpcTarget& target,
                                                                  const GrpcTls& tls,
                                                                  grpc::ChannelArguments& args) {

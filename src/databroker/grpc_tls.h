@@ -109,6 +109,12 @@ bool certificateNames(const std::string& cert_pem, const std::string& host);
 // start rather than a port that cannot be bound.
 Result<std::shared_ptr<grpc::ServerCredentials>> grpcServerCredentials(const GrpcTls& tls);
 
+// The channel arguments of every client of another Gatehouse service:
+// round-robin over every address, skipping those whose grpc.health.v1
+// check does not say SERVING, and a keep-alive ping every 30 s (10 s to
+// answer), even with no call in flight.
+void setServiceChannelArguments(grpc::ChannelArguments& args);
+
 // The channel credentials for `target`: plaintext for http:// URLs. For
 // https:// ones the service's certificate is verified against the system's
 // roots and `tls.ca_pem`, and must name `tls.override_certificate_name`
