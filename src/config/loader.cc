@@ -1,7 +1,6 @@
 #include "config/loader.h"
 
 #include <algorithm>
-#include <cstring>
 #include <filesystem>
 #include <map>
 

@@ -122,7 +122,9 @@ class BlockReader {
     Frame& top = stack_.back();
     if (top.indent != indent) return false;
     if (item != (top.data->type == YamlNode::Type::kSequence)) return false;
-    return item ? sequenceItem(indent, content) : mapEntry(content);
+    if (item) return sequenceItem(indent, content);
+    size_t colon = 0;
+    return findKey(content, &colon) == KeyShape::kKey && mapEntry(content, colon);
   }
 
   // "- ..." in the sequence on top of the stack.
@@ -140,7 +142,7 @@ class BlockReader {
       case KeyShape::kKey:
         // "- key: value": a map that starts on the item's line.
         if (!open(indent + start, YamlNode::Type::kMap)) return false;
-        return mapEntry(rest);
+        return mapEntry(rest, colon);
       case KeyShape::kScalar: {
         YamlNode value;
         if (!scalarValue(rest, &value)) return false;
@@ -154,10 +156,9 @@ class BlockReader {
     return false;
   }
 
-  // "key: ..." in the map on top of the stack.
-  bool mapEntry(std::string_view content) {
-    size_t colon = 0;
-    if (findKey(content, &colon) != KeyShape::kKey) return false;
+  // "key: ..." in the map on top of the stack, its key ending at `colon`
+  // (as findKey found it).
+  bool mapEntry(std::string_view content, size_t colon) {
     YamlNode key;
     if (!scalarValue(content.substr(0, colon), &key)) return false;
     Frame& top = stack_.back();
