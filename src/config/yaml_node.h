@@ -1,9 +1,11 @@
 #pragma once
 
-// A parsed YAML (or JSON) document as a small immutable tree. Built from
-// libyaml's event stream: a config of 10,000 routes is about a hundred
-// thousand nodes, and yaml-cpp's node graph (a shared_ptr and a std::map
-// per node, freed one by one) cost most of a second to build and free.
+// A parsed YAML (or JSON) document as a small immutable tree, built by a
+// line reader for the plain block subset (src/config/yaml_block.cc), else
+// from libyaml's event stream. A config of 10,000 routes is about a
+// hundred thousand nodes; yaml-cpp's node graph (a shared_ptr and a
+// std::map per node, freed one by one) cost most of a second to build and
+// free.
 
 #include <cstddef>
 #include <memory>
@@ -45,8 +47,9 @@ class YamlNode {
 
   // The two readings parse() chooses between. parseBlock reads the plain
   // block subset that configs are written in (block maps and sequences,
-  // one-line plain and quoted scalars, comments; ASCII, LF line ends) without libyaml, and gives nullopt for anything else,
-  // errors included. parseEvents is libyaml's reading of any document.
+  // one-line plain and quoted scalars, comments; ASCII, LF line ends)
+  // without libyaml, and gives nullopt for anything else, errors included.
+  // parseEvents is libyaml's reading of any document.
   // Where parseBlock gives a tree, parseEvents gives the same one (a fuzz
   // target holds them together).
   static std::optional<YamlNode> parseBlock(std::string_view text);
