@@ -39,10 +39,13 @@ Refresher::~Refresher() {
 }
 
 session::Time Refresher::nextRefresh(const session::Session& s, const Options& options) {
+  return nextRefresh(session::Schedule::of(s), options);
+}
+
+session::Time Refresher::nextRefresh(const session::Schedule& s, const Options& options) {
   session::Time next = session::Time::max();
-  if (!s.oauth_token.refresh_token.empty()) {
-    if (isSet(s.oauth_token.expires_at))
-      next = std::min(next, s.oauth_token.expires_at - options.ahead);
+  if (s.refreshable) {
+    if (isSet(s.token_expires_at)) next = std::min(next, s.token_expires_at - options.ahead);
     if (isSet(s.id_token_expires_at)) next = std::min(next, s.id_token_expires_at - options.ahead);
     session::Time last = isSet(s.refreshed_at) ? s.refreshed_at : s.issued_at;
     if (next != session::Time::max()) next = std::max(next, last + options.min_gap);
@@ -100,21 +103,24 @@ Task<void> Refresher::refreshDue() {
   // A session is due when a token is within `ahead` of its expiry (and
   // the minimum gap has passed) or when it has expired: nothing with
   // dueBy() later than now + ahead can be, so only those are looked at.
-  auto due = sessions_.selectDue(now + options_.ahead, [&](const session::Loaded& loaded) {
-    return nextRefresh(loaded.session, options_) <= now;
+  auto due = sessions_.selectDue(now + options_.ahead, [&](const session::Schedule& schedule) {
+    return nextRefresh(schedule, options_) <= now;
   });
   auto steady = std::chrono::steady_clock::now();
-  for (const auto& loaded : due) {
+  for (const auto& [id, schedule] : due) {
     if (stopping_) co_return;
+    if (now >= schedule.expires_at) {
+      co_await remove(id, "expired");
+      continue;
+    }
+    if (auto retry = retry_after_.find(id); retry != retry_after_.end() && retry->second > steady) {
+      continue;
+    }
+    // The copy indexes every session but parses only those in use: the
+    // tokens come from the databroker.
+    std::shared_ptr<const session::Loaded> loaded = co_await sessions_.load(id);
+    if (!loaded || nextRefresh(loaded->session, options_) > now) continue;
     const session::Session& s = loaded->session;
-    if (now >= s.expires_at) {
-      co_await remove(s.id, "expired");
-      continue;
-    }
-    if (auto retry = retry_after_.find(s.id);
-        retry != retry_after_.end() && retry->second > steady) {
-      continue;
-    }
     std::shared_ptr<oidc::Provider> provider =
         authenticator ? authenticator->provider(s.idp_id) : nullptr;
     if (!provider) continue;  // its IdP is no longer configured; it ends at expiry

@@ -45,6 +45,7 @@ class Refresher {
 
   // When `session` should be refreshed next (Time::max() = never).
   static session::Time nextRefresh(const session::Session& session, const Options& options);
+  static session::Time nextRefresh(const session::Schedule& schedule, const Options& options);
 
   // Outcomes of refresh attempts, for metrics: written by the refresher's
   // thread, read from any thread. Timestamps are Unix seconds (0 = never).

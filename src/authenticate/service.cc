@@ -225,7 +225,7 @@ Task<LocalResponse> Authenticator::handle(const Request& request) const {
   if (path == options_.callback_path) co_return co_await callback(request);
   if (path == session::kSignOutPath) co_return co_await signOut(request);
   if (path == session::kSignedOutPath) co_return signedOut();
-  if (path == "/.pomerium" || path == "/.pomerium/") co_return userInfo(request);
+  if (path == "/.pomerium" || path == "/.pomerium/") co_return co_await userInfo(request);
   if (path == "/robots.txt") {
     LocalResponse r;
     r.head.headers.add("content-type", "text/plain; charset=utf-8");
@@ -567,19 +567,24 @@ LocalResponse Authenticator::signedOut() const {
                       page("Signed out", "<h1>Signed out</h1><p>You have been signed out.</p>"));
 }
 
-LocalResponse Authenticator::userInfo(const Request& request) const {
+Task<LocalResponse> Authenticator::userInfo(const Request& request) const {
   std::shared_ptr<const session::Loaded> current;
+  bool unavailable = false;
   for (std::string_view value : cookies(*request.head, authenticate_cookie_)) {
     auto handle = handles_->verify(value);
     if (!handle || !dependencies_.sessions) continue;
-    auto found = dependencies_.sessions->find(handle->session_id);
-    if (found && found->session.valid(request.now) && found->session.user_id == handle->user_id) {
-      current = std::move(found);
+    session::Lookup found = co_await dependencies_.sessions->lookup(*handle, request.now);
+    if (found.status == session::LookupStatus::kFound) {
+      current = std::move(found.session);
       break;
     }
+    if (found.status == session::LookupStatus::kUnavailable) unavailable = true;
+  }
+  if (!current && unavailable) {
+    co_return error(503, "the session store cannot be reached; try again shortly");
   }
   if (!current) {
-    return htmlResponse(200, page("Not signed in", "<h1>Not signed in</h1>"));
+    co_return htmlResponse(200, page("Not signed in", "<h1>Not signed in</h1>"));
   }
   std::string body =
       "<h1>Signed in</h1><dl><dt>User</dt><dd>" + htmlEscape(current->session.user_id) +
@@ -587,7 +592,7 @@ LocalResponse Authenticator::userInfo(const Request& request) const {
       htmlEscape(session::formatTime(current->session.expires_at)) +
       "</dd></dl><form method=\"get\" action=\"" + std::string(session::kSignOutPath) +
       "\"><button type=\"submit\">Sign out</button></form>";
-  return htmlResponse(200, page("Signed in", body));
+  co_return htmlResponse(200, page("Signed in", body));
 }
 
 }  // namespace gatehouse::authenticate

@@ -80,7 +80,7 @@ class Authenticator {
   Task<LocalResponse> callback(const Request& request) const;
   Task<LocalResponse> signOut(const Request& request) const;
   LocalResponse signedOut() const;
-  LocalResponse userInfo(const Request& request) const;
+  Task<LocalResponse> userInfo(const Request& request) const;
   Task<LocalResponse> startLogin(const Request& request, const std::string& idp_id,
                                  std::string_view sign_in_query) const;
   LocalResponse completeLogin(const session::Handle& session_handle, const session::Params& sign_in,

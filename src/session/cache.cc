@@ -30,8 +30,17 @@ uint64_t Cache::resyncs(std::string_view type) const { return syncer_->resyncs(t
 
 namespace {
 
+uint32_t minuteOf(Time t) {
+  return static_cast<uint32_t>(
+      std::chrono::duration_cast<std::chrono::minutes>(t.time_since_epoch()).count());
+}
+
 // The check every lookup of a session in the copy makes.
 Lookup judge(std::shared_ptr<const Loaded> local, const Handle& handle, Time now) {
+  uint32_t minute = minuteOf(now);
+  if (local->used_minute.load(std::memory_order_relaxed) != minute) {
+    local->used_minute.store(minute, std::memory_order_relaxed);
+  }
   Lookup out;
   if (local->session.user_id != handle.user_id) {
     out.reason = "session belongs to another user";
@@ -48,7 +57,9 @@ Lookup judge(std::shared_ptr<const Loaded> local, const Handle& handle, Time now
 
 std::shared_ptr<const Loaded> Cache::build(Session session, std::shared_ptr<const User> user,
                                            uint64_t version) {
-  auto loaded = std::make_shared<Loaded>();
+  // Not make_shared: the copy's weak pointers keep the control block alive
+  // after the last worker lets go, and it should not hold the view's bytes.
+  std::shared_ptr<Loaded> loaded(new Loaded);
   loaded->version = version;
   if (!session.claims.is_object()) session.claims = nlohmann::json::object();
   if (user && user->claims.is_object() && !user->claims.empty()) {
@@ -81,64 +92,86 @@ std::shared_ptr<const Loaded> Cache::build(Session session, std::shared_ptr<cons
   return loaded;
 }
 
-void Cache::onReset(const std::string& type) {
-  std::unique_lock lock(mutex_);
-  if (type == kSessionType) {
-    for (auto& [id, loaded] : sessions_) loaded->superseded.store(true, std::memory_order_release);
-    sessions_.clear();
-    due_.clear();
-    user_sessions_.clear();
-    session_version_ = 0;
-  }
-  if (type == kUserType) users_.clear();
+Schedule Schedule::of(const Session& s) {
+  Schedule out;
+  out.issued_at = s.issued_at;
+  out.expires_at = s.expires_at;
+  out.refreshed_at = s.refreshed_at;
+  out.token_expires_at = s.oauth_token.expires_at;
+  out.id_token_expires_at = s.id_token_expires_at;
+  out.refreshable = !s.oauth_token.refresh_token.empty();
+  return out;
 }
 
-Time Cache::dueBy(const Session& s) {
+Time Cache::dueBy(const Schedule& s) {
   auto set = [](Time t) { return t.time_since_epoch().count() != 0; };
   Time due = Time::max();
-  if (!s.oauth_token.refresh_token.empty()) {
-    if (set(s.oauth_token.expires_at)) due = std::min(due, s.oauth_token.expires_at);
+  if (s.refreshable) {
+    if (set(s.token_expires_at)) due = std::min(due, s.token_expires_at);
     if (set(s.id_token_expires_at)) due = std::min(due, s.id_token_expires_at);
   }
   if (set(s.expires_at)) due = std::min(due, s.expires_at);
   return due;
 }
 
-void Cache::replace(const std::string& id, std::shared_ptr<const Loaded> loaded) {
-  auto& slot = sessions_[id];
-  if (slot) {
-    slot->superseded.store(true, std::memory_order_release);
-    due_.erase({dueBy(slot->session), slot});
+namespace {
+
+void supersede(const std::weak_ptr<const Loaded>& view) {
+  if (auto held = view.lock()) held->superseded.store(true, std::memory_order_release);
+}
+
+}  // namespace
+
+void Cache::supersedeUser(const std::string& user_id) {
+  auto it = users_.find(user_id);
+  if (it == users_.end()) return;
+  for (const auto& view : it->second.live) supersede(view);
+  it->second.live.clear();
+}
+
+void Cache::sweep(Time now) {
+  // Two per call: the queue turns over at twice the rate views are added.
+  constexpr int kPerCall = 2;
+  uint32_t minute = minuteOf(now);
+  for (int i = 0; i < kPerCall && !held_.empty(); ++i) {
+    std::shared_ptr<const Loaded> oldest = std::move(held_.front());
+    held_.pop_front();
+    uint32_t used = oldest->used_minute.load(std::memory_order_relaxed);
+    if (!oldest->superseded.load(std::memory_order_relaxed) &&
+        minute - used < static_cast<uint32_t>(kRetention.count())) {
+      held_.push_back(std::move(oldest));
+    }
   }
-  if (Time due = dueBy(loaded->session); due != Time::max()) due_.emplace(due, loaded);
-  slot = std::move(loaded);
+}
+
+void Cache::onReset(const std::string& type) {
+  std::unique_lock lock(mutex_);
+  if (type == kSessionType) {
+    for (auto& [id, entry] : sessions_) supersede(entry.live);
+    sessions_.clear();
+    due_.clear();
+    held_.clear();
+    session_version_ = 0;
+  }
+  if (type == kUserType) {
+    for (auto& [id, user] : users_) {
+      for (const auto& view : user.live) supersede(view);
+    }
+    users_.clear();
+  }
 }
 
 void Cache::onChange(const databroker::Record& record) {
   if (record.type == kUserType) {
-    std::shared_ptr<const User> user;
-    if (!record.deleted()) {
-      auto parsed = User::fromJson(record.data);
-      if (!parsed) {
-        log::warn("session cache: unreadable user record").str("id", record.id);
-        return;
-      }
-      user = std::make_shared<const User>(std::move(*parsed));
-    }
+    // The user's parsed views are superseded; the next request of each of
+    // its sessions reads it through with the new user.
     std::unique_lock lock(mutex_);
-    auto owned = user_sessions_.find(record.id);
-    if (owned != user_sessions_.end()) {
-      for (const std::string& id : owned->second) {
-        auto it = sessions_.find(id);
-        if (it == sessions_.end()) continue;
-        replace(id, build(it->second->session, user, it->second->version));
-      }
-    }
-    if (user) {
-      users_[record.id] = std::move(user);
-    } else {
-      users_.erase(record.id);
-    }
+    UserEntry& user = users_[record.id];
+    // A read-through may have applied this version already.
+    if (record.version <= user.version) return;
+    user.version = record.version;
+    user.deleted = record.deleted();
+    supersedeUser(record.id);
     return;
   }
   if (record.type != kSessionType) return;
@@ -147,90 +180,82 @@ void Cache::onChange(const databroker::Record& record) {
     session_version_ = std::max(session_version_, record.version);
     auto it = sessions_.find(record.id);
     if (it == sessions_.end()) return;
-    auto owned = user_sessions_.find(it->second->session.user_id);
-    if (owned != user_sessions_.end()) {
-      std::erase(owned->second, record.id);
-      if (owned->second.empty()) user_sessions_.erase(owned);
-    }
-    it->second->superseded.store(true, std::memory_order_release);
-    due_.erase({dueBy(it->second->session), it->second});
+    supersede(it->second.live);
+    due_.erase({dueBy(it->second.schedule), &it->first});
     sessions_.erase(it);
     return;
   }
   auto parsed = Session::fromJson(record.data);
+  std::unique_lock lock(mutex_);
+  session_version_ = std::max(session_version_, record.version);
   if (!parsed) {
     log::warn("session cache: unreadable session record").str("id", record.id);
-    std::unique_lock lock(mutex_);
-    session_version_ = std::max(session_version_, record.version);
     return;
   }
-  std::shared_ptr<const User> user;
-  {
-    std::shared_lock lock(mutex_);
-    auto it = users_.find(parsed->user_id);
-    if (it != users_.end()) user = it->second;
+  sweep(std::chrono::system_clock::now());
+  auto [it, added] = sessions_.try_emplace(record.id);
+  Entry& entry = it->second;
+  // A read-through may have put a newer version here already.
+  if (!added && entry.version >= record.version) return;
+  if (!added) {
+    supersede(entry.live);
+    entry.live.reset();
+    due_.erase({dueBy(entry.schedule), &it->first});
   }
-  std::string user_id = parsed->user_id;
-  auto loaded = build(std::move(*parsed), user, record.version);
-  std::unique_lock lock(mutex_);
-  // The user record may have arrived (on its own stream) since it was
-  // looked up: lay the current one over the session, or it would be missed
-  // until the user changes again.
-  auto current = users_.find(user_id);
-  std::shared_ptr<const User> now_user = current == users_.end() ? nullptr : current->second;
-  if (now_user != user) loaded = build(loaded->session, now_user, record.version);
-  auto existing = sessions_.find(record.id);
-  if (existing == sessions_.end()) {
-    user_sessions_[user_id].push_back(record.id);
-  } else if (existing->second->session.user_id != user_id) {
-    auto owned = user_sessions_.find(existing->second->session.user_id);
-    if (owned != user_sessions_.end()) {
-      std::erase(owned->second, record.id);
-      if (owned->second.empty()) user_sessions_.erase(owned);
-    }
-    user_sessions_[user_id].push_back(record.id);
-  }
-  replace(record.id, std::move(loaded));
-  session_version_ = std::max(session_version_, record.version);
+  entry.version = record.version;
+  entry.schedule = Schedule::of(*parsed);
+  if (Time due = dueBy(entry.schedule); due != Time::max()) due_.emplace(due, &it->first);
 }
 
-std::shared_ptr<const Loaded> Cache::find(std::string_view session_id) const {
+bool Cache::contains(std::string_view session_id) const {
+  std::shared_lock lock(mutex_);
+  return sessions_.find(session_id) != sessions_.end();
+}
+
+std::optional<Schedule> Cache::schedule(std::string_view session_id) const {
   std::shared_lock lock(mutex_);
   auto it = sessions_.find(session_id);
-  return it == sessions_.end() ? nullptr : it->second;
+  if (it == sessions_.end()) return std::nullopt;
+  return it->second.schedule;
 }
 
-std::vector<std::shared_ptr<const Loaded>> Cache::select(
-    const std::function<bool(const Loaded&)>& pick) const {
-  std::vector<std::shared_ptr<const Loaded>> out;
+size_t Cache::size() const {
   std::shared_lock lock(mutex_);
-  for (const auto& [id, loaded] : sessions_) {
-    if (pick(*loaded)) out.push_back(loaded);
-  }
-  return out;
+  return sessions_.size();
 }
 
-std::vector<std::shared_ptr<const Loaded>> Cache::selectDue(
-    Time horizon, const std::function<bool(const Loaded&)>& pick) const {
-  std::vector<std::shared_ptr<const Loaded>> out;
+std::vector<std::pair<std::string, Schedule>> Cache::selectDue(
+    Time horizon, const std::function<bool(const Schedule&)>& pick) const {
+  std::vector<std::pair<std::string, Schedule>> out;
   std::shared_lock lock(mutex_);
-  for (const auto& [due, loaded] : due_) {
+  for (const auto& [due, id] : due_) {
     if (due > horizon) break;
-    if (pick(*loaded)) out.push_back(loaded);
+    auto it = sessions_.find(*id);
+    if (it != sessions_.end() && pick(it->second.schedule))
+      out.emplace_back(*id, it->second.schedule);
   }
   return out;
 }
 
 std::optional<Lookup> Cache::lookupLocal(const Handle& handle, Time now) const {
   std::shared_ptr<const Loaded> local;
+  bool known = false;
   uint64_t applied = 0;
   {
     std::shared_lock lock(mutex_);
     auto it = sessions_.find(handle.session_id);
-    if (it != sessions_.end()) local = it->second;
+    if (it != sessions_.end()) {
+      known = true;
+      local = it->second.live.lock();
+    }
     applied = session_version_;
   }
-  if (local && local->version >= handle.record_version) return judge(std::move(local), handle, now);
+  if (local && !local->superseded.load(std::memory_order_acquire) &&
+      local->version >= handle.record_version) {
+    return judge(std::move(local), handle, now);
+  }
+  // Known, but not parsed (or older than the handle): read it through.
+  if (known) return std::nullopt;
   // The copy has applied every session change up to `applied`: a handle
   // at or below it whose session is not there names a deleted one. A newer
   // handle, or one from another storage instance, reads through.
@@ -240,7 +265,7 @@ std::optional<Lookup> Cache::lookupLocal(const Handle& handle, Time now) const {
     return std::nullopt;
   }
   Lookup out;
-  out.reason = local ? "session record is older than the handle" : "no such session";
+  out.reason = "no such session";
   return out;
 }
 
@@ -269,37 +294,153 @@ std::optional<Lookup> WorkerView::lookupLocal(const Handle& handle, Time now) {
   return found;
 }
 
+struct Cache::Fetched {
+  LookupStatus status = LookupStatus::kNoSession;
+  std::shared_ptr<const Loaded> session;
+  std::string reason;
+};
+
+Cache::Adopted Cache::adopt(std::shared_ptr<const Loaded>& loaded, uint64_t user_version) {
+  const Session& s = loaded->session;
+  auto user = users_.find(s.user_id);
+  // The copy has applied a newer user than the one read: read again.
+  if (user != users_.end() && user->second.version > user_version &&
+      !(user_version == kNoUser && user->second.deleted)) {
+    return Adopted::kStale;
+  }
+  auto it = sessions_.find(s.id);
+  if (it == sessions_.end()) {
+    // The copy applied this record's version (or a later change) and has no
+    // session: it was deleted since it was read, or a snapshot is being
+    // applied. Reading again tells which.
+    if (session_version_ >= loaded->version) return Adopted::kStale;
+    // The copy is behind (a fresh login): the index learns it now, and the
+    // stream's own copy of the same record changes nothing when it comes.
+    it = sessions_.try_emplace(s.id).first;
+    it->second.version = loaded->version;
+    it->second.schedule = Schedule::of(s);
+    if (Time due = dueBy(it->second.schedule); due != Time::max()) due_.emplace(due, &it->first);
+  }
+  Entry& entry = it->second;
+  if (entry.version > loaded->version) return Adopted::kStale;
+  if (auto held = entry.live.lock(); held && !held->superseded.load(std::memory_order_relaxed) &&
+                                     held->version >= loaded->version) {
+    loaded = std::move(held);  // another worker read it first
+    return Adopted::kKept;
+  }
+  supersede(entry.live);
+  entry.live = loaded;
+  if (entry.version < loaded->version) {
+    due_.erase({dueBy(entry.schedule), &it->first});
+    entry.version = loaded->version;
+    entry.schedule = Schedule::of(s);
+    if (Time due = dueBy(entry.schedule); due != Time::max()) due_.emplace(due, &it->first);
+  }
+  UserEntry& owner = users_[s.user_id];
+  // The stream's copy of the user read here changes nothing when it comes.
+  if (user_version > owner.version) {
+    owner.version = user_version;
+    owner.deleted = false;
+  }
+  std::erase_if(owner.live, [](const std::weak_ptr<const Loaded>& view) {
+    auto held = view.lock();
+    return !held || held->superseded.load(std::memory_order_relaxed);
+  });
+  owner.live.push_back(loaded);
+  held_.push_back(loaded);
+  return Adopted::kKept;
+}
+
+Task<Cache::Fetched> Cache::fetch(std::string session_id, bool keep, Time now) {
+  Fetched out;
+  // A change that lands between the reads and the adoption makes them
+  // stale; they are read again, a few times at most.
+  constexpr int kAttempts = 3;
+  for (int attempt = 1;; ++attempt) {
+    auto record = co_await databroker::awaitCall<databroker::Record>(
+        [&](auto done) { client_.get(std::string(kSessionType), session_id, std::move(done)); });
+    if (!record) {
+      if (record.error().code == ErrorCode::kNotFound) {
+        out.reason = "no such session";
+      } else {
+        out.status = LookupStatus::kUnavailable;
+        out.reason = "databroker: " + record.error().message;
+      }
+      co_return out;
+    }
+    auto session = Session::fromJson(record->data);
+    if (!session) {
+      out.reason = "unreadable session record";
+      co_return out;
+    }
+    std::string user_id = session->user_id;
+    auto user_record = co_await databroker::awaitCall<databroker::Record>(
+        [&](auto done) { client_.get(std::string(kUserType), user_id, std::move(done)); });
+    std::shared_ptr<const User> user;
+    uint64_t user_version = 0;
+    if (user_record) {
+      user_version = user_record->version;
+      if (auto parsed = User::fromJson(user_record->data)) {
+        user = std::make_shared<const User>(std::move(*parsed));
+      }
+    } else if (user_record.error().code != ErrorCode::kNotFound) {
+      out.status = LookupStatus::kUnavailable;
+      out.reason = "databroker: " + user_record.error().message;
+      co_return out;
+    } else {
+      user_version = kNoUser;
+    }
+    std::shared_ptr<const Loaded> loaded =
+        build(std::move(*session), std::move(user), record->version);
+    if (!keep) {
+      // Read for a look, not for requests: not made the copy's view.
+      out.status = LookupStatus::kFound;
+      out.session = std::move(loaded);
+      co_return out;
+    }
+    // Used now: a sweep before the request's own judge() must not drop it.
+    loaded->used_minute.store(minuteOf(now), std::memory_order_relaxed);
+    Adopted adopted;
+    {
+      std::unique_lock lock(mutex_);
+      sweep(now);
+      adopted = adopt(loaded, user_version);
+    }
+    if (adopted == Adopted::kKept || attempt == kAttempts) {
+      // After the last attempt the view serves this one request only: it
+      // is not kept, so nothing can leave it in use once it changes.
+      out.status = LookupStatus::kFound;
+      out.session = std::move(loaded);
+      co_return out;
+    }
+  }
+}
+
 Task<Lookup> Cache::lookup(const Handle& handle, Time now) {
   if (std::optional<Lookup> answered = lookupLocal(handle, now)) co_return std::move(*answered);
-  Lookup out;
-  // The handle is newer than the copy: ask the databroker once.
-  std::string id = handle.session_id;
-  auto record = co_await databroker::awaitCall<databroker::Record>(
-      [&](auto done) { client_.get(std::string(kSessionType), id, std::move(done)); });
-  if (!record) {
-    if (record.error().code == ErrorCode::kNotFound) {
-      out.reason = "no such session";
-    } else {
-      out.status = LookupStatus::kUnavailable;
-      out.reason = "databroker: " + record.error().message;
-    }
+  Fetched fetched = co_await fetch(handle.session_id, true, now);
+  if (fetched.status != LookupStatus::kFound) {
+    Lookup out;
+    out.status = fetched.status;
+    out.reason = std::move(fetched.reason);
     co_return out;
   }
-  auto session = Session::fromJson(record->data);
-  if (!session) {
-    out.reason = "unreadable session record";
-    co_return out;
-  }
-  std::string user_id = session->user_id;
-  auto user_record = co_await databroker::awaitCall<databroker::Record>(
-      [&](auto done) { client_.get(std::string(kUserType), user_id, std::move(done)); });
-  std::shared_ptr<const User> user;
-  if (user_record) {
-    if (auto parsed = User::fromJson(user_record->data)) {
-      user = std::make_shared<const User>(std::move(*parsed));
+  co_return judge(std::move(fetched.session), handle, now);
+}
+
+Task<std::shared_ptr<const Loaded>> Cache::load(std::string session_id) {
+  {
+    std::shared_lock lock(mutex_);
+    auto it = sessions_.find(session_id);
+    if (it != sessions_.end()) {
+      if (auto held = it->second.live.lock();
+          held && !held->superseded.load(std::memory_order_acquire)) {
+        co_return held;
+      }
     }
   }
-  co_return judge(build(std::move(*session), std::move(user), record->version), handle, now);
+  Fetched fetched = co_await fetch(std::move(session_id), false, std::chrono::system_clock::now());
+  co_return fetched.session;
 }
 
 }  // namespace gatehouse::session

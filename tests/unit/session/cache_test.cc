@@ -59,23 +59,36 @@ class CacheTest : public ::testing::Test {
     }
     return false;
   }
+  std::shared_ptr<const Loaded> load(Cache& cache, std::string id) {
+    asio::io_context io;
+    std::shared_ptr<const Loaded> out;
+    asio::co_spawn(
+        io, [&]() -> Task<void> { out = co_await cache.load(id); }, asio::detached);
+    io.run();
+    return out;
+  }
 };
 
-TEST_F(CacheTest, SyncedSessionIsFoundLocallyWithItsUser) {
+TEST_F(CacheTest, SyncedSessionIsIndexedAndParsedWhenUsed) {
   Handle h = put("s1", now_ + 1h);
   Cache cache(*client_);
   ASSERT_TRUE(cache.waitReady(5s));
-  // The user record comes on its own stream; it is laid over the session
-  // whichever arrives first.
-  ASSERT_TRUE(eventually([&] {
-    auto found = cache.find("s1");
-    return found && found->name == "Alice";
-  }));
+  ASSERT_TRUE(eventually([&] { return cache.contains("s1"); }));
+  // Indexed, not parsed: only a read-through can answer.
+  EXPECT_FALSE(cache.lookupLocal(h, now_).has_value());
   Lookup l = run(cache, h);
   ASSERT_EQ(l.status, LookupStatus::kFound) << l.reason;
   EXPECT_EQ(l.session->email, "a@example.com");
   EXPECT_EQ(l.session->name, "Alice");
   EXPECT_EQ(l.session->groups, std::vector<std::string>{"admins"});
+  // Now the copy holds the parsed view, and every lookup shares it.
+  std::optional<Lookup> local = cache.lookupLocal(h, now_);
+  ASSERT_TRUE(local);
+  ASSERT_EQ(local->status, LookupStatus::kFound);
+  EXPECT_EQ(local->session, l.session);
+  EXPECT_EQ(run(cache, h).session, l.session);
+  EXPECT_EQ(load(cache, "s1"), l.session);
+  EXPECT_EQ(load(cache, "never"), nullptr);
 }
 
 TEST_F(CacheTest, NewerHandleReadsThrough) {
@@ -86,6 +99,15 @@ TEST_F(CacheTest, NewerHandleReadsThrough) {
   Handle h = put("s2", now_ + 1h);
   Lookup l = run(cache, h);
   EXPECT_EQ(l.status, LookupStatus::kFound) << l.reason;
+  // Read through before the stream brought it, it is in the index at once,
+  // and the stream's copy of the same record leaves the view in place.
+  EXPECT_TRUE(cache.contains("s2"));
+  ASSERT_TRUE(
+      eventually([&] { return cache.position(kSessionType).record_version >= h.record_version; }));
+  std::optional<Lookup> local = cache.lookupLocal(h, now_);
+  ASSERT_TRUE(local);
+  EXPECT_EQ(local->session, l.session);
+  EXPECT_FALSE(l.session->superseded.load());
 }
 
 TEST_F(CacheTest, ExpiredDeletedAndForeignSessionsAreRefused) {
@@ -101,44 +123,111 @@ TEST_F(CacheTest, ExpiredDeletedAndForeignSessionsAreRefused) {
 
   // The session is in the copy (waitReady returns once the snapshot is in
   // the syncer, a moment before on_change has filled the view).
-  ASSERT_TRUE(eventually([&] { return cache.find("s3") != nullptr; }));
-  EXPECT_EQ(run(cache, live).status, LookupStatus::kFound);
+  ASSERT_TRUE(eventually([&] { return cache.contains("s3"); }));
+  Lookup found = run(cache, live);
+  ASSERT_EQ(found.status, LookupStatus::kFound);
   databroker::Record deletion = sessionDeletion("s3");
   ASSERT_TRUE(backend_->put({deletion}).ok());
-  // Signed out: refused as soon as the deletion arrives.
-  ASSERT_TRUE(eventually([&] { return cache.find("s3") == nullptr; }));
-  EXPECT_TRUE(eventually([&] { return run(cache, live).status == LookupStatus::kNoSession; }));
+  // Signed out: refused as soon as the deletion arrives, and the view a
+  // worker may hold is marked.
+  ASSERT_TRUE(eventually([&] { return !cache.contains("s3"); }));
+  EXPECT_TRUE(found.session->superseded.load());
+  std::optional<Lookup> local = cache.lookupLocal(live, now_);
+  ASSERT_TRUE(local);
+  EXPECT_EQ(local->status, LookupStatus::kNoSession);
+  EXPECT_EQ(run(cache, live).status, LookupStatus::kNoSession);
 
   Handle unknown = live;
   unknown.session_id = "never";
   EXPECT_EQ(run(cache, unknown).status, LookupStatus::kNoSession);
 }
 
+TEST_F(CacheTest, AChangedSessionIsReadAgain) {
+  Handle h = put("s7", now_ + 1h);
+  Cache cache(*client_);
+  ASSERT_TRUE(cache.waitReady(5s));
+  ASSERT_TRUE(eventually([&] { return cache.contains("s7"); }));
+  Lookup first = run(cache, h);
+  ASSERT_EQ(first.status, LookupStatus::kFound);
+  // A refresh writes the session again, with new claims.
+  Session s = first.session->session;
+  s.claims = flattenClaims({{"email", "a@example.com"}, {"groups", {"auditors"}}});
+  auto written = backend_->put({toRecord(s)});
+  ASSERT_TRUE(written.ok());
+  uint64_t version = written->records[0].version;
+  ASSERT_TRUE(eventually([&] { return first.session->superseded.load(); }));
+  EXPECT_FALSE(cache.lookupLocal(h, now_).has_value());
+  Lookup second = run(cache, h);
+  ASSERT_EQ(second.status, LookupStatus::kFound);
+  EXPECT_EQ(second.session->version, version);
+  EXPECT_EQ(second.session->groups, std::vector<std::string>{"auditors"});
+}
+
+TEST_F(CacheTest, ParsedViewsLiveWhileRequestsUseThem) {
+  Handle idle = put("m0", now_ + 1h);
+  Handle busy = put("m1", now_ + 1h);
+  Handle late = put("m2", now_ + 1h);
+  Cache cache(*client_);
+  ASSERT_TRUE(cache.waitReady(5s));
+  ASSERT_TRUE(eventually([&] { return cache.size() == 3; }));
+  auto at = [&](const Handle& h, Time when) {
+    Lookup l;
+    asio::io_context io;
+    asio::co_spawn(
+        io, [&]() -> Task<void> { l = co_await cache.lookup(h, when); }, asio::detached);
+    io.run();
+    return l;
+  };
+  Lookup first = at(idle, now_);
+  ASSERT_EQ(first.status, LookupStatus::kFound);
+  std::weak_ptr<const Loaded> idle_view = first.session;
+  first = Lookup{};
+  ASSERT_EQ(at(busy, now_).status, LookupStatus::kFound);
+  // The copy keeps both parsed, with nothing else holding them.
+  EXPECT_FALSE(idle_view.expired());
+  // One is used again ten minutes later, the other not at all.
+  std::optional<Lookup> again = cache.lookupLocal(busy, now_ + 10min);
+  ASSERT_TRUE(again);
+  std::weak_ptr<const Loaded> busy_view = again->session;
+  again.reset();
+  // Past the retention of the first, the next read-through lets it go.
+  ASSERT_EQ(at(late, now_ + Cache::kRetention + 2min).status, LookupStatus::kFound);
+  EXPECT_TRUE(idle_view.expired());
+  EXPECT_FALSE(busy_view.expired());
+  EXPECT_TRUE(cache.contains("m0"));
+  EXPECT_FALSE(cache.lookupLocal(idle, now_ + Cache::kRetention + 2min).has_value());
+  EXPECT_EQ(at(idle, now_ + Cache::kRetention + 2min).status, LookupStatus::kFound);
+}
+
 TEST_F(CacheTest, WorkerViewSeesReplacementsAndSignOut) {
   Handle h = put("s4", now_ + 1h);
   Cache cache(*client_);
   ASSERT_TRUE(cache.waitReady(5s));
-  ASSERT_TRUE(eventually([&] {
-    auto found = cache.find("s4");
-    return found && found->name == "Alice";
-  }));
+  ASSERT_TRUE(eventually([&] { return cache.contains("s4"); }));
   WorkerView view(&cache);
+  EXPECT_FALSE(view.lookupLocal(h, now_).has_value());
+  ASSERT_EQ(run(cache, h).status, LookupStatus::kFound);
   std::optional<Lookup> first = view.lookupLocal(h, now_);
   ASSERT_TRUE(first);
   ASSERT_EQ(first->status, LookupStatus::kFound) << first->reason;
+  EXPECT_EQ(first->session->name, "Alice");
   // Asked again, the view answers with the very object it kept.
   std::optional<Lookup> again = view.lookupLocal(h, now_);
   ASSERT_TRUE(again);
   EXPECT_EQ(again->session, first->session);
 
   // The user changes: the kept view is superseded, and the next lookup
-  // gets the new name.
+  // reads the session through with the new name.
   User renamed;
   renamed.id = "u1";
   renamed.name = "Alice Renamed";
   renamed.email = "a@example.com";
   ASSERT_TRUE(backend_->put({toRecord(renamed)}).ok());
   ASSERT_TRUE(eventually([&] { return first->session->superseded.load(); }));
+  EXPECT_FALSE(view.lookupLocal(h, now_).has_value());
+  Lookup reread = run(cache, h);
+  ASSERT_EQ(reread.status, LookupStatus::kFound);
+  EXPECT_EQ(reread.session->name, "Alice Renamed");
   std::optional<Lookup> renamed_lookup = view.lookupLocal(h, now_);
   ASSERT_TRUE(renamed_lookup);
   ASSERT_EQ(renamed_lookup->status, LookupStatus::kFound);
@@ -167,7 +256,8 @@ TEST_F(CacheTest, WorkerViewLeavesNewerHandlesToTheReadThrough) {
   h.record_version += 1000;  // a write this copy cannot have seen yet
   EXPECT_FALSE(view.lookupLocal(h, now_).has_value());
   Handle expired = put("s6", now_ - 1s);
-  ASSERT_TRUE(eventually([&] { return cache.find("s6") != nullptr; }));
+  ASSERT_TRUE(eventually([&] { return cache.contains("s6"); }));
+  ASSERT_EQ(run(cache, expired).status, LookupStatus::kNoSession);
   std::optional<Lookup> l = view.lookupLocal(expired, now_);
   ASSERT_TRUE(l);
   EXPECT_EQ(l->status, LookupStatus::kNoSession);
@@ -226,12 +316,14 @@ TEST_F(CacheTest, SelectDueWalksOnlyWhatIsDueInOrder) {
   put_session("no-refresh", now_ + 3h, "", now_ + 1min);
   Cache cache(*client_);
   ASSERT_TRUE(cache.waitReady(5s));
-  ASSERT_TRUE(eventually([&] { return cache.find("no-refresh") != nullptr; }));
+  // The snapshot is applied in no particular order.
+  ASSERT_TRUE(eventually([&] { return cache.size() == 4; }));
 
   auto ids = [&](Time horizon) {
     std::vector<std::string> out;
-    for (const auto& loaded : cache.selectDue(horizon, [](const Loaded&) { return true; })) {
-      out.push_back(loaded->session.id);
+    for (const auto& [id, schedule] :
+         cache.selectDue(horizon, [](const Schedule&) { return true; })) {
+      out.push_back(id);
     }
     return out;
   };
@@ -240,16 +332,16 @@ TEST_F(CacheTest, SelectDueWalksOnlyWhatIsDueInOrder) {
             (std::vector<std::string>{"token-soon", "expiring", "later", "no-refresh"}));
   // Records keep times to the second or so.
   auto near = [](Time a, Time b) { return a - b < 2s && b - a < 2s; };
-  EXPECT_TRUE(near(Cache::dueBy(cache.find("token-soon")->session), now_ + 5min));
+  EXPECT_TRUE(near(Cache::dueBy(*cache.schedule("token-soon")), now_ + 5min));
 
   // Refreshed: the token now lasts three hours, so the session is no longer
   // among those due within a quarter of an hour.
   put_session("token-soon", now_ + 2h, "rt", now_ + 3h);
   ASSERT_TRUE(
-      eventually([&] { return near(Cache::dueBy(cache.find("token-soon")->session), now_ + 2h); }));
+      eventually([&] { return near(Cache::dueBy(*cache.schedule("token-soon")), now_ + 2h); }));
   EXPECT_EQ(ids(now_ + 15min), (std::vector<std::string>{"expiring"}));
   // `pick` still decides among the candidates.
-  EXPECT_TRUE(cache.selectDue(now_ + 4h, [](const Loaded&) { return false; }).empty());
+  EXPECT_TRUE(cache.selectDue(now_ + 4h, [](const Schedule&) { return false; }).empty());
 }
 
 }  // namespace
