@@ -219,6 +219,12 @@ std::optional<Schedule> Cache::schedule(std::string_view session_id) const {
   return it->second.schedule;
 }
 
+uint64_t Cache::userVersion(std::string_view user_id) const {
+  std::shared_lock lock(mutex_);
+  auto it = users_.find(user_id);
+  return it == users_.end() ? 0 : it->second.version;
+}
+
 size_t Cache::size() const {
   std::shared_lock lock(mutex_);
   return sessions_.size();

@@ -116,6 +116,8 @@ class Cache {
   // (tests, metrics).
   bool contains(std::string_view session_id) const;
   std::optional<Schedule> schedule(std::string_view session_id) const;
+  // The version of the user record the copy has applied (0: none).
+  uint64_t userVersion(std::string_view user_id) const;
   size_t size() const;
 
   // The sessions (id and schedule) whose dueBy() is at or before `horizon`

@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <functional>
 #include <thread>
 
 #include "databroker/local_client.h"
@@ -13,6 +15,72 @@ namespace gatehouse::session {
 namespace {
 
 using namespace std::chrono_literals;
+
+// The databroker with a hook that runs after each get has read its record
+// and before the reader gets it: a change made there lands between a
+// read-through's reads and its adoption.
+class HookedClient final : public databroker::Client {
+ public:
+  explicit HookedClient(databroker::Client& inner) : inner_(inner) {}
+  std::function<void(const std::string& type)> after_get;
+
+  void get(std::string type, std::string id,
+           databroker::Callback<databroker::Record> done) override {
+    inner_.get(type, std::move(id),
+               [this, type, done = std::move(done)](Result<databroker::Record> r) mutable {
+                 if (after_get) after_get(type);
+                 done(std::move(r));
+               });
+  }
+  void put(std::vector<databroker::Record> records,
+           databroker::Callback<databroker::PutResult> done) override {
+    inner_.put(std::move(records), std::move(done));
+  }
+  void patch(std::vector<databroker::Record> records, std::vector<std::string> field_mask,
+             databroker::Callback<databroker::PutResult> done) override {
+    inner_.patch(std::move(records), std::move(field_mask), std::move(done));
+  }
+  void query(databroker::Query query, databroker::Callback<databroker::QueryResult> done) override {
+    inner_.query(std::move(query), std::move(done));
+  }
+  void syncLatest(std::string type, databroker::Callback<databroker::Snapshot> done) override {
+    inner_.syncLatest(std::move(type), std::move(done));
+  }
+  std::unique_ptr<databroker::SyncStream> sync(databroker::SyncPosition from, std::string type,
+                                               databroker::SyncHandler handler) override {
+    return inner_.sync(from, std::move(type), std::move(handler));
+  }
+  void serverInfo(databroker::Callback<databroker::ServerInfo> done) override {
+    inner_.serverInfo(std::move(done));
+  }
+  void listTypes(databroker::Callback<std::vector<std::string>> done) override {
+    inner_.listTypes(std::move(done));
+  }
+  void getOptions(std::string type, databroker::Callback<databroker::TypeOptions> done) override {
+    inner_.getOptions(std::move(type), std::move(done));
+  }
+  void setOptions(std::string type, databroker::TypeOptions options,
+                  databroker::Callback<void> done) override {
+    inner_.setOptions(std::move(type), std::move(options), std::move(done));
+  }
+  void clear(databroker::Callback<databroker::ClearResult> done) override {
+    inner_.clear(std::move(done));
+  }
+  void acquireLease(std::string name, Duration ttl,
+                    databroker::Callback<std::string> done) override {
+    inner_.acquireLease(std::move(name), ttl, std::move(done));
+  }
+  void renewLease(std::string name, std::string id, Duration ttl,
+                  databroker::Callback<void> done) override {
+    inner_.renewLease(std::move(name), std::move(id), ttl, std::move(done));
+  }
+  void releaseLease(std::string name, std::string id, databroker::Callback<void> done) override {
+    inner_.releaseLease(std::move(name), std::move(id), std::move(done));
+  }
+
+ private:
+  databroker::Client& inner_;
+};
 
 class CacheTest : public ::testing::Test {
  protected:
@@ -197,6 +265,59 @@ TEST_F(CacheTest, ParsedViewsLiveWhileRequestsUseThem) {
   EXPECT_TRUE(cache.contains("m0"));
   EXPECT_FALSE(cache.lookupLocal(idle, now_ + Cache::kRetention + 2min).has_value());
   EXPECT_EQ(at(idle, now_ + Cache::kRetention + 2min).status, LookupStatus::kFound);
+}
+
+// A user record changed after a read-through read the old one, and applied
+// by the copy before the read-through is adopted: the session is read again
+// rather than kept with the old user.
+TEST_F(CacheTest, AReadThroughOlderThanTheCopysUserReadsAgain) {
+  Handle h = put("r1", now_ + 1h);
+  HookedClient hooked(*client_);
+  Cache cache(hooked);
+  ASSERT_TRUE(cache.waitReady(5s));
+  ASSERT_TRUE(eventually([&] { return cache.contains("r1"); }));
+  std::atomic<int> user_reads{0};
+  hooked.after_get = [&](const std::string& type) {
+    if (type != kUserType || user_reads++ != 0) return;
+    User renamed;
+    renamed.id = "u1";
+    renamed.name = "Alice Renamed";
+    renamed.email = "a@example.com";
+    auto written = backend_->put({toRecord(renamed)});
+    ASSERT_TRUE(written.ok());
+    uint64_t version = written->records[0].version;
+    ASSERT_TRUE(eventually([&] { return cache.userVersion("u1") >= version; }));
+  };
+  Lookup l = run(cache, h);
+  ASSERT_EQ(l.status, LookupStatus::kFound) << l.reason;
+  EXPECT_EQ(user_reads.load(), 2);
+  EXPECT_EQ(l.session->name, "Alice Renamed");
+  std::optional<Lookup> local = cache.lookupLocal(h, now_);
+  ASSERT_TRUE(local);
+  EXPECT_EQ(local->session, l.session);
+}
+
+// Signed out while a read-through was between its reads and its adoption:
+// refused, and nothing of it stays in the copy.
+TEST_F(CacheTest, ASessionDeletedDuringItsReadThroughIsRefused) {
+  Handle h = put("r2", now_ + 1h);
+  HookedClient hooked(*client_);
+  Cache cache(hooked);
+  ASSERT_TRUE(cache.waitReady(5s));
+  ASSERT_TRUE(eventually([&] { return cache.contains("r2"); }));
+  std::atomic<bool> deleted{false};
+  hooked.after_get = [&](const std::string& type) {
+    if (type != kSessionType || deleted.exchange(true)) return;
+    ASSERT_TRUE(backend_->put({sessionDeletion("r2")}).ok());
+    ASSERT_TRUE(eventually([&] { return !cache.contains("r2"); }));
+  };
+  Lookup l = run(cache, h);
+  EXPECT_EQ(l.status, LookupStatus::kNoSession);
+  EXPECT_EQ(l.session, nullptr);
+  EXPECT_FALSE(cache.contains("r2"));
+  std::optional<Lookup> local = cache.lookupLocal(h, now_);
+  ASSERT_TRUE(local);
+  EXPECT_EQ(local->status, LookupStatus::kNoSession);
 }
 
 TEST_F(CacheTest, WorkerViewSeesReplacementsAndSignOut) {
