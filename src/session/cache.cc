@@ -92,17 +92,6 @@ std::shared_ptr<const Loaded> Cache::build(Session session, std::shared_ptr<cons
   return loaded;
 }
 
-Schedule Schedule::of(const Session& s) {
-  Schedule out;
-  out.issued_at = s.issued_at;
-  out.expires_at = s.expires_at;
-  out.refreshed_at = s.refreshed_at;
-  out.token_expires_at = s.oauth_token.expires_at;
-  out.id_token_expires_at = s.id_token_expires_at;
-  out.refreshable = !s.oauth_token.refresh_token.empty();
-  return out;
-}
-
 Time Cache::dueBy(const Schedule& s) {
   auto set = [](Time t) { return t.time_since_epoch().count() != 0; };
   Time due = Time::max();
@@ -185,7 +174,10 @@ void Cache::onChange(const databroker::Record& record) {
     sessions_.erase(it);
     return;
   }
-  auto parsed = Session::fromJson(record.data);
+  // Only the schedule: parsing the whole record (tokens, claims trees) and
+  // dropping it again for each change made heaps of garbage on this thread,
+  // which slowed every allocation in the process after a big load.
+  auto parsed = Schedule::fromJson(record.data);
   std::unique_lock lock(mutex_);
   session_version_ = std::max(session_version_, record.version);
   if (!parsed) {
@@ -203,7 +195,7 @@ void Cache::onChange(const databroker::Record& record) {
     due_.erase({dueBy(entry.schedule), &it->first});
   }
   entry.version = record.version;
-  entry.schedule = Schedule::of(*parsed);
+  entry.schedule = *parsed;
   if (Time due = dueBy(entry.schedule); due != Time::max()) due_.emplace(due, &it->first);
 }
 

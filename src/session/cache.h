@@ -73,20 +73,6 @@ struct Lookup {
   std::string reason;  // for logs
 };
 
-// The times at which something can happen to a session without a
-// request: what the refresher picks by. Kept for every session in the
-// copy.
-struct Schedule {
-  Time issued_at{};
-  Time expires_at{};
-  Time refreshed_at{};         // epoch = never
-  Time token_expires_at{};     // the access token's; epoch = unknown
-  Time id_token_expires_at{};  // epoch = unknown
-  bool refreshable = false;    // holds a refresh token
-
-  static Schedule of(const Session& s);
-};
-
 class Cache {
  public:
   // Starts syncing session and user records through `client`, which must

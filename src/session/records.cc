@@ -216,6 +216,224 @@ Result<Session> Session::fromJson(std::string_view text) {
   return s;
 }
 
+Schedule Schedule::of(const Session& s) {
+  Schedule out;
+  out.issued_at = s.issued_at;
+  out.expires_at = s.expires_at;
+  out.refreshed_at = s.refreshed_at;
+  out.token_expires_at = s.oauth_token.expires_at;
+  out.id_token_expires_at = s.id_token_expires_at;
+  out.refreshable = !s.oauth_token.refresh_token.empty();
+  return out;
+}
+
+namespace {
+
+// Reads the schedule of a session record with nlohmann's SAX interface: the
+// lexer's buffers only, no tree. Every field follows the DOM's rules
+// (Session::fromJson): the last of duplicate keys wins, a missing or null
+// time is the epoch, any other non-string time is an error, a non-object
+// "oauthToken" or "idToken" counts as absent.
+class ScheduleReader {
+ public:
+  using number_integer_t = json::number_integer_t;
+  using number_unsigned_t = json::number_unsigned_t;
+  using number_float_t = json::number_float_t;
+  using string_t = json::string_t;
+  using binary_t = json::binary_t;
+
+  // The result once the document parsed.
+  Result<Schedule> finish() const {
+    if (!object_) return Error::invalid("record data is not a JSON object");
+    if (type_ == Flag::kBad) return Error::invalid("record data is not a session.Session");
+    for (const TimeField* field :
+         {&issued_, &expires_, &accessed_, &refreshed_, &token_expires_, &id_token_expires_}) {
+      if (field->state == TimeField::kInvalid) return Error::invalid("invalid timestamp");
+    }
+    Schedule out;
+    out.issued_at = issued_.time;
+    out.expires_at = expires_.time;
+    out.refreshed_at = refreshed_.time;
+    out.token_expires_at = token_expires_.time;
+    out.id_token_expires_at = id_token_expires_.time;
+    out.refreshable = refreshable_;
+    if (id_ != Flag::kOk) return Error::invalid("session record without an id");
+    return out;
+  }
+
+  bool null() { return scalar(Scalar::kNull, {}); }
+  bool boolean(bool) { return scalar(Scalar::kOther, {}); }
+  bool number_integer(number_integer_t) { return scalar(Scalar::kOther, {}); }
+  bool number_unsigned(number_unsigned_t) { return scalar(Scalar::kOther, {}); }
+  bool number_float(number_float_t, const string_t&) { return scalar(Scalar::kOther, {}); }
+  bool string(string_t& value) { return scalar(Scalar::kString, value); }
+  bool binary(binary_t&) { return scalar(Scalar::kOther, {}); }
+
+  bool start_object(std::size_t) { return open(true); }
+  bool start_array(std::size_t) { return open(false); }
+  bool end_object() { return close(); }
+  bool end_array() { return close(); }
+
+  bool key(string_t& name) {
+    if (depth_ == 1) {
+      pending_ = name == "@type"         ? Field::kType
+                 : name == "id"          ? Field::kId
+                 : name == "issuedAt"    ? Field::kIssued
+                 : name == "expiresAt"   ? Field::kExpires
+                 : name == "accessedAt"  ? Field::kAccessed
+                 : name == "refreshedAt" ? Field::kRefreshed
+                 : name == "oauthToken"  ? Field::kOAuth
+                 : name == "idToken"     ? Field::kIdToken
+                                         : Field::kNone;
+      // A repeated object replaces the earlier one whole.
+      if (pending_ == Field::kOAuth) {
+        token_expires_ = {};
+        refreshable_ = false;
+      } else if (pending_ == Field::kIdToken) {
+        id_token_expires_ = {};
+      }
+    } else if (depth_ == 2 && inner_ == Inner::kOAuth) {
+      pending_ = name == "refreshToken" ? Field::kRefreshToken
+                 : name == "expiresAt"  ? Field::kTokenExpires
+                                        : Field::kNone;
+    } else if (depth_ == 2 && inner_ == Inner::kIdToken) {
+      pending_ = name == "expiresAt" ? Field::kIdTokenExpires : Field::kNone;
+    }
+    return true;
+  }
+
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) {
+    return false;
+  }
+
+ private:
+  enum class Field {
+    kNone,
+    kType,
+    kId,
+    kIssued,
+    kExpires,
+    kAccessed,
+    kRefreshed,
+    kOAuth,
+    kIdToken,
+    kRefreshToken,
+    kTokenExpires,
+    kIdTokenExpires,
+  };
+  enum class Scalar { kNull, kString, kOther, kContainer };
+  enum class Inner { kNone, kOAuth, kIdToken };
+  enum class Flag { kAbsent, kOk, kBad };
+  struct TimeField {
+    enum State { kUnset, kInvalid } state = kUnset;
+    Time time{};
+  };
+
+  TimeField* timeField(Field f) {
+    switch (f) {
+      case Field::kIssued:
+        return &issued_;
+      case Field::kExpires:
+        return &expires_;
+      case Field::kAccessed:
+        return &accessed_;
+      case Field::kRefreshed:
+        return &refreshed_;
+      case Field::kTokenExpires:
+        return &token_expires_;
+      case Field::kIdTokenExpires:
+        return &id_token_expires_;
+      default:
+        return nullptr;
+    }
+  }
+
+  // A value for the pending field of the current object.
+  void assign(Scalar kind, std::string_view text) {
+    Field f = pending_;
+    pending_ = Field::kNone;
+    if (TimeField* t = timeField(f)) {
+      *t = {};
+      if (kind == Scalar::kString) {
+        if (auto parsed = parseTime(text)) {
+          t->time = *parsed;
+        } else {
+          t->state = TimeField::kInvalid;
+        }
+      } else if (kind != Scalar::kNull) {
+        t->state = TimeField::kInvalid;
+      }
+      return;
+    }
+    switch (f) {
+      case Field::kType:
+        type_ = kind == Scalar::kString && text == kSessionType ? Flag::kOk : Flag::kBad;
+        break;
+      case Field::kId:
+        id_ = kind == Scalar::kString && !text.empty() ? Flag::kOk : Flag::kBad;
+        break;
+      case Field::kRefreshToken:
+        refreshable_ = kind == Scalar::kString && !text.empty();
+        break;
+      default:
+        break;
+    }
+  }
+
+  bool scalar(Scalar kind, std::string_view text) {
+    if (depth_ == 0) return true;  // a top-level scalar: not an object
+    if (depth_ == 1 || (depth_ == 2 && inner_ != Inner::kNone)) assign(kind, text);
+    return true;
+  }
+
+  bool open(bool object) {
+    if (depth_ == 0) {
+      object_ = object;
+      depth_ = 1;
+      return object;  // anything but an object is refused at once
+    }
+    bool tracked = depth_ == 1 || (depth_ == 2 && inner_ != Inner::kNone);
+    if (tracked) {
+      Field f = pending_;
+      if (depth_ == 1 && object && f == Field::kOAuth) {
+        inner_ = Inner::kOAuth;
+        pending_ = Field::kNone;
+      } else if (depth_ == 1 && object && f == Field::kIdToken) {
+        inner_ = Inner::kIdToken;
+        pending_ = Field::kNone;
+      } else {
+        if (depth_ == 1) inner_ = Inner::kNone;
+        assign(Scalar::kContainer, {});
+      }
+    }
+    ++depth_;
+    return true;
+  }
+
+  bool close() {
+    --depth_;
+    if (depth_ == 1) inner_ = Inner::kNone;
+    return true;
+  }
+
+  int depth_ = 0;
+  bool object_ = false;
+  Field pending_ = Field::kNone;
+  Inner inner_ = Inner::kNone;
+  Flag type_ = Flag::kAbsent;
+  Flag id_ = Flag::kAbsent;
+  TimeField issued_, expires_, accessed_, refreshed_, token_expires_, id_token_expires_;
+  bool refreshable_ = false;
+};
+
+}  // namespace
+
+Result<Schedule> Schedule::fromJson(std::string_view text) {
+  ScheduleReader reader;
+  if (!json::sax_parse(text, &reader)) return Error::invalid("record data is not a JSON object");
+  return reader.finish();
+}
+
 std::string User::toJson() const {
   json out = json::object();
   out["id"] = id;

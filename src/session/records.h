@@ -58,6 +58,26 @@ struct Session {
   static Result<Session> fromJson(std::string_view json);
 };
 
+// The times at which something can happen to a session without a
+// request: what the refresher picks by, and all that the session copy
+// keeps of a session no request uses.
+struct Schedule {
+  Time issued_at{};
+  Time expires_at{};
+  Time refreshed_at{};         // epoch = never
+  Time token_expires_at{};     // the access token's; epoch = unknown
+  Time id_token_expires_at{};  // epoch = unknown
+  bool refreshable = false;    // holds a refresh token
+  bool operator==(const Schedule&) const = default;
+
+  static Schedule of(const Session& s);
+  // The schedule of a session record's JSON, read without building the
+  // record: no allocation per field, no claims tree. Accepts and refuses
+  // exactly what Session::fromJson does, and gives what
+  // Schedule::of(Session::fromJson(json)) would.
+  static Result<Schedule> fromJson(std::string_view json);
+};
+
 struct User {
   std::string id;
   std::string name;

@@ -1,8 +1,10 @@
 // Session inputs a client controls: the session handle (cookie, header,
 // programmatic JWT), the sealed handle of the login callback, the OAuth
-// state, query strings, Cookie headers and redirect URLs. The first byte
-// picks the parser; none may crash, hang or read out of bounds, and a
-// handle that verifies must sign back to one that verifies.
+// state, query strings, Cookie headers and redirect URLs; and session
+// records, whose schedule the session copy reads without building the
+// record. The first byte picks the parser; none may crash, hang or read out
+// of bounds, a handle that verifies must sign back to one that verifies,
+// and the schedule read alone must be the one of the whole record.
 
 #include <cstddef>
 #include <cstdint>
@@ -12,6 +14,7 @@
 #include "authenticate/login_state.h"
 #include "session/cookie.h"
 #include "session/handle.h"
+#include "session/records.h"
 #include "session/urls.h"
 
 using namespace gatehouse;
@@ -22,7 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const crypto::Aead cipher =
       *crypto::Aead::create(crypto::AeadAlgorithm::kXChaCha20Poly1305, std::string(32, 'c'));
   std::string_view input(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 6) {
+  switch (data[0] % 7) {
     case 0: {
       auto handle = codec.verify(input);
       if (handle) {
@@ -49,6 +52,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 5:
       (void)session::parseAbsoluteUrl(input);
       break;
+    case 6: {
+      auto whole = session::Session::fromJson(input);
+      auto alone = session::Schedule::fromJson(input);
+      if (whole.ok() != alone.ok()) __builtin_trap();
+      if (whole && !(session::Schedule::of(*whole) == *alone)) __builtin_trap();
+      break;
+    }
   }
   return 0;
 }

@@ -122,6 +122,69 @@ TEST(RecordsTest, WrongTypeAndGarbageRefused) {
   EXPECT_EQ(back->email, "e@x");
 }
 
+// The schedule read alone is the one of the whole record, and is refused
+// exactly when the whole record is.
+TEST(RecordsTest, ScheduleAloneMatchesTheWholeRecord) {
+  Session s;
+  s.id = "s1";
+  s.user_id = "u1";
+  s.issued_at = Time(std::chrono::seconds(1700000000));
+  s.expires_at = s.issued_at + std::chrono::hours(14);
+  s.refreshed_at = s.issued_at + std::chrono::minutes(1);
+  s.oauth_token.refresh_token = "rt";
+  s.oauth_token.expires_at = s.issued_at + std::chrono::minutes(5);
+  s.id_token = "a.b.c";
+  s.id_token_expires_at = s.issued_at + std::chrono::minutes(6);
+  s.claims = flattenClaims(nlohmann::json{{"expiresAt", "not a time"}, {"oauthToken", {1, 2}}});
+  std::string stored = s.toJson();
+  const char* cases[] = {
+      stored.c_str(),
+      R"({"@type":"type.googleapis.com/session.Session","id":"x"})",
+      R"({"@type":"type.googleapis.com/user.User","id":"x"})",
+      R"({"@type":null,"id":"x"})",
+      R"({"id":""})",
+      R"({"id":5})",
+      R"({"id":"x","id":""})",
+      R"({"id":"","id":"x"})",
+      R"({"expiresAt":"2026-01-02T03:04:05Z"})",
+      R"({"id":"x","expiresAt":null,"issuedAt":"2026-01-02T03:04:05.5Z"})",
+      R"({"id":"x","expiresAt":"yesterday"})",
+      R"({"id":"x","expiresAt":"yesterday","expiresAt":"2026-01-02T03:04:05Z"})",
+      R"({"id":"x","expiresAt":"2026-01-02T03:04:05Z","expiresAt":"yesterday"})",
+      R"({"id":"x","accessedAt":7})",
+      R"({"id":"x","refreshedAt":["2026-01-02T03:04:05Z"]})",
+      R"({"id":"x","oauthToken":{"refreshToken":"r","expiresAt":"2026-01-02T03:04:05Z"}})",
+      R"({"id":"x","oauthToken":{"refreshToken":"","expiresAt":null}})",
+      R"({"id":"x","oauthToken":{"refreshToken":{"r":1},"expiresAt":"bad"}})",
+      R"({"id":"x","oauthToken":{"refreshToken":"r"},"oauthToken":{"expiresAt":"2026-01-02T03:04:05Z"}})",
+      R"({"id":"x","oauthToken":{"expiresAt":"bad"},"oauthToken":"gone"})",
+      R"({"id":"x","oauthToken":[{"expiresAt":"bad"}]})",
+      R"({"id":"x","oauthToken":{"inner":{"expiresAt":"bad","refreshToken":"r"}}})",
+      R"({"id":"x","idToken":{"expiresAt":"2026-01-02T03:04:05Z","raw":"a"}})",
+      R"({"id":"x","idToken":{"expiresAt":{}}})",
+      R"({"id":"x","claims":{"expiresAt":"bad","oauthToken":{"refreshToken":"r"}}})",
+      R"([{"id":"x"}])",
+      R"("x")",
+      R"({"id":"x"} trailing)",
+      R"({"id":"x")",
+      "",
+  };
+  for (const char* text : cases) {
+    SCOPED_TRACE(text);
+    auto whole = Session::fromJson(text);
+    auto alone = Schedule::fromJson(text);
+    ASSERT_EQ(whole.ok(), alone.ok());
+    if (whole) EXPECT_TRUE(Schedule::of(*whole) == *alone);
+  }
+  auto read = Schedule::fromJson(stored);
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(read->expires_at, s.expires_at);
+  EXPECT_EQ(read->token_expires_at, s.oauth_token.expires_at);
+  EXPECT_EQ(read->id_token_expires_at, s.id_token_expires_at);
+  EXPECT_EQ(read->refreshed_at, s.refreshed_at);
+  EXPECT_TRUE(read->refreshable);
+}
+
 TEST(RecordsTest, TimeFormat) {
   Time t(std::chrono::microseconds(1700000000123456));
   EXPECT_EQ(formatTime(t), "2023-11-14T22:13:20.123456Z");
