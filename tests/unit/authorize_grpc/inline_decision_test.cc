@@ -21,6 +21,7 @@
 #include "databroker/memory_backend.h"
 #include "session/records.h"
 #include "unit/authorize_grpc/list_headers.h"
+#include "unit/databroker/forwarding_client.h"
 
 namespace gatehouse::authorize {
 namespace {
@@ -33,9 +34,9 @@ const std::string kGrpcSecret = "0123456789abcdef0123456789abcdef";
 // The databroker as seen by authorize, with its change streams stalled: a
 // session written after the local copy's snapshot is only in the databroker
 // and is found by reading through (counted).
-class StalledDatabroker final : public databroker::Client {
+class StalledDatabroker final : public databroker::test::ForwardingClient {
  public:
-  explicit StalledDatabroker(databroker::Client& inner) : inner_(inner) {}
+  using ForwardingClient::ForwardingClient;
   int gets() const { return gets_.load(); }
 
   void get(std::string type, std::string id,
@@ -43,55 +44,13 @@ class StalledDatabroker final : public databroker::Client {
     ++gets_;
     inner_.get(std::move(type), std::move(id), std::move(done));
   }
-  void put(std::vector<databroker::Record> records,
-           databroker::Callback<databroker::PutResult> done) override {
-    inner_.put(std::move(records), std::move(done));
-  }
-  void patch(std::vector<databroker::Record> records, std::vector<std::string> field_mask,
-             databroker::Callback<databroker::PutResult> done) override {
-    inner_.patch(std::move(records), std::move(field_mask), std::move(done));
-  }
-  void query(databroker::Query query, databroker::Callback<databroker::QueryResult> done) override {
-    inner_.query(std::move(query), std::move(done));
-  }
-  void syncLatest(std::string type, databroker::Callback<databroker::Snapshot> done) override {
-    inner_.syncLatest(std::move(type), std::move(done));
-  }
   std::unique_ptr<databroker::SyncStream> sync(databroker::SyncPosition from, std::string type,
                                                databroker::SyncHandler handler) override {
     handler.on_records = [](std::vector<databroker::Record>) {};
     return inner_.sync(from, std::move(type), std::move(handler));
   }
-  void serverInfo(databroker::Callback<databroker::ServerInfo> done) override {
-    inner_.serverInfo(std::move(done));
-  }
-  void listTypes(databroker::Callback<std::vector<std::string>> done) override {
-    inner_.listTypes(std::move(done));
-  }
-  void getOptions(std::string type, databroker::Callback<databroker::TypeOptions> done) override {
-    inner_.getOptions(std::move(type), std::move(done));
-  }
-  void setOptions(std::string type, databroker::TypeOptions options,
-                  databroker::Callback<void> done) override {
-    inner_.setOptions(std::move(type), std::move(options), std::move(done));
-  }
-  void clear(databroker::Callback<databroker::ClearResult> done) override {
-    inner_.clear(std::move(done));
-  }
-  void acquireLease(std::string name, Duration ttl,
-                    databroker::Callback<std::string> done) override {
-    inner_.acquireLease(std::move(name), ttl, std::move(done));
-  }
-  void renewLease(std::string name, std::string id, Duration ttl,
-                  databroker::Callback<void> done) override {
-    inner_.renewLease(std::move(name), std::move(id), ttl, std::move(done));
-  }
-  void releaseLease(std::string name, std::string id, databroker::Callback<void> done) override {
-    inner_.releaseLease(std::move(name), std::move(id), std::move(done));
-  }
 
  private:
-  databroker::Client& inner_;
   std::atomic<int> gets_{0};
 };
 
