@@ -270,6 +270,11 @@ class Observability::Impl {
       for (auto [label, type] : types) {
         out.sample({{"type", label}}, static_cast<double>(sources_.sessions->resyncs(type)));
       }
+      out.family("session_cache_sessions", "Sessions in the local copy's index.", Type::kGauge);
+      out.sample({}, static_cast<double>(sources_.sessions->size()));
+      out.family("session_cache_parsed_sessions",
+                 "Sessions the local copy holds parsed: those requests used lately.", Type::kGauge);
+      out.sample({}, static_cast<double>(sources_.sessions->parsedCount()));
     }
     metrics::ProcessStats process = metrics::readProcessStats();
     out.family("process_resident_memory_bytes", "Resident memory size in bytes.", Type::kGauge,

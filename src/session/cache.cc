@@ -135,6 +135,7 @@ void Cache::sweep(Time now) {
 
 void Cache::onReset(const std::string& type) {
   std::unique_lock lock(mutex_);
+  ++resets_;
   if (type == kSessionType) {
     for (auto& [id, entry] : sessions_) supersede(entry.live);
     sessions_.clear();
@@ -181,7 +182,13 @@ void Cache::onChange(const databroker::Record& record) {
   std::unique_lock lock(mutex_);
   session_version_ = std::max(session_version_, record.version);
   if (!parsed) {
+    // Unusable as it now stands: dropped, as a read-through would drop it.
     log::warn("session cache: unreadable session record").str("id", record.id);
+    if (auto it = sessions_.find(record.id); it != sessions_.end()) {
+      supersede(it->second.live);
+      due_.erase({dueBy(it->second.schedule), &it->first});
+      sessions_.erase(it);
+    }
     return;
   }
   sweep(std::chrono::system_clock::now());
@@ -215,6 +222,11 @@ uint64_t Cache::userVersion(std::string_view user_id) const {
   std::shared_lock lock(mutex_);
   auto it = users_.find(user_id);
   return it == users_.end() ? 0 : it->second.version;
+}
+
+size_t Cache::parsedCount() const {
+  std::shared_lock lock(mutex_);
+  return held_.size();
 }
 
 size_t Cache::size() const {
@@ -298,8 +310,18 @@ struct Cache::Fetched {
   std::string reason;
 };
 
-Cache::Adopted Cache::adopt(std::shared_ptr<const Loaded>& loaded, uint64_t user_version) {
+Cache::Adopted Cache::adopt(std::shared_ptr<const Loaded>& loaded, uint64_t user_version,
+                            uint64_t resets) {
   const Session& s = loaded->session;
+  // The copy applied this record's version (or a later change) and has no
+  // session: it was deleted since it was read (or a snapshot is being
+  // applied; reading again tells which).
+  if (sessions_.find(s.id) == sessions_.end() && session_version_ >= loaded->version) {
+    return Adopted::kGone;
+  }
+  // The copy started over from a snapshot since the reads: what it has
+  // applied says nothing about them any more.
+  if (resets != resets_) return Adopted::kStale;
   auto user = users_.find(s.user_id);
   // The copy has applied a newer user than the one read: read again.
   if (user != users_.end() && user->second.version > user_version &&
@@ -308,10 +330,6 @@ Cache::Adopted Cache::adopt(std::shared_ptr<const Loaded>& loaded, uint64_t user
   }
   auto it = sessions_.find(s.id);
   if (it == sessions_.end()) {
-    // The copy applied this record's version (or a later change) and has no
-    // session: it was deleted since it was read, or a snapshot is being
-    // applied. Reading again tells which.
-    if (session_version_ >= loaded->version) return Adopted::kStale;
     // The copy is behind (a fresh login): the index learns it now, and the
     // stream's own copy of the same record changes nothing when it comes.
     it = sessions_.try_emplace(s.id).first;
@@ -334,12 +352,16 @@ Cache::Adopted Cache::adopt(std::shared_ptr<const Loaded>& loaded, uint64_t user
     entry.schedule = Schedule::of(s);
     if (Time due = dueBy(entry.schedule); due != Time::max()) due_.emplace(due, &it->first);
   }
-  UserEntry& owner = users_[s.user_id];
-  // The stream's copy of the user read here changes nothing when it comes.
-  if (user_version > owner.version) {
-    owner.version = user_version;
-    owner.deleted = false;
+  // A user newer than the copy's: the other views of the user were built
+  // with an older one, and the stream's copy of this one will change
+  // nothing when it comes, so they are superseded now.
+  if (user_version != kNoUser && user_version > users_[s.user_id].version) {
+    supersedeUser(s.user_id);
+    UserEntry& newer = users_[s.user_id];
+    newer.version = user_version;
+    newer.deleted = false;
   }
+  UserEntry& owner = users_[s.user_id];
   std::erase_if(owner.live, [](const std::weak_ptr<const Loaded>& view) {
     auto held = view.lock();
     return !held || held->superseded.load(std::memory_order_relaxed);
@@ -355,6 +377,11 @@ Task<Cache::Fetched> Cache::fetch(std::string session_id, bool keep, Time now) {
   // stale; they are read again, a few times at most.
   constexpr int kAttempts = 3;
   for (int attempt = 1;; ++attempt) {
+    uint64_t resets = 0;
+    {
+      std::shared_lock lock(mutex_);
+      resets = resets_;
+    }
     auto record = co_await databroker::awaitCall<databroker::Record>(
         [&](auto done) { client_.get(std::string(kSessionType), session_id, std::move(done)); });
     if (!record) {
@@ -402,7 +429,11 @@ Task<Cache::Fetched> Cache::fetch(std::string session_id, bool keep, Time now) {
     {
       std::unique_lock lock(mutex_);
       sweep(now);
-      adopted = adopt(loaded, user_version);
+      adopted = adopt(loaded, user_version, resets);
+    }
+    if (adopted == Adopted::kGone && attempt == kAttempts) {
+      out.reason = "no such session";
+      co_return out;
     }
     if (adopted == Adopted::kKept || attempt == kAttempts) {
       // After the last attempt the view serves this one request only: it

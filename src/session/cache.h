@@ -105,6 +105,9 @@ class Cache {
   // The version of the user record the copy has applied (0: none).
   uint64_t userVersion(std::string_view user_id) const;
   size_t size() const;
+  // The parsed views the copy keeps alive (some may be superseded and not
+  // yet swept).
+  size_t parsedCount() const;
 
   // The sessions (id and schedule) whose dueBy() is at or before `horizon`
   // and for which `pick` returns true, walked in dueBy() order: a pass over
@@ -134,7 +137,7 @@ class Cache {
 
  private:
   struct Fetched;
-  enum class Adopted { kKept, kStale };
+  enum class Adopted { kKept, kStale, kGone };
   // The user version of a read-through that found no user record.
   static constexpr uint64_t kNoUser = 0;
 
@@ -144,9 +147,12 @@ class Cache {
   // makes it the copy's parsed view of that session.
   Task<Fetched> fetch(std::string session_id, bool keep, Time now);
   // Under the writer's lock: makes `loaded` (read through, with its user
-  // at `user_version`) the parsed view of its session, or says why not.
-  // `loaded` becomes the view already held when that one is as new.
-  Adopted adopt(std::shared_ptr<const Loaded>& loaded, uint64_t user_version);
+  // at `user_version`, when the copy had started over `resets` times) the
+  // parsed view of its session, or says why not: kStale when the reads are
+  // older than what the copy applied since, kGone when the copy has
+  // applied its deletion. `loaded` becomes the view already held when that
+  // one is as new.
+  Adopted adopt(std::shared_ptr<const Loaded>& loaded, uint64_t user_version, uint64_t resets);
   // Under the writer's lock: marks every parsed view of a user superseded.
   void supersedeUser(const std::string& user_id);
   // Under the writer's lock: looks at the oldest few of held_, keeping
@@ -196,6 +202,10 @@ class Cache {
   // names none at all (deleted or expired away), one above it reads
   // through. The syncer keeps no copy of its own (keep_records off).
   uint64_t session_version_ = 0;
+  // How often the copy started over from a snapshot (either type): a
+  // read-through that began before one cannot be judged by what the copy
+  // applied, and reads again.
+  uint64_t resets_ = 0;
   std::unique_ptr<databroker::Syncer> syncer_;  // last: stops before the maps go
 };
 

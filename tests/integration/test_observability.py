@@ -129,6 +129,8 @@ class MetricsTest(GatehouseTestCase):
         self.assertEqual(len([k for k in m if k[0] == "pomerium_build_info"]), 1)
         self.assertEqual(value(m, "pomerium_session_cache_ready"), 1)
         self.assertIsNotNone(value(m, "pomerium_session_cache_record_version", type="session"))
+        self.assertEqual(value(m, "pomerium_session_cache_sessions"), 0)
+        self.assertEqual(value(m, "pomerium_session_cache_parsed_sessions"), 0)
         self.assertIsNotNone(value(m, "pomerium_databroker_record_version"))
         self.assertEqual(value(m, "pomerium_identity_manager_last_session_refresh_errors"), 0)
         self.assertGreater(value(m, "process_resident_memory_bytes"), 1 << 20)

@@ -5,7 +5,9 @@
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <condition_variable>
 #include <functional>
+#include <mutex>
 #include <thread>
 
 #include "databroker/local_client.h"
@@ -25,6 +27,38 @@ class HookedClient final : public databroker::test::ForwardingClient {
   using ForwardingClient::ForwardingClient;
   std::function<void(const std::string& type)> after_get;
 
+  // Holds the user stream's changes back while set.
+  void holdUsers(bool hold) {
+    {
+      std::lock_guard lock(mutex_);
+      hold_users_ = hold;
+    }
+    released_.notify_all();
+  }
+  // Ends the session stream with an error, as a lost connection does: the
+  // copy starts over from a snapshot.
+  void breakSessionStream() {
+    std::lock_guard lock(mutex_);
+    session_error_(Error{ErrorCode::kAborted, ErrorSource::kInternal, "stream broken", false});
+  }
+
+  std::unique_ptr<databroker::SyncStream> sync(databroker::SyncPosition from, std::string type,
+                                               databroker::SyncHandler handler) override {
+    if (type == kUserType) {
+      handler.on_records =
+          [this, inner = std::move(handler.on_records)](std::vector<databroker::Record> records) {
+            std::unique_lock lock(mutex_);
+            released_.wait(lock, [&] { return !hold_users_; });
+            lock.unlock();
+            inner(std::move(records));
+          };
+    } else if (type == kSessionType) {
+      std::lock_guard lock(mutex_);
+      session_error_ = handler.on_error;
+    }
+    return inner_.sync(from, std::move(type), std::move(handler));
+  }
+
   void get(std::string type, std::string id,
            databroker::Callback<databroker::Record> done) override {
     inner_.get(type, std::move(id),
@@ -33,6 +67,12 @@ class HookedClient final : public databroker::test::ForwardingClient {
                  done(std::move(r));
                });
   }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable released_;
+  bool hold_users_ = false;
+  std::function<void(Error)> session_error_;
 };
 
 class CacheTest : public ::testing::Test {
@@ -206,6 +246,8 @@ TEST_F(CacheTest, ParsedViewsLiveWhileRequestsUseThem) {
   ASSERT_EQ(at(busy, now_).status, LookupStatus::kFound);
   // The copy keeps both parsed, with nothing else holding them.
   EXPECT_FALSE(idle_view.expired());
+  EXPECT_EQ(cache.parsedCount(), 2u);
+  EXPECT_EQ(cache.size(), 3u);
   // One is used again ten minutes later, the other not at all.
   std::optional<Lookup> again = cache.lookupLocal(busy, now_ + 10min);
   ASSERT_TRUE(again);
@@ -215,6 +257,7 @@ TEST_F(CacheTest, ParsedViewsLiveWhileRequestsUseThem) {
   ASSERT_EQ(at(late, now_ + Cache::kRetention + 2min).status, LookupStatus::kFound);
   EXPECT_TRUE(idle_view.expired());
   EXPECT_FALSE(busy_view.expired());
+  EXPECT_EQ(cache.parsedCount(), 2u);  // the busy one and the late one
   EXPECT_TRUE(cache.contains("m0"));
   EXPECT_FALSE(cache.lookupLocal(idle, now_ + Cache::kRetention + 2min).has_value());
   EXPECT_EQ(at(idle, now_ + Cache::kRetention + 2min).status, LookupStatus::kFound);
@@ -271,6 +314,68 @@ TEST_F(CacheTest, ASessionDeletedDuringItsReadThroughIsRefused) {
   std::optional<Lookup> local = cache.lookupLocal(h, now_);
   ASSERT_TRUE(local);
   EXPECT_EQ(local->status, LookupStatus::kNoSession);
+}
+
+// A read-through that brings a user newer than the copy's supersedes the
+// views of the user's other sessions at once: the stream's copy of that
+// user will change nothing when it comes.
+TEST_F(CacheTest, AReadThroughOfANewerUserSupersedesItsOtherSessions) {
+  Handle first = put("n1", now_ + 1h);
+  Handle second = put("n2", now_ + 1h);
+  HookedClient hooked(*client_);
+  Cache cache(hooked);
+  ASSERT_TRUE(cache.waitReady(5s));
+  ASSERT_TRUE(eventually([&] { return cache.size() == 2; }));
+  Lookup old_view = run(cache, first);
+  ASSERT_EQ(old_view.status, LookupStatus::kFound);
+  EXPECT_EQ(old_view.session->name, "Alice");
+
+  hooked.holdUsers(true);
+  User renamed;
+  renamed.id = "u1";
+  renamed.name = "Alice Renamed";
+  renamed.email = "a@example.com";
+  ASSERT_TRUE(backend_->put({toRecord(renamed)}).ok());
+  Lookup new_view = run(cache, second);
+  ASSERT_EQ(new_view.status, LookupStatus::kFound);
+  EXPECT_EQ(new_view.session->name, "Alice Renamed");
+  EXPECT_TRUE(old_view.session->superseded.load());
+  hooked.holdUsers(false);
+
+  Lookup again = run(cache, first);
+  ASSERT_EQ(again.status, LookupStatus::kFound);
+  EXPECT_EQ(again.session->name, "Alice Renamed");
+  EXPECT_FALSE(new_view.session->superseded.load());
+}
+
+// Signed out, and then the copy started over from a snapshot (without the
+// session), while a read-through was between its reads and its adoption:
+// the read-through must not bring the session back.
+TEST_F(CacheTest, AResyncDuringAReadThroughDoesNotBringASignedOutSessionBack) {
+  put("other", now_ + 1h);
+  Handle h = put("r3", now_ + 1h);
+  HookedClient hooked(*client_);
+  Cache cache(hooked);
+  ASSERT_TRUE(cache.waitReady(5s));
+  ASSERT_TRUE(eventually([&] { return cache.size() == 2; }));
+  std::atomic<bool> once{false};
+  hooked.after_get = [&](const std::string& type) {
+    if (type != kSessionType || once.exchange(true)) return;
+    ASSERT_TRUE(backend_->put({sessionDeletion("r3")}).ok());
+    ASSERT_TRUE(eventually([&] { return !cache.contains("r3"); }));
+    uint64_t resyncs = cache.resyncs(kSessionType);
+    hooked.breakSessionStream();
+    ASSERT_TRUE(eventually(
+        [&] { return cache.resyncs(kSessionType) > resyncs && cache.contains("other"); }));
+  };
+  Lookup l = run(cache, h);
+  EXPECT_EQ(l.status, LookupStatus::kNoSession) << l.reason;
+  EXPECT_FALSE(cache.contains("r3"));
+  // The snapshot's copy cannot tell a deleted session from one it has not
+  // seen: the next lookup reads through, and is refused again.
+  std::optional<Lookup> local = cache.lookupLocal(h, now_);
+  EXPECT_TRUE(!local || local->status == LookupStatus::kNoSession);
+  EXPECT_EQ(run(cache, h).status, LookupStatus::kNoSession);
 }
 
 TEST_F(CacheTest, WorkerViewSeesReplacementsAndSignOut) {
