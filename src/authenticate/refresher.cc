@@ -123,7 +123,13 @@ Task<void> Refresher::refreshDue() {
     const session::Session& s = loaded->session;
     std::shared_ptr<oidc::Provider> provider =
         authenticator ? authenticator->provider(s.idp_id) : nullptr;
-    if (!provider) continue;  // its IdP is no longer configured; it ends at expiry
+    if (!provider) {
+      // Its IdP is no longer configured; it ends at expiry. Not read again
+      // on every pass meanwhile (a configuration that brings the IdP back
+      // is seen within kMaxRetry).
+      retry_after_[id] = steady + kMaxRetry;
+      continue;
+    }
     co_await refreshOne(*loaded, std::move(provider));
   }
 }
