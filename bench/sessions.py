@@ -30,6 +30,12 @@ Requests/s: wrk (-t1, 64 connections) with the real session cookie on
 reference right before it, and the ratio is taken pair by pair (other work
 on the machine moves both alike).
 
+A stored session's first request reads its record through from the
+databroker; the next ones find it parsed. For 200 of the sessions loaded at
+each step, a cookie naming each (the real cookie's handle with its ids and
+versions changed, signed again with the shared secret) is sent twice, one
+request at a time: the latency of the first and of the second request.
+
 Arguments: seconds per wrk run (default 5), runs per step (default 3),
 counts (default "1000,100000,1000000"). Environment: BENCH_POSTGRES
 (default "100000"; empty skips the PostgreSQL case: the counts its loaded
@@ -41,6 +47,8 @@ script does not pass SIGTERM on, so its gatehouse is left to stop by hand).
 """
 
 import base64
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -96,6 +104,10 @@ class Loader:
         self.record_bytes = {"session": len(json.dumps(session_data, separators=(",", ":"))),
                              "user": len(json.dumps(user_data, separators=(",", ":")))}
         self.last_version = {SESSION_TYPE: 0, USER_TYPE: 0}
+        # (session id, user id, server version, record version) of the first
+        # sessions of the last put: what a cookie for each of them names.
+        self.samples = []
+        self.sample_size = 200
 
     def _template(self, data, user, is_session):
         """The Struct bytes of `data` with every per-session value replaced by
@@ -166,8 +178,10 @@ class Loader:
         pb = self.pb
         done = 0
         lengths = {kind: length for _, kind, length in self.session_fields + self.user_fields}
+        self.samples = []
         while done < count:
             records = []
+            users_of = {}
             for n in range(start + done, start + min(count, done + batch)):
                 # Ids and e-mail address of the lengths the real ones have.
                 values = {"id": self._random(lengths["id"]),
@@ -178,6 +192,7 @@ class Loader:
                     e = values["email"]
                     values["email"] = b"u" + str(n).encode().rjust(lengths["email"] - 12, b"0") + \
                         b"@example.com" if len(e) < lengths["email"] else e
+                users_of[values["id"].decode()] = values["user"].decode()
                 for type_url, template, fields, rid in (
                         (USER_TYPE, self.user_template, self.user_fields, values["user"]),
                         (SESSION_TYPE, self.session_template, self.session_fields, values["id"])):
@@ -189,10 +204,47 @@ class Loader:
                                   metadata=[("jwt", dbtest.token(self.secret))], timeout=120)
             for r in reply.records:
                 self.last_version[r.type] = max(self.last_version[r.type], r.version)
+                if r.type == SESSION_TYPE and len(self.samples) < self.sample_size and \
+                        r.id in users_of:
+                    self.samples.append((r.id, users_of[r.id], reply.server_version, r.version))
             done += len(records) // 2
 
     def close(self):
         self.channel.close()
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def cookie_for(template_cookie, secret, sample):
+    """The real session cookie with its handle made to name `sample` instead,
+    signed again with the shared secret (HS256, as Gatehouse signs it)."""
+    name, _, token = template_cookie.split(";")[0].strip().partition("=")
+    header, payload, _ = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    session_id, user_id, server_version, record_version = sample
+    claims.update(jti=session_id, sub=user_id, databroker_server_version=server_version,
+                  databroker_record_version=record_version)
+    body = header + "." + b64url(json.dumps(claims, separators=(",", ":")).encode())
+    signature = hmac.new(secret, body.encode(), hashlib.sha256).digest()
+    return "%s=%s.%s" % (name, body, b64url(signature))
+
+
+def first_requests(g, secret, samples):
+    """Each sampled session's first request (its record read through, as after
+    a start or 15 idle minutes) and its second (parsed already): latency of
+    each, in ms, one at a time over a fresh connection. The route's policy
+    refuses these users (403): the session is looked up all the same."""
+    cold, warm, statuses = [], [], {}
+    for sample in samples:
+        cookie = cookie_for(g["cookie"], secret, sample)
+        for into in (cold, warm):
+            t0 = time.perf_counter()
+            status, _, _ = auth.request(g["port"], g["host"], "/small", cookie)
+            into.append((time.perf_counter() - t0) * 1e3)
+            statuses[status] = statuses.get(status, 0) + 1
+    return cold, warm, statuses
 
 
 def read_records(grpc_port, secret):
@@ -384,6 +436,13 @@ def main():
                        ref_rps=statistics.median(p[0] for p in pairs),
                        ratio=statistics.median(p[1] / p[0] for p in pairs),
                        ratios=[p[1] / p[0] for p in pairs], load=os.getloadavg()[0])
+            cold, warm, statuses = first_requests(g, secret, g["loader"].samples)
+            if set(statuses) - {403}:
+                raise SystemExit("%s at %d: a sampled session answered %r" % (n, count, statuses))
+            q = lambda xs, p: sorted(xs)[min(len(xs) - 1, int(p * len(xs)))]
+            row.update(first_ms=statistics.median(cold), first_p90_ms=q(cold, 0.9),
+                       second_ms=statistics.median(warm), second_p90_ms=q(warm, 0.9),
+                       sampled=len(cold))
             raw["steps"].append(row)
             print("%-8s %8d sessions: load %.1f s (puts %.1f s), RSS %.1f MiB, %.0f B/session, "
                   "%.0f req/s vs reference %.0f: %.3f (%s)  load avg %.2f" % (
@@ -391,6 +450,10 @@ def main():
                       row["bytes_per_session"], row["rps"], row["ref_rps"], row["ratio"],
                       ", ".join("%.3f" % r for r in row["ratios"]), row["load"]),
                   file=sys.stderr)
+            print("%-8s %8d sessions: %d sessions' first request %.2f ms (p90 %.2f), second "
+                  "%.2f ms (p90 %.2f)" % (row["backend"], count, row["sampled"], row["first_ms"],
+                                          row["first_p90_ms"], row["second_ms"],
+                                          row["second_p90_ms"]), file=sys.stderr)
             return row
 
         for count in counts:
@@ -403,13 +466,16 @@ def main():
                 json.dump(raw, f, indent=1)
         print()
         print("| backend | sessions | load time s | RSS MiB | bytes per session | req/s | "
-              "ratio to 1,000 (median, min–max) |")
-        print("|---|---|---|---|---|---|---|")
+              "ratio to 1,000 (median, min–max) | a session's first / second request ms "
+              "(median; p90) |")
+        print("|---|---|---|---|---|---|---|---|")
         for r in raw["steps"]:
-            print("| %s | %d | %.1f | %.1f | %.0f | %.0f | %.3f (%.3f–%.3f) |" % (
-                r["backend"], r["sessions"], r["load_s"], r["rss_kb"] / 1024,
-                r["bytes_per_session"], r["rps"], r["ratio"], min(r["ratios"]),
-                max(r["ratios"])))
+            print("| %s | %d | %.1f | %.1f | %.0f | %.0f | %.3f (%.3f–%.3f) | "
+                  "%.2f / %.2f; %.2f / %.2f |" % (
+                      r["backend"], r["sessions"], r["load_s"], r["rss_kb"] / 1024,
+                      r["bytes_per_session"], r["rps"], r["ratio"], min(r["ratios"]),
+                      max(r["ratios"]), r["first_ms"], r["second_ms"], r["first_p90_ms"],
+                      r["second_p90_ms"]))
         print()
         print("runs: %d x %d s per step, wrk -t1 -c%d; each step paired with the 1,000-session "
               "reference process; %s" % (runs, secs, conns, raw["uptime"]))
