@@ -111,11 +111,24 @@ void supersede(const std::weak_ptr<const Loaded>& view) {
 
 }  // namespace
 
-void Cache::supersedeUser(const std::string& user_id) {
-  auto it = users_.find(user_id);
-  if (it == users_.end()) return;
-  for (const auto& view : it->second.live) supersede(view);
-  it->second.live.clear();
+void Cache::supersedeViews(UserEntry& user) {
+  for (const auto& view : user.live) supersede(view);
+  user.live.clear();
+}
+
+void Cache::reschedule(IdMap<Entry>::iterator it, uint64_t version, const Schedule& schedule) {
+  Entry& entry = it->second;
+  // A new entry's default schedule is due never: nothing to erase.
+  due_.erase({dueBy(entry.schedule), &it->first});
+  entry.version = version;
+  entry.schedule = schedule;
+  if (Time due = dueBy(schedule); due != Time::max()) due_.emplace(due, &it->first);
+}
+
+void Cache::drop(IdMap<Entry>::iterator it) {
+  supersede(it->second.live);
+  due_.erase({dueBy(it->second.schedule), &it->first});
+  sessions_.erase(it);
 }
 
 void Cache::sweep(Time now) {
@@ -144,9 +157,7 @@ void Cache::onReset(const std::string& type) {
     session_version_ = 0;
   }
   if (type == kUserType) {
-    for (auto& [id, user] : users_) {
-      for (const auto& view : user.live) supersede(view);
-    }
+    for (auto& [id, user] : users_) supersedeViews(user);
     users_.clear();
   }
 }
@@ -161,18 +172,14 @@ void Cache::onChange(const databroker::Record& record) {
     if (record.version <= user.version) return;
     user.version = record.version;
     user.deleted = record.deleted();
-    supersedeUser(record.id);
+    supersedeViews(user);
     return;
   }
   if (record.type != kSessionType) return;
   if (record.deleted()) {
     std::unique_lock lock(mutex_);
     session_version_ = std::max(session_version_, record.version);
-    auto it = sessions_.find(record.id);
-    if (it == sessions_.end()) return;
-    supersede(it->second.live);
-    due_.erase({dueBy(it->second.schedule), &it->first});
-    sessions_.erase(it);
+    if (auto it = sessions_.find(record.id); it != sessions_.end()) drop(it);
     return;
   }
   // Only the schedule: parsing the whole record (tokens, claims trees) and
@@ -184,11 +191,7 @@ void Cache::onChange(const databroker::Record& record) {
   if (!parsed) {
     // Unusable as it now stands: dropped, as a read-through would drop it.
     log::warn("session cache: unreadable session record").str("id", record.id);
-    if (auto it = sessions_.find(record.id); it != sessions_.end()) {
-      supersede(it->second.live);
-      due_.erase({dueBy(it->second.schedule), &it->first});
-      sessions_.erase(it);
-    }
+    if (auto it = sessions_.find(record.id); it != sessions_.end()) drop(it);
     return;
   }
   sweep(std::chrono::system_clock::now());
@@ -199,11 +202,8 @@ void Cache::onChange(const databroker::Record& record) {
   if (!added) {
     supersede(entry.live);
     entry.live.reset();
-    due_.erase({dueBy(entry.schedule), &it->first});
   }
-  entry.version = record.version;
-  entry.schedule = *parsed;
-  if (Time due = dueBy(entry.schedule); due != Time::max()) due_.emplace(due, &it->first);
+  reschedule(it, record.version, *parsed);
 }
 
 bool Cache::contains(std::string_view session_id) const {
@@ -313,12 +313,11 @@ struct Cache::Fetched {
 Cache::Adopted Cache::adopt(std::shared_ptr<const Loaded>& loaded, uint64_t user_version,
                             uint64_t resets) {
   const Session& s = loaded->session;
+  auto it = sessions_.find(s.id);
   // The copy applied this record's version (or a later change) and has no
   // session: it was deleted since it was read (or a snapshot is being
   // applied; reading again tells which).
-  if (sessions_.find(s.id) == sessions_.end() && session_version_ >= loaded->version) {
-    return Adopted::kGone;
-  }
+  if (it == sessions_.end() && session_version_ >= loaded->version) return Adopted::kGone;
   // The copy started over from a snapshot since the reads: what it has
   // applied says nothing about them any more.
   if (resets != resets_) return Adopted::kStale;
@@ -328,14 +327,11 @@ Cache::Adopted Cache::adopt(std::shared_ptr<const Loaded>& loaded, uint64_t user
       !(user_version == kNoUser && user->second.deleted)) {
     return Adopted::kStale;
   }
-  auto it = sessions_.find(s.id);
   if (it == sessions_.end()) {
     // The copy is behind (a fresh login): the index learns it now, and the
     // stream's own copy of the same record changes nothing when it comes.
     it = sessions_.try_emplace(s.id).first;
-    it->second.version = loaded->version;
-    it->second.schedule = Schedule::of(s);
-    if (Time due = dueBy(it->second.schedule); due != Time::max()) due_.emplace(due, &it->first);
+    reschedule(it, loaded->version, Schedule::of(s));
   }
   Entry& entry = it->second;
   if (entry.version > loaded->version) return Adopted::kStale;
@@ -346,22 +342,16 @@ Cache::Adopted Cache::adopt(std::shared_ptr<const Loaded>& loaded, uint64_t user
   }
   supersede(entry.live);
   entry.live = loaded;
-  if (entry.version < loaded->version) {
-    due_.erase({dueBy(entry.schedule), &it->first});
-    entry.version = loaded->version;
-    entry.schedule = Schedule::of(s);
-    if (Time due = dueBy(entry.schedule); due != Time::max()) due_.emplace(due, &it->first);
-  }
+  if (entry.version < loaded->version) reschedule(it, loaded->version, Schedule::of(s));
+  UserEntry& owner = user == users_.end() ? users_[s.user_id] : user->second;
   // A user newer than the copy's: the other views of the user were built
   // with an older one, and the stream's copy of this one will change
   // nothing when it comes, so they are superseded now.
-  if (user_version != kNoUser && user_version > users_[s.user_id].version) {
-    supersedeUser(s.user_id);
-    UserEntry& newer = users_[s.user_id];
-    newer.version = user_version;
-    newer.deleted = false;
+  if (user_version != kNoUser && user_version > owner.version) {
+    supersedeViews(owner);
+    owner.version = user_version;
+    owner.deleted = false;
   }
-  UserEntry& owner = users_[s.user_id];
   std::erase_if(owner.live, [](const std::weak_ptr<const Loaded>& view) {
     auto held = view.lock();
     return !held || held->superseded.load(std::memory_order_relaxed);
@@ -402,7 +392,7 @@ Task<Cache::Fetched> Cache::fetch(std::string session_id, bool keep, Time now) {
     auto user_record = co_await databroker::awaitCall<databroker::Record>(
         [&](auto done) { client_.get(std::string(kUserType), user_id, std::move(done)); });
     std::shared_ptr<const User> user;
-    uint64_t user_version = 0;
+    uint64_t user_version = kNoUser;
     if (user_record) {
       user_version = user_record->version;
       if (auto parsed = User::fromJson(user_record->data)) {
@@ -412,8 +402,6 @@ Task<Cache::Fetched> Cache::fetch(std::string session_id, bool keep, Time now) {
       out.status = LookupStatus::kUnavailable;
       out.reason = "databroker: " + user_record.error().message;
       co_return out;
-    } else {
-      user_version = kNoUser;
     }
     std::shared_ptr<const Loaded> loaded =
         build(std::move(*session), std::move(user), record->version);

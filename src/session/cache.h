@@ -153,8 +153,6 @@ class Cache {
   // applied its deletion. `loaded` becomes the view already held when that
   // one is as new.
   Adopted adopt(std::shared_ptr<const Loaded>& loaded, uint64_t user_version, uint64_t resets);
-  // Under the writer's lock: marks every parsed view of a user superseded.
-  void supersedeUser(const std::string& user_id);
   // Under the writer's lock: looks at the oldest few of held_, keeping
   // those used within kRetention (at the back) and letting go of the rest.
   void sweep(Time now);
@@ -184,6 +182,15 @@ class Cache {
     bool deleted = false;
     std::vector<std::weak_ptr<const Loaded>> live;
   };
+
+  // Under the writer's lock: marks every parsed view of a user superseded.
+  static void supersedeViews(UserEntry& user);
+  // Under the writer's lock: the entry's record version and schedule, and
+  // its place among the sessions due.
+  void reschedule(IdMap<Entry>::iterator it, uint64_t version, const Schedule& schedule);
+  // Under the writer's lock: removes a session from the copy, marking its
+  // parsed view superseded.
+  void drop(IdMap<Entry>::iterator it);
 
   databroker::Client& client_;
   mutable std::shared_mutex mutex_;
