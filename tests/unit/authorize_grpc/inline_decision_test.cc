@@ -34,7 +34,7 @@ const std::string kGrpcSecret = "0123456789abcdef0123456789abcdef";
 // The databroker as seen by authorize, with its change streams stalled: a
 // session written after the local copy's snapshot is only in the databroker
 // and is found by reading through (counted).
-class StalledDatabroker final : public databroker::test::ForwardingClient {
+class StalledDatabroker final : public databroker::testing::ForwardingClient {
  public:
   using ForwardingClient::ForwardingClient;
   int gets() const { return gets_.load(); }

@@ -9,7 +9,7 @@
 
 #include "databroker/client.h"
 
-namespace gatehouse::databroker::test {
+namespace gatehouse::databroker::testing {
 
 class ForwardingClient : public Client {
  public:
@@ -60,4 +60,4 @@ class ForwardingClient : public Client {
   Client& inner_;
 };
 
-}  // namespace gatehouse::databroker::test
+}  // namespace gatehouse::databroker::testing

@@ -5,6 +5,7 @@
 
 #include "databroker/local_client.h"
 #include "databroker/memory_backend.h"
+#include "unit/databroker/forwarding_client.h"
 #include "unit/databroker/test_util.h"
 
 namespace gatehouse::databroker::testing {
@@ -14,9 +15,9 @@ using namespace std::chrono_literals;
 
 // A client whose streams and snapshots can be made to fail, as a databroker
 // that restarts or a network that drops would.
-class FlakyClient final : public Client {
+class FlakyClient final : public ForwardingClient {
  public:
-  explicit FlakyClient(Client& inner) : inner_(inner) {}
+  using ForwardingClient::ForwardingClient;
 
   std::atomic<int> failing_snapshots{0};
   std::atomic<int> snapshots{0};
@@ -31,19 +32,6 @@ class FlakyClient final : public Client {
     for (auto& s : streams) s->breakNow();
   }
 
-  void get(std::string type, std::string id, Callback<Record> done) override {
-    inner_.get(std::move(type), std::move(id), std::move(done));
-  }
-  void put(std::vector<Record> records, Callback<PutResult> done) override {
-    inner_.put(std::move(records), std::move(done));
-  }
-  void patch(std::vector<Record> records, std::vector<std::string> mask,
-             Callback<PutResult> done) override {
-    inner_.patch(std::move(records), std::move(mask), std::move(done));
-  }
-  void query(Query query, Callback<QueryResult> done) override {
-    inner_.query(std::move(query), std::move(done));
-  }
   void syncLatest(std::string type, Callback<Snapshot> done) override {
     ++snapshots;
     if (failing_snapshots > 0) {
@@ -62,26 +50,6 @@ class FlakyClient final : public Client {
     std::lock_guard lock(mutex_);
     streams_.push_back(broken);
     return std::make_unique<Handle>(broken);
-  }
-  void serverInfo(Callback<ServerInfo> done) override { inner_.serverInfo(std::move(done)); }
-  void listTypes(Callback<std::vector<std::string>> done) override {
-    inner_.listTypes(std::move(done));
-  }
-  void getOptions(std::string type, Callback<TypeOptions> done) override {
-    inner_.getOptions(std::move(type), std::move(done));
-  }
-  void setOptions(std::string type, TypeOptions options, Callback<void> done) override {
-    inner_.setOptions(std::move(type), std::move(options), std::move(done));
-  }
-  void clear(Callback<ClearResult> done) override { inner_.clear(std::move(done)); }
-  void acquireLease(std::string name, Duration ttl, Callback<std::string> done) override {
-    inner_.acquireLease(std::move(name), ttl, std::move(done));
-  }
-  void renewLease(std::string name, std::string id, Duration ttl, Callback<void> done) override {
-    inner_.renewLease(std::move(name), std::move(id), ttl, std::move(done));
-  }
-  void releaseLease(std::string name, std::string id, Callback<void> done) override {
-    inner_.releaseLease(std::move(name), std::move(id), std::move(done));
   }
 
  private:
@@ -124,7 +92,6 @@ class FlakyClient final : public Client {
     std::shared_ptr<Broken> broken;
   };
 
-  Client& inner_;
   std::mutex mutex_;
   std::vector<std::shared_ptr<Broken>> streams_;
 };

@@ -22,7 +22,7 @@ using namespace std::chrono_literals;
 // The databroker with a hook that runs after each get has read its record
 // and before the reader gets it: a change made there lands between a
 // read-through's reads and its adoption.
-class HookedClient final : public databroker::test::ForwardingClient {
+class HookedClient final : public databroker::testing::ForwardingClient {
  public:
   using ForwardingClient::ForwardingClient;
   std::function<void(const std::string& type)> after_get;
