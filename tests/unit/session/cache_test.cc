@@ -103,6 +103,17 @@ class CacheTest : public ::testing::Test {
     return h;
   }
 
+  // Renames u1 (to "Alice Renamed"); the user record's new version.
+  uint64_t renameUser() {
+    User renamed;
+    renamed.id = "u1";
+    renamed.name = "Alice Renamed";
+    renamed.email = "a@example.com";
+    auto written = backend_->put({toRecord(renamed)});
+    EXPECT_TRUE(written.ok());
+    return written.ok() ? written->records[0].version : 0;
+  }
+
   Lookup run(Cache& cache, const Handle& h) {
     asio::io_context io;
     Lookup out;
@@ -275,13 +286,8 @@ TEST_F(CacheTest, AReadThroughOlderThanTheCopysUserReadsAgain) {
   std::atomic<int> user_reads{0};
   hooked.after_get = [&](const std::string& type) {
     if (type != kUserType || user_reads++ != 0) return;
-    User renamed;
-    renamed.id = "u1";
-    renamed.name = "Alice Renamed";
-    renamed.email = "a@example.com";
-    auto written = backend_->put({toRecord(renamed)});
-    ASSERT_TRUE(written.ok());
-    uint64_t version = written->records[0].version;
+    uint64_t version = renameUser();
+    ASSERT_NE(version, 0u);
     ASSERT_TRUE(eventually([&] { return cache.userVersion("u1") >= version; }));
   };
   Lookup l = run(cache, h);
@@ -331,11 +337,7 @@ TEST_F(CacheTest, AReadThroughOfANewerUserSupersedesItsOtherSessions) {
   EXPECT_EQ(old_view.session->name, "Alice");
 
   hooked.holdUsers(true);
-  User renamed;
-  renamed.id = "u1";
-  renamed.name = "Alice Renamed";
-  renamed.email = "a@example.com";
-  ASSERT_TRUE(backend_->put({toRecord(renamed)}).ok());
+  ASSERT_NE(renameUser(), 0u);
   Lookup new_view = run(cache, second);
   ASSERT_EQ(new_view.status, LookupStatus::kFound);
   EXPECT_EQ(new_view.session->name, "Alice Renamed");
@@ -397,11 +399,7 @@ TEST_F(CacheTest, WorkerViewSeesReplacementsAndSignOut) {
 
   // The user changes: the kept view is superseded, and the next lookup
   // reads the session through with the new name.
-  User renamed;
-  renamed.id = "u1";
-  renamed.name = "Alice Renamed";
-  renamed.email = "a@example.com";
-  ASSERT_TRUE(backend_->put({toRecord(renamed)}).ok());
+  ASSERT_NE(renameUser(), 0u);
   ASSERT_TRUE(eventually([&] { return first->session->superseded.load(); }));
   EXPECT_FALSE(view.lookupLocal(h, now_).has_value());
   Lookup reread = run(cache, h);
