@@ -135,8 +135,11 @@ class InlineDecision : public ::testing::Test {
     ASSERT_TRUE(cache_->waitReady(5s));
     // The copy indexes the session from the snapshot and parses it on first
     // use, reading it through once: the decisions below find it parsed.
-    for (int i = 0; i < 500 && !cache_->contains("s-local"); ++i) std::this_thread::sleep_for(10ms);
-    ASSERT_TRUE(cache_->contains("s-local"));
+    // Both snapshots first: the user snapshot starts the copy's users over,
+    // which would supersede a view read through before it.
+    auto applied = [&] { return cache_->contains("s-local") && cache_->userVersion("alice") > 0; };
+    for (int i = 0; i < 500 && !applied(); ++i) std::this_thread::sleep_for(10ms);
+    ASSERT_TRUE(applied());
     asio::io_context io;
     session::Lookup warmed;
     session::Handle local = last_handle_;

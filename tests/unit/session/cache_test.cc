@@ -103,6 +103,13 @@ class CacheTest : public ::testing::Test {
     return h;
   }
 
+  // The copy has applied both snapshots: the session `id`, and the user.
+  // The user snapshot starts the copy's users over, which supersedes any
+  // view read through before it; tests that read through wait for it.
+  static bool applied(const Cache& cache, std::string_view id) {
+    return cache.contains(id) && cache.userVersion("u1") > 0;
+  }
+
   // Renames u1 (to "Alice Renamed"); the user record's new version.
   uint64_t renameUser() {
     User renamed;
@@ -145,7 +152,7 @@ TEST_F(CacheTest, SyncedSessionIsIndexedAndParsedWhenUsed) {
   Handle h = put("s1", now_ + 1h);
   Cache cache(*client_);
   ASSERT_TRUE(cache.waitReady(5s));
-  ASSERT_TRUE(eventually([&] { return cache.contains("s1"); }));
+  ASSERT_TRUE(eventually([&] { return applied(cache, "s1"); }));
   // Indexed, not parsed: only a read-through can answer.
   EXPECT_FALSE(cache.lookupLocal(h, now_).has_value());
   Lookup l = run(cache, h);
@@ -195,7 +202,7 @@ TEST_F(CacheTest, ExpiredDeletedAndForeignSessionsAreRefused) {
 
   // The session is in the copy (waitReady returns once the snapshot is in
   // the syncer, a moment before on_change has filled the view).
-  ASSERT_TRUE(eventually([&] { return cache.contains("s3"); }));
+  ASSERT_TRUE(eventually([&] { return applied(cache, "s3"); }));
   Lookup found = run(cache, live);
   ASSERT_EQ(found.status, LookupStatus::kFound);
   databroker::Record deletion = sessionDeletion("s3");
@@ -218,7 +225,7 @@ TEST_F(CacheTest, AChangedSessionIsReadAgain) {
   Handle h = put("s7", now_ + 1h);
   Cache cache(*client_);
   ASSERT_TRUE(cache.waitReady(5s));
-  ASSERT_TRUE(eventually([&] { return cache.contains("s7"); }));
+  ASSERT_TRUE(eventually([&] { return applied(cache, "s7"); }));
   Lookup first = run(cache, h);
   ASSERT_EQ(first.status, LookupStatus::kFound);
   // A refresh writes the session again, with new claims.
@@ -241,7 +248,7 @@ TEST_F(CacheTest, ParsedViewsLiveWhileRequestsUseThem) {
   Handle late = put("m2", now_ + 1h);
   Cache cache(*client_);
   ASSERT_TRUE(cache.waitReady(5s));
-  ASSERT_TRUE(eventually([&] { return cache.size() == 3; }));
+  ASSERT_TRUE(eventually([&] { return cache.size() == 3 && cache.userVersion("u1") > 0; }));
   auto at = [&](const Handle& h, Time when) {
     Lookup l;
     asio::io_context io;
@@ -282,7 +289,7 @@ TEST_F(CacheTest, AReadThroughOlderThanTheCopysUserReadsAgain) {
   HookedClient hooked(*client_);
   Cache cache(hooked);
   ASSERT_TRUE(cache.waitReady(5s));
-  ASSERT_TRUE(eventually([&] { return cache.contains("r1"); }));
+  ASSERT_TRUE(eventually([&] { return applied(cache, "r1"); }));
   std::atomic<int> user_reads{0};
   hooked.after_get = [&](const std::string& type) {
     if (type != kUserType || user_reads++ != 0) return;
@@ -306,7 +313,7 @@ TEST_F(CacheTest, ASessionDeletedDuringItsReadThroughIsRefused) {
   HookedClient hooked(*client_);
   Cache cache(hooked);
   ASSERT_TRUE(cache.waitReady(5s));
-  ASSERT_TRUE(eventually([&] { return cache.contains("r2"); }));
+  ASSERT_TRUE(eventually([&] { return applied(cache, "r2"); }));
   std::atomic<bool> deleted{false};
   hooked.after_get = [&](const std::string& type) {
     if (type != kSessionType || deleted.exchange(true)) return;
@@ -331,7 +338,7 @@ TEST_F(CacheTest, AReadThroughOfANewerUserSupersedesItsOtherSessions) {
   HookedClient hooked(*client_);
   Cache cache(hooked);
   ASSERT_TRUE(cache.waitReady(5s));
-  ASSERT_TRUE(eventually([&] { return cache.size() == 2; }));
+  ASSERT_TRUE(eventually([&] { return cache.size() == 2 && cache.userVersion("u1") > 0; }));
   Lookup old_view = run(cache, first);
   ASSERT_EQ(old_view.status, LookupStatus::kFound);
   EXPECT_EQ(old_view.session->name, "Alice");
@@ -359,7 +366,7 @@ TEST_F(CacheTest, AResyncDuringAReadThroughDoesNotBringASignedOutSessionBack) {
   HookedClient hooked(*client_);
   Cache cache(hooked);
   ASSERT_TRUE(cache.waitReady(5s));
-  ASSERT_TRUE(eventually([&] { return cache.size() == 2; }));
+  ASSERT_TRUE(eventually([&] { return cache.size() == 2 && cache.userVersion("u1") > 0; }));
   std::atomic<bool> once{false};
   hooked.after_get = [&](const std::string& type) {
     if (type != kSessionType || once.exchange(true)) return;
@@ -384,7 +391,7 @@ TEST_F(CacheTest, WorkerViewSeesReplacementsAndSignOut) {
   Handle h = put("s4", now_ + 1h);
   Cache cache(*client_);
   ASSERT_TRUE(cache.waitReady(5s));
-  ASSERT_TRUE(eventually([&] { return cache.contains("s4"); }));
+  ASSERT_TRUE(eventually([&] { return applied(cache, "s4"); }));
   WorkerView view(&cache);
   EXPECT_FALSE(view.lookupLocal(h, now_).has_value());
   ASSERT_EQ(run(cache, h).status, LookupStatus::kFound);
