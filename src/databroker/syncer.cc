@@ -14,6 +14,10 @@ struct Syncer::TypeState {
   std::unordered_map<std::string, Record> records;
   SyncPosition position;
   bool loaded = false;
+  // Set once the first snapshot's callbacks have run: only then does a
+  // view built from on_change hold the snapshot, so only then is the type
+  // ready.
+  bool applied = false;
   uint64_t resyncs = 0;
 
   // Guarded by control_mutex_: set by the stream's handler, read by the
@@ -71,7 +75,7 @@ SyncPosition Syncer::position(std::string_view type) const {
 bool Syncer::ready() const {
   for (const auto& [type, state] : types_) {
     std::shared_lock lock(state->data_mutex);
-    if (!state->loaded) return false;
+    if (!state->applied) return false;
   }
   return true;
 }
@@ -121,15 +125,22 @@ bool Syncer::loadSnapshot(TypeState& state) {
     if (state.loaded) ++state.resyncs;
     state.loaded = true;
   }
-  control_.notify_all();
   if (options_.on_reset) options_.on_reset(state.type);
   if (!options_.keep_records) {
     if (options_.on_change) {
       for (const auto& record : snapshot->records) options_.on_change(record);
     }
-    return true;
+  } else {
+    for (const auto& record : changed) options_.on_change(record);
   }
-  for (const auto& record : changed) options_.on_change(record);
+  {
+    std::unique_lock lock(state.data_mutex);
+    state.applied = true;
+  }
+  // Under the control mutex, so that a waiter between its check and its
+  // wait cannot miss the wake-up.
+  { std::lock_guard lock(control_mutex_); }
+  control_.notify_all();
   return true;
 }
 

@@ -23,8 +23,9 @@ namespace gatehouse::databroker {
 // for a snapshot, then Sync from its version. After Aborted (the store was
 // cleared or the stream fell behind the change log) it drops the copy and
 // starts over; after other errors it retries with exponential backoff,
-// resuming where it was. Authorize serves sessions from it, so that a
-// request never waits on the databroker.
+// resuming where it was. The session cache builds its index from it, so
+// that sign-outs and changes reach every process without a request asking
+// the databroker.
 //
 // One thread per type drives the protocol; the copy is read under a shared
 // lock from any thread.
@@ -61,7 +62,8 @@ class Syncer {
   // Where the copy of `type` stands; server_version 0 before the first snapshot.
   SyncPosition position(std::string_view type) const;
 
-  // True once every type has loaded its first snapshot.
+  // True once every type has loaded its first snapshot and passed it to
+  // on_reset and on_change.
   bool ready() const;
   // Waits for ready(); false on timeout.
   bool waitReady(std::chrono::milliseconds timeout) const;

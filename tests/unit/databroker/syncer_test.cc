@@ -1,5 +1,8 @@
 #include "databroker/syncer.h"
 
+#include <atomic>
+#include <thread>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -133,6 +136,26 @@ TEST_F(SyncerTest, LoadsASnapshotThenFollowsChanges) {
   EXPECT_EQ(syncer.position("session").record_version, put->records[1].version);
   EXPECT_EQ(syncer.records("session").size(), 1u);
   EXPECT_EQ(syncer.resyncs("session"), 0u);
+}
+
+TEST_F(SyncerTest, IsReadyOnlyOnceTheSnapshotsCallbacksHaveRun) {
+  // A view built from on_change (the session cache) holds the snapshot only
+  // after its callbacks: readiness must not come before them.
+  ASSERT_TRUE(backend_->put({rec("session", "s1"), rec("session", "s2"), rec("user", "u1")}).ok());
+  std::atomic<int> seen{0};
+  std::atomic<int> resets{0};
+  Syncer::Options o = options({"session", "user"});
+  o.keep_records = false;
+  o.on_reset = [&](const std::string&) { ++resets; };
+  o.on_change = [&](const Record&) {
+    std::this_thread::sleep_for(100ms);
+    ++seen;
+  };
+  Syncer syncer(client_, std::move(o));
+  ASSERT_TRUE(syncer.waitReady(10s));
+  EXPECT_TRUE(syncer.ready());
+  EXPECT_EQ(resets.load(), 2);
+  EXPECT_EQ(seen.load(), 3);
 }
 
 TEST_F(SyncerTest, StartsOverFromASnapshotWhenTheStoreIsCleared) {
