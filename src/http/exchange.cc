@@ -10,7 +10,7 @@ Task<Result<void>> respond(ServerExchange& exchange, ResponseHead head, std::str
   if (no_body && !bodyless_status && !head.headers.has("content-length")) {
     head.headers.set("content-length", std::to_string(body.size()));
   }
-  if (auto r = co_await exchange.sendHead(head, body.size(), no_body); !r) co_return r;
+  if (auto r = exchange.sendHead(head, body.size(), no_body); !r) co_return r;
   if (!no_body && !body.empty()) {
     if (auto r = co_await exchange.sendBody(body); !r) co_return r;
   }

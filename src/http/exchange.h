@@ -43,16 +43,18 @@ class ServerExchange {
   virtual Task<Result<void>> sendContinue() = 0;
   // `body_length`: the exact body size when known (Content-Length), else
   // nullopt and the body is streamed (chunked on HTTP/1.1). `no_body` for
-  // HEAD, 204 and 304 responses: nothing may follow but finish().
-  virtual Task<Result<void>> sendHead(const ResponseHead& head, std::optional<uint64_t> body_length,
-                                      bool no_body) = 0;
+  // HEAD, 204 and 304 responses: nothing may follow but finish(). Queues
+  // the head without waiting: it goes out with the first sendBody or
+  // finish (a 101's too, before takeOverStream).
+  virtual Result<void> sendHead(const ResponseHead& head, std::optional<uint64_t> body_length,
+                                bool no_body) = 0;
   virtual Task<Result<void>> sendBody(std::string_view data) = 0;
   // Ends the response, with trailers where the protocol carries them.
   virtual Task<Result<void>> finish(const Headers* trailers = nullptr) = 0;
   // True once sendHead succeeded: a later failure can only reset/close.
   virtual bool responseStarted() const = 0;
 
-  // For an accepted upgrade (101 already sent with sendHead): the raw
+  // For an accepted upgrade (101 sent with sendHead and finish): the raw
   // downstream stream, and the bytes read past the request head. Null when
   // the protocol cannot upgrade (HTTP/2). The connection is closed after.
   virtual net::Stream* takeOverStream(std::string& buffered) = 0;

@@ -207,14 +207,17 @@ void Http1Reader::compact() {
   start_ = 0;
 }
 
-Task<Result<size_t>> Http1Reader::fill() {
+asio::mutable_buffer Http1Reader::spare() {
   if (end_ == buffer_.size()) compact();
   if (end_ == buffer_.size()) buffer_.resize(buffer_.size() * 2);
-  auto n = co_await stream_.readSome(asio::buffer(buffer_.data() + end_, buffer_.size() - end_));
-  if (!n) co_return n.error();
+  return asio::buffer(buffer_.data() + end_, buffer_.size() - end_);
+}
+
+Result<size_t> Http1Reader::filled(Result<size_t> n) {
+  if (!n) return n;
   if (*n == 0) at_eof_ = true;
   end_ += *n;
-  co_return *n;
+  return n;
 }
 
 Task<Result<size_t>> Http1Reader::readHeadBytes(net::Clock::duration read_timeout) {
@@ -256,7 +259,7 @@ Task<Result<size_t>> Http1Reader::readHeadBytes(net::Clock::duration read_timeou
       if (buffer_.size() - end_ < 4096) buffer_.resize(buffer_.size() * 2);
     }
     size_t before = end_ - start_;
-    auto n = co_await fill();
+    auto n = filled(co_await stream_.readSome(spare()));
     if (!n) co_return n.error();
     if (*n == 0) {
       if (before == 0 && !started) co_return size_t{0};
@@ -498,7 +501,7 @@ Task<Result<std::string_view>> Http1Reader::readBody() {
       // Nothing handed out refers to the buffer any more.
       compact();
       if (buffer_.size() < 64 * 1024) buffer_.resize(64 * 1024);
-      auto n = co_await fill();
+      auto n = filled(co_await stream_.readSome(spare()));
       if (!n) co_return n.error();
       if (*n == 0) {
         if (by_length) {
@@ -535,7 +538,7 @@ Task<Result<std::string_view>> Http1Reader::readBody() {
     // Need more bytes: nothing handed out refers to the buffer any more.
     compact();
     if (buffer_.size() < 64 * 1024) buffer_.resize(64 * 1024);
-    auto n = co_await fill();
+    auto n = filled(co_await stream_.readSome(spare()));
     if (!n) co_return n.error();
     if (*n == 0) {
       if (p.needEof()) {

@@ -75,7 +75,12 @@ class Http1Reader {
   // parser when it is null (a Content-Length body, or one until the close).
   void startBody(detail::MessageParser* parser);
   void compact();
-  Task<Result<size_t>> fill();
+  // Reading more bytes: into spare(), the room at the end of the buffer
+  // (made by compacting or growing it), and then filled() with the result
+  // of the read. Two plain calls around the stream's read, so that a read
+  // costs no coroutine of its own.
+  asio::mutable_buffer spare();
+  Result<size_t> filled(Result<size_t> n);
 
   net::Stream& stream_;
   std::vector<char> buffer_;

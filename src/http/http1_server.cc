@@ -59,9 +59,9 @@ class Http1Exchange final : public ServerExchange {
     co_return co_await stream_.write("HTTP/1.1 100 Continue\r\n\r\n");
   }
 
-  Task<Result<void>> sendHead(const ResponseHead& head, std::optional<uint64_t> body_length,
-                              bool no_body) override {
-    if (started_) co_return Error::internal("response already started");
+  Result<void> sendHead(const ResponseHead& head, std::optional<uint64_t> body_length,
+                        bool no_body) override {
+    if (started_) return Error::internal("response already started");
     started_ = true;
     // A client that asked for 100-continue and got a final answer without
     // it may still send the body; the connection cannot be reused safely.
@@ -115,22 +115,16 @@ class Http1Exchange final : public ServerExchange {
       }
     }
     out += "\r\n";
-    if (upgraded_) {
-      // The stream is taken over next and nothing else flushes the head.
-      armWrite();
-      auto r = co_await stream_.write(pending_);
-      pending_.clear();
-      if (!r) broken_ = true;
-      co_return r;
-    }
-    co_return Result<void>();  // written together with the first body piece
+    return Result<void>();  // written with the first body piece, or by finish
   }
 
   Task<Result<void>> sendBody(std::string_view data) override {
     if (!started_ || finished_) co_return Error::internal("body outside a response");
     if (data.empty() || no_body_) co_return Result<void>();
     armWrite();
-    auto r = co_await writeBodyPiece(stream_, pending_, chunk_header_, data, chunked_);
+    BodyPieceBuffers piece(pending_, chunk_header_, data, chunked_);
+    auto r = co_await stream_.write(piece.buffers());
+    pending_.clear();
     if (!r) broken_ = true;
     co_return r;
   }
@@ -141,7 +135,8 @@ class Http1Exchange final : public ServerExchange {
     if (chunked_) pending_ += "0\r\n\r\n";
     if (pending_.empty()) co_return Result<void>();
     armWrite();
-    auto r = co_await stream_.write(pending_);
+    asio::const_buffer whole = asio::buffer(pending_);
+    auto r = co_await stream_.write(std::span<const asio::const_buffer>(&whole, 1));
     pending_.clear();
     if (!r) broken_ = true;
     co_return r;
@@ -284,7 +279,7 @@ Task<void> serveHttp1(std::unique_ptr<net::Stream> stream, Handler& handler,
       co_await lingeringClose(*stream);
       break;
     }
-    if (!co_await drainBody(reader)) {
+    if (!reader.bodyDone() && !co_await drainBody(reader)) {
       co_await lingeringClose(*stream);
       break;
     }

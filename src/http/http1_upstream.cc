@@ -43,7 +43,7 @@ class Http1UpstreamExchange final : public UpstreamExchange {
     idle_timeout_ = idle_timeout;
   }
 
-  Task<Result<void>> sendHead(const RequestHead& head, std::optional<uint64_t> body_length) override {
+  Result<void> sendHead(const RequestHead& head, std::optional<uint64_t> body_length) override {
     method_ = head.method;
     std::string& out = connection_->write_buffer;
     out.clear();
@@ -84,14 +84,15 @@ class Http1UpstreamExchange final : public UpstreamExchange {
     out += "\r\n";
     // Buffered: sent with the first body piece or finishRequest.
     armIdle();
-    co_return Result<void>();
+    return Result<void>();
   }
 
   Task<Result<void>> sendBody(std::string_view data) override {
     if (data.empty()) co_return Result<void>();
     armIdle();
-    auto r = co_await writeBodyPiece(*connection_->stream, connection_->write_buffer, chunk_header_,
-                                     data, chunked_);
+    BodyPieceBuffers piece(connection_->write_buffer, chunk_header_, data, chunked_);
+    auto r = co_await connection_->stream->write(piece.buffers());
+    connection_->write_buffer.clear();
     if (!r) co_return upstreamFailure(r.error(), "upstream write");
     co_return Result<void>();
   }
@@ -101,7 +102,8 @@ class Http1UpstreamExchange final : public UpstreamExchange {
     if (chunked_) buffer += "0\r\n\r\n";
     if (!buffer.empty()) {
       armIdle();
-      auto r = co_await connection_->stream->write(buffer);
+      asio::const_buffer whole = asio::buffer(buffer);
+      auto r = co_await connection_->stream->write(std::span<const asio::const_buffer>(&whole, 1));
       buffer.clear();
       if (!r) co_return upstreamFailure(r.error(), "upstream write");
     }
@@ -136,7 +138,7 @@ class Http1UpstreamExchange final : public UpstreamExchange {
     armIdle();
     auto piece = co_await connection_->reader.readBody();
     if (!piece) co_return upstreamFailure(piece.error(), "upstream body");
-    if (piece->empty()) done_ = true;
+    if (piece->empty() || connection_->reader.bodyDone()) done_ = true;
     co_return piece;
   }
 
@@ -146,6 +148,7 @@ class Http1UpstreamExchange final : public UpstreamExchange {
     return connection_->stream.get();
   }
 
+  bool bodyDone() const override { return done_; }
   bool reusedConnection() const override { return reused_; }
   bool responseStarted() const override { return response_started_; }
 

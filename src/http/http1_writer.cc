@@ -4,24 +4,21 @@
 
 namespace gatehouse::http {
 
-Task<Result<void>> writeBodyPiece(net::Stream& stream, std::string& pending, std::string& scratch,
-                                  std::string_view data, bool chunked) {
+BodyPieceBuffers::BodyPieceBuffers(const std::string& pending, std::string& scratch,
+                                   std::string_view data, bool chunked) {
+  items_[count_++] = asio::buffer(pending);
   if (!chunked) {
-    asio::const_buffer buffers[] = {asio::buffer(pending), asio::buffer(data)};
-    auto r = co_await stream.write(std::span<const asio::const_buffer>(buffers));
-    pending.clear();
-    co_return r;
+    items_[count_++] = asio::buffer(data);
+    return;
   }
   char hex[20];
   auto [end, ec] = std::to_chars(hex, hex + sizeof(hex), data.size(), 16);
   (void)ec;
   scratch.assign(hex, end);
   scratch += "\r\n";
-  asio::const_buffer buffers[] = {asio::buffer(pending), asio::buffer(scratch), asio::buffer(data),
-                                  asio::buffer("\r\n", 2)};
-  auto r = co_await stream.write(std::span<const asio::const_buffer>(buffers));
-  pending.clear();
-  co_return r;
+  items_[count_++] = asio::buffer(scratch);
+  items_[count_++] = asio::buffer(data);
+  items_[count_++] = asio::buffer("\r\n", 2);
 }
 
 }  // namespace gatehouse::http

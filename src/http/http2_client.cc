@@ -121,8 +121,7 @@ class ClientExchange final : public UpstreamExchange {
     response_timeout_ = response_timeout;
     idle_timeout_ = idle_timeout;
   }
-  Task<Result<void>> sendHead(const RequestHead& head,
-                              std::optional<uint64_t> body_length) override;
+  Result<void> sendHead(const RequestHead& head, std::optional<uint64_t> body_length) override;
   Task<Result<void>> sendBody(std::string_view data) override;
   Task<Result<void>> finishRequest() override;
   Task<Result<ResponseHead>> readResponse() override;
@@ -243,14 +242,13 @@ Error ClientExchange::timedOut(std::string_view what) {
   return error;
 }
 
-Task<Result<void>> ClientExchange::sendHead(const RequestHead& head,
-                                            std::optional<uint64_t> body_length) {
-  if (id_ != 0) co_return Error::internal("request already sent");
-  if (head.method == "CONNECT")
-    co_return Error::invalid("http2 upstream: CONNECT is not supported");
+Result<void> ClientExchange::sendHead(const RequestHead& head,
+                                      std::optional<uint64_t> body_length) {
+  if (id_ != 0) return Error::internal("request already sent");
+  if (head.method == "CONNECT") return Error::invalid("http2 upstream: CONNECT is not supported");
   if (!core_.isAlive()) {
     // Nothing was sent: safe to retry on another connection.
-    co_return upstreamError(ErrorCode::kUnavailable, "upstream http2 connection is closed", true);
+    return upstreamError(ErrorCode::kUnavailable, "upstream http2 connection is closed", true);
   }
   method_ = head.method;
   has_body_ = head.has_body;
@@ -276,15 +274,15 @@ Task<Result<void>> ClientExchange::sendHead(const RequestHead& head,
                                       head.has_body ? &provider : nullptr, nullptr);
   if (id < 0) {
     bool exhausted = id == NGHTTP2_ERR_STREAM_ID_NOT_AVAILABLE;
-    co_return upstreamError(
-        ErrorCode::kUnavailable,
-        std::string("upstream http2: cannot open stream: ") + nghttp2_strerror(id), exhausted);
+    return upstreamError(ErrorCode::kUnavailable,
+                         std::string("upstream http2: cannot open stream: ") + nghttp2_strerror(id),
+                         exhausted);
   }
   id_ = id;
   reused_ = core_.streamsStarted() > 0;
   core_.registerStream(id_, this);
   core_.requestWrite();
-  co_return Result<void>();
+  return Result<void>();
 }
 
 Task<Result<void>> ClientExchange::sendBody(std::string_view data) {

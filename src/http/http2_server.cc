@@ -47,8 +47,8 @@ class ServerStream final : public ServerExchange {
   const ConnectionInfo& connection() const override;
   Task<Result<std::string_view>> readBody() override;
   Task<Result<void>> sendContinue() override;
-  Task<Result<void>> sendHead(const ResponseHead& head, std::optional<uint64_t> body_length,
-                              bool no_body) override;
+  Result<void> sendHead(const ResponseHead& head, std::optional<uint64_t> body_length,
+                        bool no_body) override;
   Task<Result<void>> sendBody(std::string_view data) override;
   Task<Result<void>> finish(const Headers* trailers) override;
   bool responseStarted() const override { return head_sent_; }
@@ -280,15 +280,15 @@ Task<Result<void>> ServerStream::sendContinue() {
   co_return Result<void>();
 }
 
-Task<Result<void>> ServerStream::sendHead(const ResponseHead& head,
-                                          std::optional<uint64_t> body_length, bool no_body) {
-  if (head_sent_) co_return Error::internal("response already started");
+Result<void> ServerStream::sendHead(const ResponseHead& head, std::optional<uint64_t> body_length,
+                                    bool no_body) {
+  if (head_sent_) return Error::internal("response already started");
   if (head.status < 200 || head.status > 999) {
     // 1xx answers (and so 101 upgrades) do not exist as final responses
     // in HTTP/2.
-    co_return Error::internal("http2: cannot send status " + std::to_string(head.status));
+    return Error::internal("http2: cannot send status " + std::to_string(head.status));
   }
-  if (out_error_) co_return *out_error_;
+  if (out_error_) return *out_error_;
 
   Http2HeaderBlock block;
   block.add(":status", std::to_string(head.status));
@@ -312,13 +312,13 @@ Task<Result<void>> ServerStream::sendHead(const ResponseHead& head,
   int rv = nghttp2_submit_response(connection_.session(), id_, block.data(), block.size(),
                                    bodyless ? nullptr : &provider);
   if (rv != 0) {
-    co_return downstreamError(ErrorCode::kClosed,
-                              std::string("http2: cannot send response: ") + nghttp2_strerror(rv));
+    return downstreamError(ErrorCode::kClosed,
+                           std::string("http2: cannot send response: ") + nghttp2_strerror(rv));
   }
   head_sent_ = true;
   no_body_ = bodyless;
   connection_.requestWrite();
-  co_return Result<void>();
+  return Result<void>();
 }
 
 Task<Result<void>> ServerStream::sendBody(std::string_view data) {

@@ -29,9 +29,9 @@ class UpstreamExchange {
 
   // `head.target` is the origin-form path to send, `head.authority` the
   // Host. `body_length`: exact size, or nullopt for a streamed body (only
-  // meaningful when `head.has_body`).
-  virtual Task<Result<void>> sendHead(const RequestHead& head,
-                                      std::optional<uint64_t> body_length) = 0;
+  // meaningful when `head.has_body`). Queues the head without waiting: it
+  // goes out with the first sendBody or finishRequest.
+  virtual Result<void> sendHead(const RequestHead& head, std::optional<uint64_t> body_length) = 0;
   virtual Task<Result<void>> sendBody(std::string_view data) = 0;
   virtual Task<Result<void>> finishRequest() = 0;
 
@@ -42,6 +42,9 @@ class UpstreamExchange {
   virtual std::optional<uint64_t> responseLength() const = 0;
   virtual bool responseHasBody() const = 0;
   virtual Task<Result<std::string_view>> readBody() = 0;
+  // True once readBody has returned the last of the body, so that the
+  // empty read that would say so can be skipped. False when unknown.
+  virtual bool bodyDone() const { return false; }
   // Trailers received after the body (HTTP/2, gRPC), or null.
   virtual const Headers* trailers() const { return nullptr; }
 

@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cstring>
 #include <optional>
+#include <vector>
 
 #include "net/stream_factory.h"
 
@@ -29,6 +30,20 @@ Error ioError(const error_code& ec, bool timed_out, std::string_view what) {
   ErrorCode code = ErrorCode::kClosed;
   if (ec == asio::error::connection_refused) code = ErrorCode::kUnavailable;
   return Error{code, ErrorSource::kInternal, std::string(what) + ": " + ec.message(), false};
+}
+
+// What is left of `buffers` after the first `skip` bytes.
+std::vector<asio::const_buffer> after(std::span<const asio::const_buffer> buffers, size_t skip) {
+  std::vector<asio::const_buffer> rest;
+  for (const auto& b : buffers) {
+    if (skip >= b.size()) {
+      skip -= b.size();
+      continue;
+    }
+    rest.push_back(b + skip);
+    skip = 0;
+  }
+  return rest;
 }
 
 bool isEof(const error_code& ec) {
@@ -100,6 +115,8 @@ class TcpStream final : public Stream {
       : socket_(std::move(socket)), watchdog_(socket_.get_executor()) {
     error_code ec;
     socket_.set_option(tcp::no_delay(true), ec);
+    // write() sends what the socket takes at once without waiting.
+    socket_.non_blocking(true, ec);
     remote_ = socket_.remote_endpoint(ec);
     local_ = socket_.local_endpoint(ec);
   }
@@ -117,9 +134,21 @@ class TcpStream final : public Stream {
 
   Task<Result<void>> write(std::span<const asio::const_buffer> buffers) override {
     if (watchdog_.expired()) co_return ioError({}, true, "write");
-    auto [ec, n] = co_await asio::async_write(socket_, buffers, kAwait);
+    // A socket nearly always takes a whole message at once: one sendmsg
+    // now, and the reactor (an asynchronous operation, its allocation and
+    // a trip through the event loop) only for what the socket did not take.
+    error_code ec;
+    size_t sent = socket_.write_some(buffers, ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      sent = 0;
+    } else if (ec) {
+      co_return ioError(ec, watchdog_.expired(), "write");
+    }
+    if (sent == asio::buffer_size(buffers)) co_return Result<void>();
+    std::vector<asio::const_buffer> rest = after(buffers, sent);
+    auto [wait_ec, n] = co_await asio::async_write(socket_, rest, kAwait);
     (void)n;
-    if (ec) co_return ioError(ec, watchdog_.expired(), "write");
+    if (wait_ec) co_return ioError(wait_ec, watchdog_.expired(), "write");
     co_return Result<void>();
   }
 

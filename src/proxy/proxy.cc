@@ -86,13 +86,26 @@ Task<void> Proxy::handle(http::ServerExchange& exchange) {
   r.client_ip = clientAddress(r.head(), exchange.connection().remote_ip,
                               r.snapshot->options->http.xff_num_trusted_hops);
 
-  if (co_await admit(r) == Outcome::kContinue) {
+  // The common path (a route request whose decision waits for nothing)
+  // runs in this coroutine alone: admission and the decision are plain
+  // calls, and the coroutines that answer are entered only when needed.
+  Admission admission = classify(r);
+  if (admission == Admission::kRoute || co_await admit(r, admission) == Outcome::kContinue) {
     r.route = r.snapshot->routes->match(r.host, r.path);
     if (!r.route) {
       r.details = "no route matches this host and path";
       co_await sendLocal(r, 404, r.details);
-    } else if (co_await authorize(r) == Outcome::kContinue) {
-      co_await forward(r);
+    } else {
+      std::optional<authorize::CheckResponse> answer = askNow(r);
+      Outcome decided = Outcome::kContinue;
+      if (!answer) {
+        decided = co_await authorize(r);
+      } else if (answer->kind == authorize::CheckResponse::Kind::kAllow) {
+        r.identity_headers = std::move(answer->headers);
+      } else {
+        decided = co_await act(r, std::move(*answer), false);
+      }
+      if (decided == Outcome::kContinue) co_await forward(r);
     }
   }
   logAccess(r);
@@ -100,13 +113,14 @@ Task<void> Proxy::handle(http::ServerExchange& exchange) {
 
 // Phase 1: one authority and one path, decided once and used for routing,
 // policy and the upstream alike; then the endpoints every host serves.
-Task<Proxy::Outcome> Proxy::admit(Request& r) {
+// Sets what it found (host, path, query, and details for an error) and
+// says who answers; admit() sends the answers.
+Proxy::Admission Proxy::classify(Request& r) {
   const http::RequestHead& head = r.head();
   r.host = hostOf(head.authority);
   if (r.host.empty()) {
     r.details = "missing or invalid host";
-    co_await sendLocal(r, 400, r.details);
-    co_return Outcome::kDone;
+    return Admission::kBadHost;
   }
   const http::ConnectionInfo& conn = r.exchange.connection();
   if (head.version == 20 && conn.tls && !conn.server_name.empty() && r.snapshot->server_tls &&
@@ -116,85 +130,110 @@ Task<Proxy::Outcome> Proxy::admit(Request& r) {
     // A reused HTTP/2 connection whose certificate does not cover this
     // host: the client must open a new connection (RFC 9110 15.5.20).
     r.details = "this connection's certificate does not cover the requested host";
-    co_await sendLocal(r, 421, r.details);
-    co_return Outcome::kDone;
+    return Admission::kMisdirected;
   }
 
   http::NormalizedTarget target = http::normalizeTarget(head.target, r.snapshot->path_options);
   if (target.verdict == http::PathVerdict::kReject) {
     r.details = target.reason.empty() ? "invalid request path" : target.reason;
-    co_await sendLocal(r, 400, r.details);
-    co_return Outcome::kDone;
+    return Admission::kBadPath;
   }
   r.path = std::move(target.path);
   r.query = std::move(target.query);
-  if (target.verdict == http::PathVerdict::kRedirect) {
-    http::ResponseHead redirect;
-    redirect.status = 307;
-    redirect.headers.add("location", r.query.empty() ? r.path : r.path + "?" + r.query);
-    co_await sendSimple(r, std::move(redirect), "");
-    co_return Outcome::kDone;
-  }
+  if (target.verdict == http::PathVerdict::kRedirect) return Admission::kPathRedirect;
 
   std::string_view path = r.path;
-  bool get_or_head = head.method == "GET" || head.method == "HEAD";
-  if (path == "/ping" || path == "/healthz") {
-    if (!get_or_head) {
-      co_await sendLocal(r, 405, "");
-      co_return Outcome::kDone;
-    }
-    http::ResponseHead ok;
-    ok.headers.add("content-type", "text/plain; charset=utf-8");
-    co_await sendSimple(r, std::move(ok), "OK");
-    co_return Outcome::kDone;
-  }
+  if (path == "/ping" || path == "/healthz") return Admission::kPing;
   if (path == "/.well-known/pomerium" || path == "/.well-known/pomerium/") {
-    std::string base = "https://" + r.host;
-    std::string body =
-        "{\"issuer\":" + jsonQuote(base + "/") + ",\"authentication_callback_endpoint\":" +
-        jsonQuote(r.snapshot->authenticate_url + "/oauth2/callback") +
-        ",\"jwks_uri\":" + jsonQuote(base + "/.well-known/pomerium/jwks.json") +
-        ",\"frontchannel_logout_uri\":" + jsonQuote(base + "/.pomerium/sign_out") + "}\n";
-    http::ResponseHead ok;
-    ok.headers.add("content-type", "application/json");
-    ok.headers.add("access-control-allow-origin", "*");
-    co_await sendSimple(r, std::move(ok), body);
-    co_return Outcome::kDone;
+    return Admission::kDiscovery;
   }
-  if (path == "/.well-known/pomerium/jwks.json") {
-    // Every public key in rotation, so that JWTs signed with a key being
-    // retired still verify.
-    const authorize::JwksDocument& jwks = r.snapshot->authorize_state->engine().jwks();
-    http::ResponseHead ok;
-    ok.headers.add("content-type", authorize::JwksDocument::kContentType);
-    ok.headers.add("access-control-allow-origin", "*");
-    ok.headers.add("cache-control", authorize::JwksDocument::kCacheControl);
-    ok.headers.add("etag", jwks.etag);
-    if (auto match = head.headers.get("if-none-match"); match && *match == jwks.etag) {
-      ok.status = 304;
-      co_await sendSimple(r, std::move(ok), "");
-    } else {
-      co_await sendSimple(r, std::move(ok), jwks.body);
-    }
-    co_return Outcome::kDone;
-  }
+  if (path == "/.well-known/pomerium/jwks.json") return Admission::kJwks;
   if (r.snapshot->authenticator && r.snapshot->serve_authenticate &&
       r.snapshot->authenticator->serves(r.host, path)) {
-    co_await serveAuthenticate(r);
-    co_return Outcome::kDone;
+    return Admission::kAuthenticate;
   }
   if (!r.snapshot->serve_routes) {
     r.details = "this process serves only the authenticate service";
-    co_await sendLocal(r, 404, r.details);
-    co_return Outcome::kDone;
+    return Admission::kRoutesNotServed;
   }
-  if (path == "/.pomerium" || startsWith(path, "/.pomerium/")) co_return co_await serveInternal(r);
+  if (path == "/.pomerium" || startsWith(path, "/.pomerium/")) return Admission::kInternal;
   if (startsWith(path, "/.well-known/pomerium/")) {
     r.details = "this endpoint is not available";
-    co_await sendLocal(r, 404, r.details);
-    co_return Outcome::kDone;
+    return Admission::kUnknownWellKnown;
   }
-  co_return Outcome::kContinue;
+  return Admission::kRoute;
+}
+
+Task<Proxy::Outcome> Proxy::admit(Request& r, Admission admission) {
+  const http::RequestHead& head = r.head();
+  switch (admission) {
+    case Admission::kRoute:
+      co_return Outcome::kContinue;
+    case Admission::kBadHost:
+    case Admission::kBadPath:
+      co_await sendLocal(r, 400, r.details);
+      break;
+    case Admission::kMisdirected:
+      co_await sendLocal(r, 421, r.details);
+      break;
+    case Admission::kPathRedirect: {
+      http::ResponseHead redirect;
+      redirect.status = 307;
+      redirect.headers.add("location", r.query.empty() ? r.path : r.path + "?" + r.query);
+      co_await sendSimple(r, std::move(redirect), "");
+      break;
+    }
+    case Admission::kPing: {
+      if (head.method != "GET" && head.method != "HEAD") {
+        co_await sendLocal(r, 405, "");
+        break;
+      }
+      http::ResponseHead ok;
+      ok.headers.add("content-type", "text/plain; charset=utf-8");
+      co_await sendSimple(r, std::move(ok), "OK");
+      break;
+    }
+    case Admission::kDiscovery: {
+      std::string base = "https://" + r.host;
+      std::string body =
+          "{\"issuer\":" + jsonQuote(base + "/") + ",\"authentication_callback_endpoint\":" +
+          jsonQuote(r.snapshot->authenticate_url + "/oauth2/callback") +
+          ",\"jwks_uri\":" + jsonQuote(base + "/.well-known/pomerium/jwks.json") +
+          ",\"frontchannel_logout_uri\":" + jsonQuote(base + "/.pomerium/sign_out") + "}\n";
+      http::ResponseHead ok;
+      ok.headers.add("content-type", "application/json");
+      ok.headers.add("access-control-allow-origin", "*");
+      co_await sendSimple(r, std::move(ok), body);
+      break;
+    }
+    case Admission::kJwks: {
+      // Every public key in rotation, so that JWTs signed with a key being
+      // retired still verify.
+      const authorize::JwksDocument& jwks = r.snapshot->authorize_state->engine().jwks();
+      http::ResponseHead ok;
+      ok.headers.add("content-type", authorize::JwksDocument::kContentType);
+      ok.headers.add("access-control-allow-origin", "*");
+      ok.headers.add("cache-control", authorize::JwksDocument::kCacheControl);
+      ok.headers.add("etag", jwks.etag);
+      if (auto match = head.headers.get("if-none-match"); match && *match == jwks.etag) {
+        ok.status = 304;
+        co_await sendSimple(r, std::move(ok), "");
+      } else {
+        co_await sendSimple(r, std::move(ok), jwks.body);
+      }
+      break;
+    }
+    case Admission::kAuthenticate:
+      co_await serveAuthenticate(r);
+      break;
+    case Admission::kRoutesNotServed:
+    case Admission::kUnknownWellKnown:
+      co_await sendLocal(r, 404, r.details);
+      break;
+    case Admission::kInternal:
+      co_return co_await serveInternal(r);
+  }
+  co_return Outcome::kDone;
 }
 
 // Phase 2: the decision, asked of the authorize service (in process or
@@ -294,23 +333,34 @@ Task<void> Proxy::sendLocal(Request& r, int status, std::string_view details) {
   co_await sendSimple(r, std::move(head), page.body);
 }
 
+// A route's `redirect` or `response`: answered here, no upstream.
+Task<void> Proxy::sendConfiguredAnswer(Request& r) {
+  const config::Route& route = *r.route->config;
+  http::ResponseHead head;
+  if (route.redirect) {
+    head.status = route.redirect->response_code;
+    std::string_view scheme = r.exchange.connection().tls ? "https" : "http";
+    head.headers.add("location",
+                     redirectLocation(*r.route, scheme, r.head().authority, r.path, r.query));
+    co_await sendSimple(r, std::move(head), "");
+  } else {
+    head.status = route.response->status;
+    head.headers.add("content-type", "text/plain; charset=utf-8");
+    co_await sendSimple(r, std::move(head), route.response->body);
+  }
+}
+
+// Every local that lives across a co_await is part of this coroutine's
+// frame, allocated for each proxied request: the large ones (the upstream
+// request head) live in the Request, and the rare answers are coroutines
+// of their own, so that the frame stays small enough for the worker's
+// frame cache.
 Task<void> Proxy::forward(Request& r) {
   const CompiledRoute& route = *r.route;
   const http::RequestHead& in = r.head();
 
-  if (route.redirect_or_response && route.config->redirect) {
-    http::ResponseHead head;
-    head.status = route.config->redirect->response_code;
-    std::string_view scheme = r.exchange.connection().tls ? "https" : "http";
-    head.headers.add("location", redirectLocation(*r.route, scheme, in.authority, r.path, r.query));
-    co_await sendSimple(r, std::move(head), "");
-    co_return;
-  }
-  if (route.redirect_or_response && route.config->response) {
-    http::ResponseHead head;
-    head.status = route.config->response->status;
-    head.headers.add("content-type", "text/plain; charset=utf-8");
-    co_await sendSimple(r, std::move(head), route.config->response->body);
+  if (route.redirect_or_response) {
+    co_await sendConfiguredAnswer(r);
     co_return;
   }
 
@@ -334,51 +384,41 @@ Task<void> Proxy::forward(Request& r) {
     if (route.upstream_tls) target.tls = r.snapshot->upstream_tls[route.index];
     target.server_name = route.tls_server_name.empty() ? std::string_view(to->host)
                                                        : std::string_view(route.tls_server_name);
-    auto opened = co_await pool_.open(target, kConnectTimeout, attempt > 0);
-    if (!opened) {
-      last_error = opened.error();
-      if (last_error.code == ErrorCode::kUnavailable) {
-        dead_until_[upstreamText(*to)] = net::Clock::now() + kDeadEndpointBackoff;
-        avoid = to;
-        continue;
+    // Nearly every request finds a connection open: no coroutine for that.
+    std::unique_ptr<http::UpstreamExchange> upstream = pool_.reuse(target, attempt > 0);
+    if (!upstream) {
+      auto opened = co_await pool_.connect(target, kConnectTimeout);
+      if (!opened) {
+        last_error = opened.error();
+        if (last_error.code == ErrorCode::kUnavailable) {
+          dead_until_[upstreamText(*to)] = net::Clock::now() + kDeadEndpointBackoff;
+          avoid = to;
+          continue;
+        }
+        break;
       }
-      break;
+      upstream = std::move(*opened);
     }
-    auto upstream = std::move(*opened);
     upstream->setTimeouts(response_timeout, idle_timeout);
 
-    http::RequestHead out;
+    http::RequestHead& out = r.upstream_request;
+    out.reset();
     prepareUpstreamHeaders(r, out, *to);
-    auto sent = co_await upstream->sendHead(out, in.content_length);
+    Result<void> sent = upstream->sendHead(out, in.content_length);
     if (sent && in.has_body) {
       body_touched = true;
-      while (true) {
-        auto piece = co_await r.exchange.readBody();
-        if (!piece) {
-          r.details = "client request body: " + piece.error().message;
-          r.status = 0;
-          // A malformed body (a bad chunk size) is answered with 400; a
-          // client that broke off its own request has nobody to answer.
-          if (piece.error().code == ErrorCode::kProtocol && !r.exchange.responseStarted()) {
-            co_await sendLocal(r, 400, r.details);
-          }
-          co_return;
-        }
-        if (piece->empty()) break;
-        sent = co_await upstream->sendBody(*piece);
-        if (!sent) break;
-      }
+      auto streamed = co_await sendRequestBody(r, *upstream);
+      if (!streamed) co_return;  // the client's side failed, and was answered
+      sent = std::move(*streamed);
     }
     if (sent) sent = co_await upstream->finishRequest();
     Result<http::ResponseHead> response = Error::internal("not sent");
-    if (sent) {
-      response = co_await upstream->readResponse();
-    } else if (body_touched) {
+    if (sent || body_touched) {
       // An upstream may answer early (413, say) and close without reading
       // the rest of the body; our write then fails, but its answer is
       // already here to be read, and it is the one the client should get.
       response = co_await upstream->readResponse();
-      if (!response) response = sent.error();
+      if (!response && !sent) response = sent.error();
     } else {
       response = sent.error();
     }
@@ -393,44 +433,7 @@ Task<void> Proxy::forward(Request& r) {
       break;
     }
 
-    http::ResponseHead head = std::move(*response);
-    if (head.status == 101) {
-      if (!websocket) {
-        r.details = "upstream switched protocols without being asked";
-        co_await sendLocal(r, 502, r.details);
-        co_return;
-      }
-      head.headers.set("connection", "Upgrade");
-      head.headers.set("upgrade", "websocket");
-    }
-    if (route.rewrite_response_headers) {
-      for (auto& f : head.headers.fields()) rewriteResponseHeader(*route.config, f.name, f.value);
-    }
-    head.headers.removeIf([](const http::Field& f) { return isIdentityHeader(f.name); });
-    addResponseHeaders(r, head.headers);
-    r.status = head.status;
-    bool no_body =
-        in.method == "HEAD" || head.status == 204 || head.status == 304 || head.status == 101;
-    if (!co_await r.exchange.sendHead(head, upstream->responseLength(), no_body)) co_return;
-    // From here on a failure can only cut the connection.
-    if (head.status == 101) {
-      co_await spliceUpgrade(r, *upstream);
-      co_return;
-    }
-    while (true) {
-      auto piece = co_await upstream->readBody();
-      if (!piece) {
-        // The response has started: all that is left is to cut the
-        // connection so the client sees an incomplete response.
-        r.details = piece.error().message;
-        r.upstream_failure = metrics::UpstreamFailure::kOther;
-        co_return;
-      }
-      if (piece->empty()) break;
-      r.bytes_sent += piece->size();
-      if (!co_await r.exchange.sendBody(*piece)) co_return;
-    }
-    if (!co_await r.exchange.finish(upstream->trailers())) r.details = "client went away";
+    co_await relayResponse(r, *upstream, *response, websocket);
     co_return;
   }
 
@@ -445,6 +448,75 @@ Task<void> Proxy::forward(Request& r) {
       .str("upstream", r.upstream ? upstreamText(*r.upstream) : std::string())
       .str("error", last_error.message);
   if (!r.exchange.responseStarted()) co_await sendLocal(r, status, r.details);
+}
+
+// Passes the upstream's answer on: its head, then its body (or, for an
+// accepted upgrade, the raw streams both ways).
+Task<void> Proxy::relayResponse(Request& r, http::UpstreamExchange& upstream,
+                                http::ResponseHead& head, bool websocket) {
+  const CompiledRoute& route = *r.route;
+  const http::RequestHead& in = r.head();
+  if (head.status == 101) {
+    if (!websocket) {
+      r.details = "upstream switched protocols without being asked";
+      co_await sendLocal(r, 502, r.details);
+      co_return;
+    }
+    head.headers.set("connection", "Upgrade");
+    head.headers.set("upgrade", "websocket");
+  }
+  if (route.rewrite_response_headers) {
+    for (auto& f : head.headers.fields()) rewriteResponseHeader(*route.config, f.name, f.value);
+  }
+  head.headers.removeIf([](const http::Field& f) { return isIdentityHeader(f.name); });
+  addResponseHeaders(r, head.headers);
+  r.status = head.status;
+  bool no_body =
+      in.method == "HEAD" || head.status == 204 || head.status == 304 || head.status == 101;
+  if (!r.exchange.sendHead(head, upstream.responseLength(), no_body)) co_return;
+  // From here on a failure can only cut the connection.
+  if (head.status == 101) {
+    if (co_await r.exchange.finish()) co_await spliceUpgrade(r, upstream);
+    co_return;
+  }
+  while (true) {
+    auto piece = co_await upstream.readBody();
+    if (!piece) {
+      // The response has started: all that is left is to cut the
+      // connection so the client sees an incomplete response.
+      r.details = piece.error().message;
+      r.upstream_failure = metrics::UpstreamFailure::kOther;
+      co_return;
+    }
+    if (piece->empty()) break;
+    r.bytes_sent += piece->size();
+    if (!co_await r.exchange.sendBody(*piece)) co_return;
+    if (upstream.bodyDone()) break;
+  }
+  if (!co_await r.exchange.finish(upstream.trailers())) r.details = "client went away";
+}
+
+// Streams the client's request body to the upstream. The result is the
+// upstream side's (a failed write ends the attempt); nullopt when the
+// client's side failed, which is answered here (400 for a malformed body).
+Task<std::optional<Result<void>>> Proxy::sendRequestBody(Request& r,
+                                                         http::UpstreamExchange& upstream) {
+  while (true) {
+    auto piece = co_await r.exchange.readBody();
+    if (!piece) {
+      r.details = "client request body: " + piece.error().message;
+      r.status = 0;
+      // A malformed body (a bad chunk size) is answered with 400; a
+      // client that broke off its own request has nobody to answer.
+      if (piece.error().code == ErrorCode::kProtocol && !r.exchange.responseStarted()) {
+        co_await sendLocal(r, 400, r.details);
+      }
+      co_return std::nullopt;
+    }
+    if (piece->empty()) co_return Result<void>();
+    auto sent = co_await upstream.sendBody(*piece);
+    if (!sent) co_return sent;
+  }
 }
 
 Task<void> Proxy::spliceUpgrade(Request& r, http::UpstreamExchange& upstream) {

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <unordered_map>
@@ -16,6 +17,8 @@ class RequestMetrics;
 }
 
 namespace gatehouse::proxy {
+
+class ProxyRequestHeaders;
 
 // Gives a worker the current snapshot. Implemented by the server; cheap
 // enough to call once per request.
@@ -49,7 +52,24 @@ class Proxy final : public http::Handler {
     kDone,      // a response was sent (or the connection is gone)
   };
 
-  Task<Outcome> admit(Request& r);
+  // What admission found: the request goes on to routing, or is answered
+  // by admit().
+  enum class Admission {
+    kRoute,
+    kBadHost,          // 400
+    kMisdirected,      // 421
+    kBadPath,          // 400
+    kPathRedirect,     // 307 to the normalised path
+    kPing,             // /ping, /healthz
+    kDiscovery,        // /.well-known/pomerium
+    kJwks,             // /.well-known/pomerium/jwks.json
+    kAuthenticate,     // the authenticate service's own paths
+    kRoutesNotServed,  // 404: this process serves authenticate only
+    kInternal,         // /.pomerium/...
+    kUnknownWellKnown  // 404
+  };
+  Admission classify(Request& r);
+  Task<Outcome> admit(Request& r, Admission admission);
   Task<Outcome> authorize(Request& r);
   // Sign-in (sign_in.cc).
   Task<void> serveAuthenticate(Request& r);
@@ -57,10 +77,19 @@ class Proxy final : public http::Handler {
   Task<void> serveCallback(Request& r);
   Task<void> serveSignOut(Request& r);
   Task<void> serveProgrammaticLogin(Request& r);
+  void describe(Request& r, bool internal, ProxyRequestHeaders& headers, std::string& scheme_text,
+                authorize::CheckRequest& check) const;
+  void recordDecision(const authorize::CheckResponse& answer, net::Clock::time_point started) const;
+  std::optional<authorize::CheckResponse> askNow(Request& r);
   Task<Outcome> ask(Request& r, bool internal);
+  Task<Outcome> act(Request& r, authorize::CheckResponse answer, bool internal);
   Task<void> sendDenied(Request& r, int status, std::string_view message, bool grpc);
   Task<Result<std::string>> readSmallBody(Request& r, size_t limit);
   Task<void> forward(Request& r);
+  Task<void> sendConfiguredAnswer(Request& r);
+  Task<std::optional<Result<void>>> sendRequestBody(Request& r, http::UpstreamExchange& upstream);
+  Task<void> relayResponse(Request& r, http::UpstreamExchange& upstream, http::ResponseHead& head,
+                           bool websocket);
   Task<void> spliceUpgrade(Request& r, http::UpstreamExchange& upstream);
   Task<void> sendLocal(Request& r, int status, std::string_view details);
   Task<void> sendSimple(Request& r, http::ResponseHead head, std::string_view body);

@@ -122,13 +122,12 @@ Task<Proxy::Outcome> Proxy::serveInternal(Request& r) {
   co_return Outcome::kDone;
 }
 
-// Asks for a decision on a route request (or an internal page) and acts
-// on the answer.
-Task<Proxy::Outcome> Proxy::ask(Request& r, bool internal) {
+// The facts of a request as authorize needs them. `headers` and
+// `scheme_text` hold what `check` refers to.
+void Proxy::describe(Request& r, bool internal, ProxyRequestHeaders& headers,
+                     std::string& scheme_text, authorize::CheckRequest& check) const {
   const http::RequestHead& head = r.head();
-  ProxyRequestHeaders headers(head.headers);
-  std::string scheme_text = scheme(r.exchange);
-  authorize::CheckRequest check;
+  scheme_text = scheme(r.exchange);
   check.internal = internal;
   if (!internal) {
     check.route_index = r.route->index;
@@ -156,12 +155,45 @@ Task<Proxy::Outcome> Proxy::ask(Request& r, bool internal) {
     certificate.san_email = presented->san_email;
     certificate.san_uri = presented->san_uri;
   }
+}
+
+void Proxy::recordDecision(const authorize::CheckResponse& answer,
+                           net::Clock::time_point started) const {
+  if (!metrics_) return;
+  metrics_->recordDecision(answer.kind == authorize::CheckResponse::Kind::kAllow,
+                           net::Clock::now() - started);
+}
+
+// Most decisions on a route request wait for nothing (the session is in
+// the local index, or there is none): those are made here, on the
+// request's stack, with no coroutine. Nullopt when only ask() can decide.
+std::optional<authorize::CheckResponse> Proxy::askNow(Request& r) {
+  ProxyRequestHeaders headers(r.head().headers);
+  std::string scheme_text;
+  authorize::CheckRequest check;
+  describe(r, false, headers, scheme_text, check);
+  auto started = net::Clock::now();
+  std::optional<authorize::CheckResponse> answer = authorizer_.checkNow(check);
+  if (answer) recordDecision(*answer, started);
+  return answer;
+}
+
+// Asks for a decision on a route request (or an internal page), waiting
+// for it, and acts on the answer.
+Task<Proxy::Outcome> Proxy::ask(Request& r, bool internal) {
+  ProxyRequestHeaders headers(r.head().headers);
+  std::string scheme_text;
+  authorize::CheckRequest check;
+  describe(r, internal, headers, scheme_text, check);
   auto started = net::Clock::now();
   authorize::CheckResponse answer = co_await authorizer_.check(check);
-  if (metrics_ && !internal) {
-    metrics_->recordDecision(answer.kind == authorize::CheckResponse::Kind::kAllow,
-                             net::Clock::now() - started);
-  }
+  if (!internal) recordDecision(answer, started);
+  co_return co_await act(r, std::move(answer), internal);
+}
+
+// Acts on authorize's answer: an allowed route request goes on with the
+// identity headers; anything else is answered here.
+Task<Proxy::Outcome> Proxy::act(Request& r, authorize::CheckResponse answer, bool internal) {
   switch (answer.kind) {
     case authorize::CheckResponse::Kind::kAllow:
       if (internal) break;
@@ -175,13 +207,15 @@ Task<Proxy::Outcome> Proxy::ask(Request& r, bool internal) {
       co_await sendSimple(r, std::move(response), answer.body);
       co_return Outcome::kDone;
     }
-    case authorize::CheckResponse::Kind::kError:
+    case authorize::CheckResponse::Kind::kError: {
       r.details = std::move(answer.details);
+      const net::ClientCertificate* presented = r.exchange.connection().client_certificate;
       if (answer.status == 495 && presented && !presented->verify_error.empty()) {
         r.details += " (" + presented->verify_error + ")";
       }
       co_await sendDenied(r, answer.status, http::statusReason(answer.status), answer.grpc);
       co_return Outcome::kDone;
+    }
   }
   r.details = "unexpected answer from authorize";
   co_await sendLocal(r, 500, r.details);

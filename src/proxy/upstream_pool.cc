@@ -56,14 +56,12 @@ size_t UpstreamPool::idleCount() const {
   return n;
 }
 
-Task<Result<std::unique_ptr<http::UpstreamExchange>>> UpstreamPool::open(
-    const UpstreamTarget& target, net::Clock::duration connect_timeout, bool fresh) {
+std::unique_ptr<http::UpstreamExchange> UpstreamPool::reuse(const UpstreamTarget& target,
+                                                            bool fresh) {
   const std::string& target_key = keyFor(target);
 
   if (auto it = http2_.find(target_key); it != http2_.end()) {
-    if (it->second->isAlive() && it->second->canOpenStream()) {
-      co_return it->second->newExchange();
-    }
+    if (it->second->isAlive() && it->second->canOpenStream()) return it->second->newExchange();
     if (!it->second->isAlive()) http2_.erase(it);
   }
 
@@ -83,13 +81,17 @@ Task<Result<std::unique_ptr<http::UpstreamExchange>>> UpstreamPool::open(
         // request; and a closed connection is dropped before a request
         // with a body is sent into it.
         if (connection->stream->peerClosedOrDirty()) continue;
-        co_return http::makeHttp1UpstreamExchange(std::move(connection), it->second);
+        return http::makeHttp1UpstreamExchange(std::move(connection), it->second);
       }
     }
   }
+  return nullptr;
+}
 
+Task<Result<std::unique_ptr<http::UpstreamExchange>>> UpstreamPool::connect(
+    const UpstreamTarget& target, net::Clock::duration connect_timeout) {
   // key_ is shared by every request of this worker, and connecting waits.
-  std::string key = target_key;
+  std::string key = keyFor(target);
 
   auto socket = co_await net::connectTcp(std::string(target.host), target.port, connect_timeout);
   if (!socket) co_return socket.error();

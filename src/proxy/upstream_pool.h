@@ -36,12 +36,14 @@ class UpstreamPool {
   UpstreamPool& operator=(const UpstreamPool&) = delete;
   ~UpstreamPool();
 
-  // An exchange on an idle connection when one is usable (unless `fresh`),
-  // else on a new connection. Connect failures are kUnavailable/kTimeout
-  // errors with ErrorSource::kUpstream.
-  Task<Result<std::unique_ptr<http::UpstreamExchange>>> open(const UpstreamTarget& target,
-                                                             net::Clock::duration connect_timeout,
-                                                             bool fresh);
+  // An exchange on a connection already open to `target`: its HTTP/2
+  // connection, or an idle HTTP/1.1 one that is still usable (unless
+  // `fresh`). Null when there is none. Never waits.
+  std::unique_ptr<http::UpstreamExchange> reuse(const UpstreamTarget& target, bool fresh);
+  // An exchange on a new connection. Connect failures are
+  // kUnavailable/kTimeout errors with ErrorSource::kUpstream.
+  Task<Result<std::unique_ptr<http::UpstreamExchange>>> connect(
+      const UpstreamTarget& target, net::Clock::duration connect_timeout);
 
   size_t idleCount() const;
 

@@ -36,7 +36,7 @@ class FuzzHandler final : public http::Handler {
     if (mode == 'n') co_return;  // unanswered: the server resets the stream
     http::ResponseHead head{200, {}};
     head.headers.add("x-path", r.target);
-    if (!co_await exchange.sendHead(head, std::nullopt, r.method == "HEAD")) co_return;
+    if (!exchange.sendHead(head, std::nullopt, r.method == "HEAD")) co_return;
     if (mode == 'b') {
       // More than a stream window: flow control has to hold it back.
       std::string chunk(100 * 1024, 'b');

@@ -86,7 +86,7 @@ Task<Result<FetchResponse>> NetFetcher::fetch(FetchRequest request) {
   head.has_body = !request.body.empty() || request.method == "POST";
   if (head.has_body) head.content_length = request.body.size();
 
-  if (auto sent = co_await exchange->sendHead(head, request.body.size()); !sent) {
+  if (auto sent = exchange->sendHead(head, request.body.size()); !sent) {
     co_return unavailable(request, sent.error());
   }
   if (auto sent = co_await exchange->sendBody(request.body); !sent) {

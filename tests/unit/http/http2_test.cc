@@ -113,7 +113,7 @@ class TestHandler final : public Handler {
       co_await observed_.barrier.wait();
     }
     if (path == "/unfinished") {
-      (void)co_await exchange.sendHead(ResponseHead{200, {}}, std::nullopt, false);
+      (void)exchange.sendHead(ResponseHead{200, {}}, std::nullopt, false);
       (void)co_await exchange.sendBody("partial");
       co_return;  // no finish(): the stream must be reset
     }
@@ -140,7 +140,7 @@ class TestHandler final : public Handler {
 
  private:
   Task<void> echo(ServerExchange& exchange) {
-    if (!co_await exchange.sendHead(ResponseHead{200, {}}, std::nullopt, false)) co_return;
+    if (!exchange.sendHead(ResponseHead{200, {}}, std::nullopt, false)) co_return;
     while (true) {
       auto piece = co_await exchange.readBody();
       if (!piece) co_return;
@@ -153,7 +153,7 @@ class TestHandler final : public Handler {
   Task<void> big(ServerExchange& exchange) {
     constexpr size_t kTotal = 10 * 1024 * 1024;
     constexpr size_t kPiece = 64 * 1024;
-    if (!co_await exchange.sendHead(ResponseHead{200, {}}, kTotal, false)) co_return;
+    if (!exchange.sendHead(ResponseHead{200, {}}, kTotal, false)) co_return;
     for (size_t sent = 0; sent < kTotal; sent += kPiece) {
       if (!co_await exchange.sendBody(pattern(sent, kPiece))) co_return;
     }
@@ -171,7 +171,7 @@ class TestHandler final : public Handler {
     ResponseHead head{200, {}};
     head.headers.add("content-type", "application/grpc");
     head.headers.add("x-saw-te", std::string(exchange.request().headers.get("te").value_or("")));
-    if (!co_await exchange.sendHead(head, std::nullopt, false)) co_return;
+    if (!exchange.sendHead(head, std::nullopt, false)) co_return;
     if (!co_await exchange.sendBody("reply:" + request)) co_return;
     Headers trailers;
     trailers.add("grpc-status", "0");
@@ -205,7 +205,7 @@ class TestHandler final : public Handler {
     }
     // The exchange stays valid after the client reset the stream.
     observed_.reset_target = exchange.request().target;
-    auto sent = co_await exchange.sendHead(ResponseHead{200, {}}, std::nullopt, false);
+    auto sent = exchange.sendHead(ResponseHead{200, {}}, std::nullopt, false);
     observed_.reset_send_failed = !sent;
     observed_.reset_done.fire();
   }
@@ -231,7 +231,7 @@ Task<Result<Reply>> fetch(Http2ClientConnection& connection, std::string method,
   head.target = std::move(target);
   head.headers = std::move(headers);
   head.has_body = !body.empty();
-  if (auto r = co_await exchange->sendHead(head, body.size()); !r) co_return r.error();
+  if (auto r = exchange->sendHead(head, body.size()); !r) co_return r.error();
   if (!body.empty()) {
     if (auto r = co_await exchange->sendBody(body); !r) co_return r.error();
   }
@@ -509,7 +509,7 @@ TEST_F(Http2Test, EchoStreamsBothWaysAtOnce) {
     head.authority = "test.example";
     head.target = "/echo";
     head.has_body = true;
-    CO_ASSERT((co_await exchange->sendHead(head, std::nullopt)).ok());
+    CO_ASSERT(exchange->sendHead(head, std::nullopt).ok());
     bool sent_ok = false;
     asio::co_spawn(
         io_,
@@ -552,7 +552,7 @@ TEST_F(Http2Test, StreamsTenMebibyteResponse) {
     head.method = "GET";
     head.authority = "test.example";
     head.target = "/big";
-    CO_ASSERT((co_await exchange->sendHead(head, std::nullopt)).ok());
+    CO_ASSERT(exchange->sendHead(head, std::nullopt).ok());
     CO_ASSERT((co_await exchange->finishRequest()).ok());
     auto response = co_await exchange->readResponse();
     CO_ASSERT(response.ok());
@@ -589,7 +589,7 @@ TEST_F(Http2Test, UnreadUploadIsHeldBackByFlowControl) {
     head.authority = "test.example";
     head.target = "/sink";
     head.has_body = true;
-    CO_ASSERT((co_await exchange->sendHead(head, kTotal)).ok());
+    CO_ASSERT(exchange->sendHead(head, kTotal).ok());
     size_t accepted = 0;
     bool upload_done = false;
     asio::co_spawn(
@@ -654,7 +654,7 @@ TEST_F(Http2Test, AnswersThatIgnoreTheUploadLeaveTheConnectionUsable) {
             head.authority = "test.example";
             head.target = "/ignore";
             head.has_body = true;
-            bool ok = (co_await exchange->sendHead(head, kTotal)).ok();
+            bool ok = exchange->sendHead(head, kTotal).ok();
             for (size_t sent = 0; ok && sent < kTotal; sent += kPiece) {
               ok = (co_await exchange->sendBody(std::string(kPiece, 'i'))).ok();
             }
@@ -720,7 +720,7 @@ TEST_F(Http2Test, ClientResetMidBody) {
       head.authority = "test.example";
       head.target = "/reset";
       head.has_body = true;
-      CO_ASSERT((co_await exchange->sendHead(head, std::nullopt)).ok());
+      CO_ASSERT(exchange->sendHead(head, std::nullopt).ok());
       CO_ASSERT((co_await exchange->sendBody(std::string(100 * 1024, 'r'))).ok());
       co_await observed_.reset_data.wait();
       // Destroying an unfinished exchange resets its stream (CANCEL).
@@ -841,7 +841,7 @@ TEST_F(Http2Test, ClientTimeoutResetsOnlyThatStream) {
     head.method = "GET";
     head.authority = "test.example";
     head.target = "/sink";  // answers only once released
-    CO_ASSERT((co_await exchange->sendHead(head, std::nullopt)).ok());
+    CO_ASSERT(exchange->sendHead(head, std::nullopt).ok());
     CO_ASSERT((co_await exchange->finishRequest()).ok());
     auto response = co_await exchange->readResponse();
     CO_ASSERT(!response.ok());
@@ -868,7 +868,7 @@ TEST_F(Http2Test, DrainAnswersStreamsInFlightThenEnds) {
     head.method = "GET";
     head.authority = "test.example";
     head.target = "/sink";
-    CO_ASSERT((co_await exchange->sendHead(head, std::nullopt)).ok());
+    CO_ASSERT(exchange->sendHead(head, std::nullopt).ok());
     CO_ASSERT((co_await exchange->finishRequest()).ok());
     co_await observed_.sink_started.wait();
     tracker.startDrain();  // the connection is busy: it is not closed now
@@ -885,7 +885,7 @@ TEST_F(Http2Test, DrainAnswersStreamsInFlightThenEnds) {
     EXPECT_FALSE(client->canOpenStream());
     // Nothing was sent: a caller may retry elsewhere.
     auto late = client->newExchange();
-    auto sent = co_await late->sendHead(head, std::nullopt);
+    auto sent = late->sendHead(head, std::nullopt);
     CO_ASSERT(!sent.ok());
     EXPECT_TRUE(sent.error().retryable);
     EXPECT_EQ(sent.error().source, ErrorSource::kUpstream);
