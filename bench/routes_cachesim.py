@@ -9,6 +9,9 @@ picked at random among the routes), then:
 
   MODE=perf       Gatehouse's task-clock (perf stat -p) over a SECONDS wrk
                   run with 64 connections, per request completed
+  MODE=syscalls   Gatehouse's system calls (all, sendmsg, recvfrom,
+                  epoll_wait) and context switches over the same run, per
+                  request completed
   MODE=callgrind  runs BIN under valgrind's callgrind with its cache
                   simulator (D1 48 KB 12-way, LL 2 MB 16-way: one core's L1d
                   and L2 here), counting only during a SECONDS wrk run with
@@ -87,6 +90,24 @@ def main():
                 n, result["requests"], result["non_2xx"],
                 " ".join("%s=%.1f" % (k, v / result["requests"]) for k, v in totals.items()),
                 dumped))
+        elif mode == "syscalls":
+            R.run_wrk(port, targets, 1, 64)
+            events = ["raw_syscalls:sys_enter", "syscalls:sys_enter_sendmsg",
+                      "syscalls:sys_enter_recvfrom", "syscalls:sys_enter_epoll_wait",
+                      "context-switches"]
+            perf = subprocess.Popen(["perf", "stat", "-x,", "-e", ",".join(events), "-p",
+                                     str(proc.pid)], stderr=subprocess.PIPE, text=True)
+            result = R.run_wrk(port, targets, seconds, 64)
+            perf.send_signal(signal.SIGINT)
+            counts = {}
+            for line in perf.communicate()[1].strip().splitlines():
+                fields = line.split(",")
+                if len(fields) > 2 and fields[0].replace(".", "").isdigit():
+                    counts[fields[2]] = float(fields[0])
+            print("routes=%d requests=%d non2xx=%d %s (per request)" % (
+                n, result["requests"], result["non_2xx"],
+                " ".join("%s=%.2f" % (k.split(":")[-1], v / result["requests"])
+                         for k, v in counts.items())))
         else:
             R.run_wrk(port, targets, 1, 64)
             perf = subprocess.Popen(["perf", "stat", "-x,", "-e", "task-clock", "-p", str(proc.pid)],

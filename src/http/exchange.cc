@@ -11,10 +11,7 @@ Task<Result<void>> respond(ServerExchange& exchange, ResponseHead head, std::str
     head.headers.set("content-length", std::to_string(body.size()));
   }
   if (auto r = exchange.sendHead(head, body.size(), no_body); !r) co_return r;
-  if (!no_body && !body.empty()) {
-    if (auto r = co_await exchange.sendBody(body); !r) co_return r;
-  }
-  co_return co_await exchange.finish();
+  co_return co_await exchange.sendLast(no_body ? std::string_view() : body);
 }
 
 }  // namespace gatehouse::http

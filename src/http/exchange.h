@@ -51,6 +51,9 @@ class ServerExchange {
   virtual Task<Result<void>> sendBody(std::string_view data) = 0;
   // Ends the response, with trailers where the protocol carries them.
   virtual Task<Result<void>> finish(const Headers* trailers = nullptr) = 0;
+  // sendBody then finish, in one write where the protocol allows: for the
+  // last piece of a body whose end is known.
+  virtual Task<Result<void>> sendLast(std::string_view data, const Headers* trailers = nullptr) = 0;
   // True once sendHead succeeded: a later failure can only reset/close.
   virtual bool responseStarted() const = 0;
 

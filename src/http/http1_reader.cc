@@ -220,7 +220,9 @@ Result<size_t> Http1Reader::filled(Result<size_t> n) {
   return n;
 }
 
-Task<Result<size_t>> Http1Reader::readHeadBytes(net::Clock::duration read_timeout) {
+Task<Result<size_t>> Http1Reader::readHead(size_t max_head_bytes,
+                                           net::Clock::duration read_timeout) {
+  max_head_bytes_ = max_head_bytes;
   compact();
   size_t scanned = 0;
   bool started = end_ > start_;
@@ -275,19 +277,22 @@ Task<Result<size_t>> Http1Reader::readHeadBytes(net::Clock::duration read_timeou
 
 Task<Result<bool>> Http1Reader::readRequest(RequestHead& out, const Http1Limits& limits,
                                             net::Clock::duration read_timeout) {
-  max_head_bytes_ = limits.max_head_bytes;
-  auto len = co_await readHeadBytes(read_timeout);
+  auto len = co_await readHead(limits.max_head_bytes, read_timeout);
   if (!len) co_return len.error();
-  if (*len == 0) co_return false;
-  std::string_view head(buffer_.data() + start_, *len);
+  co_return takeRequest(*len, out, limits);
+}
+
+Result<bool> Http1Reader::takeRequest(size_t length, RequestHead& out, const Http1Limits& limits) {
+  if (length == 0) return false;
+  std::string_view head(buffer_.data() + start_, length);
   if (auto r = parseRequestHead(head, out, limits); !r) {
     // No message to read a body of: what follows is the error answer.
     parser_ = nullptr;
     framing_ = {};
-    co_return r.error();
+    return r.error();
   }
-  start_ += *len;
-  co_return true;
+  start_ += length;
+  return true;
 }
 
 Result<void> Http1Reader::parseRequestHead(std::string_view head, RequestHead& out,
@@ -419,61 +424,69 @@ void Http1Reader::startBody(detail::MessageParser* parser) {
 }
 
 Task<Result<ResponseHead>> Http1Reader::readResponse(std::string_view request_method) {
-  max_head_bytes_ = 256 * 1024;
   while (true) {
-    auto len = co_await readHeadBytes(net::Clock::duration::zero());
+    auto len = co_await readHead(kMaxHttp1ResponseHead, net::Clock::duration::zero());
     if (!len) co_return len.error();
-    if (*len == 0) co_return upstreamError("upstream closed the connection before responding");
-    std::string_view head(buffer_.data() + start_, *len);
-    ResponseHead out;
-    out.headers.reserve(16);
-    parser_ = nullptr;
-    plain_body_ = false;
-    HeadFacts facts;
-    BeastParser<false>* parser = nullptr;
-    if (!splitResponseHead(head, facts, out.headers)) {
-      out.headers.clear();
-      parser = &slots_->response.emplace();
-      parser->response = &out;
-      if (request_method == "HEAD") parser->skip(true);
-      error_code ec;
-      size_t used = parser->put(head.data(), head.size(), ec);
-      if ((ec && ec != beast::http::error::need_more) || used != head.size()) {
-        co_return upstreamError("invalid upstream response head: " + ec.message());
-      }
-      facts = parser->facts();
-    }
-    start_ += *len;
-    out.status = facts.status;
-    if (out.status >= 100 && out.status < 200 && out.status != 101) continue;  // interim
-    // A coding other than chunked last leaves the body's end to the close
-    // (RFC 9112 section 6.3), and Beast would frame it by a Content-Length
-    // sent beside it: refuse it rather than guess.
-    if (parser && parser->saw_transfer_encoding && !parser->isChunked()) {
-      co_return upstreamError("upstream response with a transfer-encoding other than chunked");
-    }
-
-    keep_alive_ = facts.keep_alive;
-    if (out.status == 101) {
-      framing_ = {BodyFraming::kNone, 0};
-    } else if (request_method == "HEAD" || out.status == 204 || out.status == 304) {
-      framing_ = {BodyFraming::kNone, 0};
-    } else if (facts.chunked) {
-      framing_ = {BodyFraming::kChunked, 0};
-    } else if (auto cl = facts.content_length) {
-      framing_ = {*cl > 0 ? BodyFraming::kLength : BodyFraming::kNone, *cl};
-    } else {
-      framing_ = {BodyFraming::kUntilClose, 0};
-      keep_alive_ = false;
-    }
-    // Keep the upstream's Content-Length for HEAD and 304 answers, which
-    // describe a body without sending one; framing fields go otherwise.
-    if (!(request_method == "HEAD" || out.status == 304)) out.headers.remove("content-length");
-    removeConnectionFields(out.headers);
-    startBody(parser);
-    if (parser) parser->response = nullptr;
-    co_return out;
+    auto head = takeResponse(*len, request_method);
+    if (!head) co_return head.error();
+    if (*head) co_return std::move(**head);
   }
+}
+
+Result<std::optional<ResponseHead>> Http1Reader::takeResponse(size_t length,
+                                                              std::string_view request_method) {
+  if (length == 0) return upstreamError("upstream closed the connection before responding");
+  std::string_view head(buffer_.data() + start_, length);
+  ResponseHead out;
+  out.headers.reserve(16);
+  parser_ = nullptr;
+  plain_body_ = false;
+  HeadFacts facts;
+  BeastParser<false>* parser = nullptr;
+  if (!splitResponseHead(head, facts, out.headers)) {
+    out.headers.clear();
+    parser = &slots_->response.emplace();
+    parser->response = &out;
+    if (request_method == "HEAD") parser->skip(true);
+    error_code ec;
+    size_t used = parser->put(head.data(), head.size(), ec);
+    if ((ec && ec != beast::http::error::need_more) || used != head.size()) {
+      return upstreamError("invalid upstream response head: " + ec.message());
+    }
+    facts = parser->facts();
+  }
+  start_ += length;
+  out.status = facts.status;
+  if (out.status >= 100 && out.status < 200 && out.status != 101) {
+    return std::optional<ResponseHead>();  // interim
+  }
+  // A coding other than chunked last leaves the body's end to the close
+  // (RFC 9112 section 6.3), and Beast would frame it by a Content-Length
+  // sent beside it: refuse it rather than guess.
+  if (parser && parser->saw_transfer_encoding && !parser->isChunked()) {
+    return upstreamError("upstream response with a transfer-encoding other than chunked");
+  }
+
+  keep_alive_ = facts.keep_alive;
+  if (out.status == 101) {
+    framing_ = {BodyFraming::kNone, 0};
+  } else if (request_method == "HEAD" || out.status == 204 || out.status == 304) {
+    framing_ = {BodyFraming::kNone, 0};
+  } else if (facts.chunked) {
+    framing_ = {BodyFraming::kChunked, 0};
+  } else if (auto cl = facts.content_length) {
+    framing_ = {*cl > 0 ? BodyFraming::kLength : BodyFraming::kNone, *cl};
+  } else {
+    framing_ = {BodyFraming::kUntilClose, 0};
+    keep_alive_ = false;
+  }
+  // Keep the upstream's Content-Length for HEAD and 304 answers, which
+  // describe a body without sending one; framing fields go otherwise.
+  if (!(request_method == "HEAD" || out.status == 304)) out.headers.remove("content-length");
+  removeConnectionFields(out.headers);
+  startBody(parser);
+  if (parser) parser->response = nullptr;
+  return std::optional<ResponseHead>(std::move(out));
 }
 
 bool Http1Reader::bodyDone() const {
@@ -484,39 +497,54 @@ bool Http1Reader::bodyDone() const {
   return parser_ && parser_->isDone() && parser_->pending_index >= parser_->pending.size();
 }
 
-Task<Result<std::string_view>> Http1Reader::readBody() {
-  if (framing_.kind == BodyFraming::kNone) co_return std::string_view();
+Error Http1Reader::closedInBody() {
+  return Error{ErrorCode::kClosed, ErrorSource::kDownstream, "connection closed in body", false};
+}
+
+std::string_view Http1Reader::takePlainBody() {
+  bool by_length = framing_.kind == BodyFraming::kLength;
+  size_t take = end_ - start_;
+  if (by_length && take > remaining_) take = static_cast<size_t>(remaining_);
+  std::string_view piece(buffer_.data() + start_, take);
+  start_ += take;
+  if (by_length) remaining_ -= take;
+  return piece;
+}
+
+std::optional<Result<std::string_view>> Http1Reader::readBodyNow() {
+  if (framing_.kind == BodyFraming::kNone) return Result<std::string_view>(std::string_view());
   if (plain_body_) {
     // A Content-Length body, or a response body that ends with the close.
     bool by_length = framing_.kind == BodyFraming::kLength;
-    if (by_length && remaining_ == 0) co_return std::string_view();
+    if (by_length && remaining_ == 0) return Result<std::string_view>(std::string_view());
     if (start_ == end_) {
-      if (at_eof_) {
-        if (by_length) {
-          co_return Error{ErrorCode::kClosed, ErrorSource::kDownstream, "connection closed in body",
-                          false};
-        }
-        co_return std::string_view();
-      }
-      // Nothing handed out refers to the buffer any more.
-      compact();
-      if (buffer_.size() < 64 * 1024) buffer_.resize(64 * 1024);
-      auto n = filled(co_await stream_.readSome(spare()));
-      if (!n) co_return n.error();
-      if (*n == 0) {
-        if (by_length) {
-          co_return Error{ErrorCode::kClosed, ErrorSource::kDownstream, "connection closed in body",
-                          false};
-        }
-        co_return std::string_view();
-      }
+      if (!at_eof_) return std::nullopt;
+      if (by_length) return Result<std::string_view>(closedInBody());
+      return Result<std::string_view>(std::string_view());
     }
-    size_t take = end_ - start_;
-    if (by_length && take > remaining_) take = static_cast<size_t>(remaining_);
-    std::string_view piece(buffer_.data() + start_, take);
-    start_ += take;
-    if (by_length) remaining_ -= take;
-    co_return piece;
+    return Result<std::string_view>(takePlainBody());
+  }
+  if (!parser_) return Result<std::string_view>(std::string_view());
+  detail::MessageParser& p = *parser_;
+  if (p.pending_index < p.pending.size()) {
+    return Result<std::string_view>(p.pending[p.pending_index++]);
+  }
+  return std::nullopt;
+}
+
+Task<Result<std::string_view>> Http1Reader::readBody() {
+  if (auto now = readBodyNow()) co_return std::move(*now);
+  if (plain_body_) {
+    // Nothing buffered: nothing handed out refers to the buffer any more.
+    compact();
+    if (buffer_.size() < 64 * 1024) buffer_.resize(64 * 1024);
+    auto n = filled(co_await stream_.readSome(spare()));
+    if (!n) co_return n.error();
+    if (*n == 0) {
+      if (framing_.kind == BodyFraming::kLength) co_return closedInBody();
+      co_return std::string_view();
+    }
+    co_return takePlainBody();
   }
   if (!parser_) co_return std::string_view();
   detail::MessageParser& p = *parser_;
@@ -546,8 +574,7 @@ Task<Result<std::string_view>> Http1Reader::readBody() {
         p.putEof(ec);
         continue;
       }
-      co_return Error{ErrorCode::kClosed, ErrorSource::kDownstream, "connection closed in body",
-                      false};
+      co_return closedInBody();
     }
   }
 }

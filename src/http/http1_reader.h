@@ -25,6 +25,9 @@ struct Http1Limits {
   bool allow_underscore_headers = false;
 };
 
+// The largest upstream response head accepted.
+inline constexpr size_t kMaxHttp1ResponseHead = 256 * 1024;
+
 // How a message body is delimited on the wire.
 struct BodyFraming {
   enum Kind { kNone, kLength, kChunked, kUntilClose } kind = kNone;
@@ -53,11 +56,24 @@ class Http1Reader {
   // `request_method` decides whether a body can follow (HEAD).
   Task<Result<ResponseHead>> readResponse(std::string_view request_method);
 
+  // The two halves of readRequest and readResponse, for a caller that is a
+  // coroutine already (one coroutine less per message): readHead waits
+  // until a complete head of at most `max_head_bytes` is buffered and
+  // returns its length (0 = a clean close before any byte); takeRequest
+  // and takeResponse parse it. takeResponse gives nullopt for an interim
+  // 1xx response, which is skipped: read the next head.
+  Task<Result<size_t>> readHead(size_t max_head_bytes, net::Clock::duration read_timeout);
+  Result<bool> takeRequest(size_t length, RequestHead& out, const Http1Limits& limits);
+  Result<std::optional<ResponseHead>> takeResponse(size_t length, std::string_view request_method);
+
   const BodyFraming& framing() const { return framing_; }
   bool keepAlive() const { return keep_alive_; }
 
   // The next piece of body; empty at the end. Valid until the next call.
   Task<Result<std::string_view>> readBody();
+  // The next piece when no read from the stream is needed (bytes already
+  // buffered, or the end); nullopt when only readBody() can give it.
+  std::optional<Result<std::string_view>> readBodyNow();
   bool bodyDone() const;
   // Bytes already read past the current message (pipelined data or data
   // after an upgrade), handed over and removed from the buffer.
@@ -67,14 +83,13 @@ class Http1Reader {
   bool hasBuffered() const { return start_ < end_; }
 
  private:
-  // Reads until a complete head is buffered; returns its length (0 = clean
-  // close before any byte).
-  Task<Result<size_t>> readHeadBytes(net::Clock::duration read_timeout);
   Result<void> parseRequestHead(std::string_view head, RequestHead& out, const Http1Limits& limits);
   // After a head: the body is read by `parser` (Beast's), or without a
   // parser when it is null (a Content-Length body, or one until the close).
   void startBody(detail::MessageParser* parser);
   void compact();
+  std::string_view takePlainBody();
+  static Error closedInBody();
   // Reading more bytes: into spare(), the room at the end of the buffer
   // (made by compacting or growing it), and then filled() with the result
   // of the read. Two plain calls around the stream's read, so that a read

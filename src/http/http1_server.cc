@@ -44,7 +44,8 @@ class Http1Exchange final : public ServerExchange {
       // Reading the body is consent to receive it.
       if (auto r = co_await sendContinue(); !r) co_return r.error();
     }
-    auto piece = co_await reader_.readBody();
+    auto now = reader_.readBodyNow();
+    auto piece = now ? std::move(*now) : co_await reader_.readBody();
     if (!piece) {
       body_broken_ = true;
     } else if (piece->empty()) {
@@ -137,6 +138,19 @@ class Http1Exchange final : public ServerExchange {
     armWrite();
     asio::const_buffer whole = asio::buffer(pending_);
     auto r = co_await stream_.write(std::span<const asio::const_buffer>(&whole, 1));
+    pending_.clear();
+    if (!r) broken_ = true;
+    co_return r;
+  }
+
+  Task<Result<void>> sendLast(std::string_view data, const Headers*) override {
+    if (!started_ || finished_) co_return Error::internal("body outside a response");
+    finished_ = true;
+    if (no_body_) data = {};
+    if (data.empty() && !chunked_ && pending_.empty()) co_return Result<void>();
+    armWrite();
+    BodyPieceBuffers piece(pending_, chunk_header_, data, chunked_, /*last=*/true);
+    auto r = co_await stream_.write(piece.buffers());
     pending_.clear();
     if (!r) broken_ = true;
     co_return r;
@@ -253,7 +267,9 @@ Task<void> serveHttp1(std::unique_ptr<net::Stream> stream, Handler& handler,
       tracker->idle(stream.get());
     }
     stream->setTimeout(settings.idle_timeout);
-    auto got = co_await reader.readRequest(request, settings.limits, settings.read_timeout);
+    auto length = co_await reader.readHead(settings.limits.max_head_bytes, settings.read_timeout);
+    Result<bool> got =
+        length ? reader.takeRequest(*length, request, settings.limits) : Result<bool>(length.error());
     if (tracker) tracker->busy(stream.get());
     if (!got) {
       const Error& e = got.error();

@@ -116,12 +116,17 @@ class Http1UpstreamExchange final : public UpstreamExchange {
   }
 
   Task<Result<ResponseHead>> readResponse() override {
-    auto head = co_await connection_->reader.readResponse(method_);
-    if (!head) co_return upstreamFailure(head.error(), "upstream response");
-    response_started_ = true;
-    const BodyFraming& framing = connection_->reader.framing();
-    if (framing.kind == BodyFraming::kNone) done_ = true;
-    co_return head;
+    Http1Reader& reader = connection_->reader;
+    while (true) {
+      auto length = co_await reader.readHead(kMaxHttp1ResponseHead, net::Clock::duration::zero());
+      if (!length) co_return upstreamFailure(length.error(), "upstream response");
+      auto head = reader.takeResponse(*length, method_);
+      if (!head) co_return upstreamFailure(head.error(), "upstream response");
+      if (!*head) continue;  // an interim 1xx response
+      response_started_ = true;
+      if (reader.framing().kind == BodyFraming::kNone) done_ = true;
+      co_return std::move(**head);
+    }
   }
 
   std::optional<uint64_t> responseLength() const override {
@@ -136,7 +141,8 @@ class Http1UpstreamExchange final : public UpstreamExchange {
 
   Task<Result<std::string_view>> readBody() override {
     armIdle();
-    auto piece = co_await connection_->reader.readBody();
+    auto now = connection_->reader.readBodyNow();
+    auto piece = now ? std::move(*now) : co_await connection_->reader.readBody();
     if (!piece) co_return upstreamFailure(piece.error(), "upstream body");
     if (piece->empty() || connection_->reader.bodyDone()) done_ = true;
     co_return piece;

@@ -5,10 +5,15 @@
 namespace gatehouse::http {
 
 BodyPieceBuffers::BodyPieceBuffers(const std::string& pending, std::string& scratch,
-                                   std::string_view data, bool chunked) {
+                                   std::string_view data, bool chunked, bool last) {
   items_[count_++] = asio::buffer(pending);
   if (!chunked) {
     items_[count_++] = asio::buffer(data);
+    return;
+  }
+  if (data.empty()) {
+    // An empty chunk would end the body: only the end itself is written.
+    if (last) items_[count_++] = asio::buffer("0\r\n\r\n", 5);
     return;
   }
   char hex[20];
@@ -18,7 +23,7 @@ BodyPieceBuffers::BodyPieceBuffers(const std::string& pending, std::string& scra
   scratch += "\r\n";
   items_[count_++] = asio::buffer(scratch);
   items_[count_++] = asio::buffer(data);
-  items_[count_++] = asio::buffer("\r\n", 2);
+  items_[count_++] = last ? asio::buffer("\r\n0\r\n\r\n", 7) : asio::buffer("\r\n", 2);
 }
 
 }  // namespace gatehouse::http

@@ -51,6 +51,7 @@ class ServerStream final : public ServerExchange {
                         bool no_body) override;
   Task<Result<void>> sendBody(std::string_view data) override;
   Task<Result<void>> finish(const Headers* trailers) override;
+  Task<Result<void>> sendLast(std::string_view data, const Headers* trailers) override;
   bool responseStarted() const override { return head_sent_; }
   net::Stream* takeOverStream(std::string&) override { return nullptr; }
 
@@ -80,6 +81,8 @@ class ServerStream final : public ServerExchange {
   // pending and later body calls with `error`.
   void reset(uint32_t code, const Error& error);
   void fail(const Error& error);
+  // finish() without waiting: nghttp2 sends the end when it writes next.
+  Result<void> end(const Headers* trailers);
 
   ServerConnection& connection_;
   const int32_t id_;
@@ -343,11 +346,11 @@ Task<Result<void>> ServerStream::sendBody(std::string_view data) {
   }
 }
 
-Task<Result<void>> ServerStream::finish(const Headers* trailers) {
-  if (!head_sent_ || finished_) co_return Error::internal("finish outside a response");
+Result<void> ServerStream::end(const Headers* trailers) {
+  if (!head_sent_ || finished_) return Error::internal("finish outside a response");
   finished_ = true;
-  if (out_error_) co_return *out_error_;
-  if (no_body_) co_return Result<void>();
+  if (out_error_) return *out_error_;
+  if (no_body_) return Result<void>();
   if (trailers && !trailers->empty()) {
     trailers_.emplace();
     trailers_->addFields(*trailers, {"content-length", "te", "trailer", "proxy-authenticate",
@@ -357,7 +360,14 @@ Task<Result<void>> ServerStream::finish(const Headers* trailers) {
   out_eof_ = true;
   nghttp2_session_resume_data(connection_.session(), id_);
   connection_.requestWrite();
-  co_return Result<void>();
+  return Result<void>();
+}
+
+Task<Result<void>> ServerStream::finish(const Headers* trailers) { co_return end(trailers); }
+
+Task<Result<void>> ServerStream::sendLast(std::string_view data, const Headers* trailers) {
+  if (auto r = co_await sendBody(data); !r) co_return r;
+  co_return end(trailers);
 }
 
 // --- ServerConnection ---

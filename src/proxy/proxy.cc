@@ -490,8 +490,12 @@ Task<void> Proxy::relayResponse(Request& r, http::UpstreamExchange& upstream,
     }
     if (piece->empty()) break;
     r.bytes_sent += piece->size();
+    if (upstream.bodyDone()) {
+      if (!co_await r.exchange.sendLast(*piece, upstream.trailers()))
+        r.details = "client went away";
+      co_return;
+    }
     if (!co_await r.exchange.sendBody(*piece)) co_return;
-    if (upstream.bodyDone()) break;
   }
   if (!co_await r.exchange.finish(upstream.trailers())) r.details = "client went away";
 }
