@@ -6,6 +6,12 @@
 
 namespace gatehouse::http {
 
+void Headers::addFirst(std::string_view name, std::string_view value) {
+  add(name, value);
+  std::rotate(fields_.begin(), fields_.begin() + static_cast<ptrdiff_t>(size_ - 1),
+              fields_.begin() + static_cast<ptrdiff_t>(size_));
+}
+
 void Headers::set(std::string_view name, std::string_view value) {
   remove(name);
   add(name, value);
@@ -16,19 +22,20 @@ size_t Headers::remove(std::string_view name) {
 }
 
 std::optional<std::string_view> Headers::get(std::string_view name) const {
-  for (const auto& f : fields_) {
+  for (const auto& f : fields()) {
     if (iequals(f.name, name)) return std::string_view(f.value);
   }
   return std::nullopt;
 }
 
 size_t Headers::count(std::string_view name) const {
-  return static_cast<size_t>(std::count_if(fields_.begin(), fields_.end(),
+  auto live = fields();
+  return static_cast<size_t>(std::count_if(live.begin(), live.end(),
                                            [&](const Field& f) { return iequals(f.name, name); }));
 }
 
 bool Headers::hasToken(std::string_view name, std::string_view token) const {
-  for (const auto& f : fields_) {
+  for (const auto& f : fields()) {
     if (!iequals(f.name, name)) continue;
     std::string_view rest = f.value;
     while (!rest.empty()) {

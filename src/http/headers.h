@@ -1,6 +1,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -15,11 +16,37 @@ struct Field {
 
 // An ordered list of header fields with case-insensitive lookup. Small (a
 // typical request has a dozen fields), so a vector beats any map here.
+//
+// Fields that are cleared or removed keep their strings for the next ones
+// added: a head object that serves one message after another (a
+// connection's request head, a pooled upstream request head) stops
+// allocating once it has seen the longest names and values.
 class Headers {
  public:
-  void add(std::string_view name, std::string_view value) {
-    fields_.push_back(Field{std::string(name), std::string(value)});
+  Headers() = default;
+  Headers(const Headers& other) { *this = other; }
+  Headers& operator=(const Headers& other) {
+    if (this != &other) {
+      clear();
+      for (const auto& f : other.fields()) add(f.name, f.value);
+    }
+    return *this;
   }
+  Headers(Headers&&) noexcept = default;
+  Headers& operator=(Headers&&) noexcept = default;
+
+  void add(std::string_view name, std::string_view value) {
+    if (size_ < fields_.size()) {
+      Field& f = fields_[size_];
+      f.name.assign(name);
+      f.value.assign(value);
+    } else {
+      fields_.push_back(Field{std::string(name), std::string(value)});
+    }
+    ++size_;
+  }
+  // Adds a field before all the others.
+  void addFirst(std::string_view name, std::string_view value);
   // Replaces every field named `name` with one field.
   void set(std::string_view name, std::string_view value);
   // Removes every field named `name`; returns how many.
@@ -31,22 +58,31 @@ class Headers {
   // True if a comma-separated header `name` lists `token` (case-insensitive).
   bool hasToken(std::string_view name, std::string_view token) const;
 
+  // Removes the fields `pred` holds for, keeping the order of the others.
   template <typename Pred>
   size_t removeIf(Pred pred) {
-    size_t before = fields_.size();
-    std::erase_if(fields_, pred);
-    return before - fields_.size();
+    size_t kept = 0;
+    for (size_t i = 0; i < size_; ++i) {
+      if (pred(static_cast<const Field&>(fields_[i]))) continue;
+      if (kept != i) std::swap(fields_[kept], fields_[i]);
+      ++kept;
+    }
+    size_t removed = size_ - kept;
+    size_ = kept;
+    return removed;
   }
 
-  const std::vector<Field>& fields() const { return fields_; }
-  std::vector<Field>& fields() { return fields_; }
-  size_t size() const { return fields_.size(); }
-  bool empty() const { return fields_.empty(); }
-  void clear() { fields_.clear(); }
+  std::span<const Field> fields() const { return {fields_.data(), size_}; }
+  std::span<Field> fields() { return {fields_.data(), size_}; }
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  void clear() { size_ = 0; }
   void reserve(size_t n) { fields_.reserve(n); }
 
  private:
+  // fields_[0, size_) are the fields; the rest are kept for their storage.
   std::vector<Field> fields_;
+  size_t size_ = 0;
 };
 
 // Hop-by-hop fields (RFC 9110 section 7.6.1) that a proxy must not forward.

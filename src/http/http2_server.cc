@@ -587,7 +587,7 @@ void ServerConnection::requestComplete(ServerStream& s, bool end_stream) {
   if (r.authority.find('@') != std::string::npos) s.malformed(400, "invalid :authority");
   // Handlers see the same head as for HTTP/1.1: Host carries the authority.
   if (!r.authority.empty()) {
-    r.headers.fields().insert(r.headers.fields().begin(), Field{"host", r.authority});
+    r.headers.addFirst("host", r.authority);
   }
   if (!s.cookies_.empty()) {
     // RFC 9113 section 8.2.3: crumbs are joined with "; " before the

@@ -24,13 +24,20 @@ struct RequestHead {
   bool expect_continue = false;
   std::string upgrade;  // the Upgrade token ("websocket") if the client asks for one
 
-  // Back to a default-constructed head, keeping the header list's storage
-  // (one head object serves every request of a connection).
+  // Back to a default-constructed head, keeping the storage of its strings
+  // and fields (one head object serves every request of a connection).
+  // Every member is reset here.
   void reset() {
-    Headers kept = std::move(headers);
-    kept.clear();
-    *this = RequestHead{};
-    headers = std::move(kept);
+    method.clear();
+    scheme.clear();
+    authority.clear();
+    target.clear();
+    version = 11;
+    headers.clear();
+    content_length.reset();
+    has_body = false;
+    expect_continue = false;
+    upgrade.clear();
   }
 };
 

@@ -18,6 +18,9 @@ constexpr auto kConnectTimeout = std::chrono::seconds(10);
 // How long an endpoint that refused a connection is skipped.
 constexpr auto kDeadEndpointBackoff = std::chrono::seconds(5);
 constexpr auto kDefaultRouteIdleTimeout = std::chrono::minutes(5);
+// Spare upstream request heads a worker keeps: as many as requests it
+// usually has in flight.
+constexpr size_t kMaxSpareHeads = 256;
 
 using Duration = net::Clock::duration;
 
@@ -109,6 +112,9 @@ Task<void> Proxy::handle(http::ServerExchange& exchange) {
     }
   }
   logAccess(r);
+  if (r.upstream_request && spare_heads_.size() < kMaxSpareHeads) {
+    spare_heads_.push_back(std::move(r.upstream_request));
+  }
 }
 
 // Phase 1: one authority and one path, decided once and used for routing,
@@ -401,7 +407,15 @@ Task<void> Proxy::forward(Request& r) {
     }
     upstream->setTimeouts(response_timeout, idle_timeout);
 
-    http::RequestHead& out = r.upstream_request;
+    if (!r.upstream_request) {
+      if (spare_heads_.empty()) {
+        r.upstream_request = std::make_unique<http::RequestHead>();
+      } else {
+        r.upstream_request = std::move(spare_heads_.back());
+        spare_heads_.pop_back();
+      }
+    }
+    http::RequestHead& out = *r.upstream_request;
     out.reset();
     prepareUpstreamHeaders(r, out, *to);
     Result<void> sent = upstream->sendHead(out, in.content_length);

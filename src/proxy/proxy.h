@@ -106,6 +106,9 @@ class Proxy final : public http::Handler {
   std::mt19937_64 random_;
   // Endpoints that refused a connection, skipped until the time given.
   std::unordered_map<std::string, net::Clock::time_point> dead_until_;
+  // Upstream request heads of finished requests, kept with the storage of
+  // their fields for the next requests.
+  std::vector<std::unique_ptr<http::RequestHead>> spare_heads_;
 };
 
 // Answers every request on the `http_redirect_addr` listener with a

@@ -53,8 +53,9 @@ struct Proxy::Request {
   authorize::HeaderList identity_headers;
   // Set-Cookie and other headers a local answer carries along.
   http::Headers extra_headers;
-  // The request as it goes to the upstream (rebuilt for each attempt).
-  http::RequestHead upstream_request;
+  // The request as it goes to the upstream (rebuilt for each attempt); one
+  // of the worker's spare heads, returned when the request ends.
+  std::unique_ptr<http::RequestHead> upstream_request;
 
   const http::RequestHead& head() const { return exchange.request(); }
   const config::Route* routeConfig() const { return route ? route->config : nullptr; }

@@ -261,7 +261,7 @@ void prepareUpstreamRequest(const CompiledRoute& compiled, const http::RequestHe
       if (!rest.empty()) out.headers.add("cookie", rest);
       continue;
     }
-    out.headers.fields().push_back(f);
+    out.headers.add(f.name, f.value);
   }
   if (rules) {
     for (const auto& name : rules->remove_request_headers) out.headers.remove(name);
