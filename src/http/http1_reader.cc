@@ -160,8 +160,9 @@ namespace {
 using detail::BeastParser;
 
 // Fields that describe the connection or the framing of this hop; the
-// codec interprets them and never passes them on.
-void removeConnectionFields(Headers& headers) {
+// codec interprets them and never passes them on. Content-Length goes in
+// the same pass when `content_length`.
+void removeConnectionFields(Headers& headers, bool content_length) {
   // Tokens listed in Connection that are not hop-by-hop names already
   // (usually none: "keep-alive" and "upgrade" are), so that the common
   // case allocates nothing.
@@ -181,6 +182,7 @@ void removeConnectionFields(Headers& headers) {
   }
   headers.removeIf([&](const Field& f) {
     if (isHopByHop(f.name)) return true;
+    if (content_length && iequals(f.name, "content-length")) return true;
     for (const auto& token : listed) {
       if (iequals(f.name, token)) return true;
     }
@@ -366,8 +368,7 @@ Result<void> Http1Reader::parseRequestHead(std::string_view head, RequestHead& o
     out.expect_continue = out.version == 11;
     out.headers.remove("expect");
   }
-  removeConnectionFields(out.headers);
-  out.headers.remove("content-length");
+  removeConnectionFields(out.headers, /*content_length=*/true);
 
   // The authority: an absolute-form target wins over Host (RFC 9112
   // section 3.2.2), and Host is rewritten to match so that nothing
@@ -482,8 +483,7 @@ Result<std::optional<ResponseHead>> Http1Reader::takeResponse(size_t length,
   }
   // Keep the upstream's Content-Length for HEAD and 304 answers, which
   // describe a body without sending one; framing fields go otherwise.
-  if (!(request_method == "HEAD" || out.status == 304)) out.headers.remove("content-length");
-  removeConnectionFields(out.headers);
+  removeConnectionFields(out.headers, !(request_method == "HEAD" || out.status == 304));
   startBody(parser);
   if (parser) parser->response = nullptr;
   return std::optional<ResponseHead>(std::move(out));
