@@ -32,8 +32,19 @@ class Headers {
     }
     return *this;
   }
-  Headers(Headers&&) noexcept = default;
-  Headers& operator=(Headers&&) noexcept = default;
+  // A moved-from list is empty (and usable).
+  Headers(Headers&& other) noexcept
+      : fields_(std::move(other.fields_)), size_(std::exchange(other.size_, 0)) {
+    other.fields_.clear();
+  }
+  Headers& operator=(Headers&& other) noexcept {
+    if (this != &other) {
+      fields_ = std::move(other.fields_);
+      size_ = std::exchange(other.size_, 0);
+      other.fields_.clear();
+    }
+    return *this;
+  }
 
   void add(std::string_view name, std::string_view value) {
     if (size_ < fields_.size()) {

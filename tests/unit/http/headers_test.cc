@@ -65,5 +65,23 @@ TEST(Headers, ACopyHoldsTheLiveFieldsOnly) {
   EXPECT_EQ(names(moved), (std::vector<std::string>{"a"}));
 }
 
+TEST(Headers, AMovedFromListIsEmptyAndUsable) {
+  Headers h;
+  h.add("a", "1");
+  h.add("b", "2");
+  Headers moved = std::move(h);
+  EXPECT_EQ(names(moved), (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(h.empty());  // NOLINT(bugprone-use-after-move): the state after a move is the point
+  h.add("c", "3");
+  EXPECT_EQ(names(h), (std::vector<std::string>{"c"}));
+  Headers assigned;
+  assigned.add("z", "9");
+  assigned = std::move(moved);
+  EXPECT_EQ(names(assigned), (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(moved.empty());  // NOLINT(bugprone-use-after-move)
+  moved.add("d", "4");
+  EXPECT_EQ(names(moved), (std::vector<std::string>{"d"}));
+}
+
 }  // namespace
 }  // namespace gatehouse::http
