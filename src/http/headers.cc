@@ -12,6 +12,16 @@ void Headers::addFirst(std::string_view name, std::string_view value) {
               fields_.begin() + static_cast<ptrdiff_t>(size_));
 }
 
+size_t Headers::retainedBytes() const {
+  size_t bytes = fields_.capacity() * sizeof(Field);
+  for (const auto& f : fields_) {
+    // Capacity past the small-string buffer is on the heap.
+    if (f.name.capacity() > 15) bytes += f.name.capacity() + 1;
+    if (f.value.capacity() > 15) bytes += f.value.capacity() + 1;
+  }
+  return bytes;
+}
+
 void Headers::set(std::string_view name, std::string_view value) {
   remove(name);
   add(name, value);

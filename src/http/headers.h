@@ -89,6 +89,8 @@ class Headers {
   bool empty() const { return size_ == 0; }
   void clear() { size_ = 0; }
   void reserve(size_t n) { fields_.reserve(n); }
+  // The heap memory the list holds, spare fields included.
+  size_t retainedBytes() const;
 
  private:
   // fields_[0, size_) are the fields; the rest are kept for their storage.

@@ -19,8 +19,10 @@ constexpr auto kConnectTimeout = std::chrono::seconds(10);
 constexpr auto kDeadEndpointBackoff = std::chrono::seconds(5);
 constexpr auto kDefaultRouteIdleTimeout = std::chrono::minutes(5);
 // Spare upstream request heads a worker keeps: as many as requests it
-// usually has in flight.
+// usually has in flight, and only ordinary ones, so that a burst of huge
+// requests does not leave its memory behind.
 constexpr size_t kMaxSpareHeads = 256;
+constexpr size_t kMaxSpareHeadBytes = 16 * 1024;
 
 using Duration = net::Clock::duration;
 
@@ -112,7 +114,8 @@ Task<void> Proxy::handle(http::ServerExchange& exchange) {
     }
   }
   logAccess(r);
-  if (r.upstream_request && spare_heads_.size() < kMaxSpareHeads) {
+  if (r.upstream_request && spare_heads_.size() < kMaxSpareHeads &&
+      r.upstream_request->headers.retainedBytes() <= kMaxSpareHeadBytes) {
     spare_heads_.push_back(std::move(r.upstream_request));
   }
 }

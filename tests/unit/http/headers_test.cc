@@ -83,5 +83,14 @@ TEST(Headers, AMovedFromListIsEmptyAndUsable) {
   EXPECT_EQ(names(moved), (std::vector<std::string>{"d"}));
 }
 
+TEST(Headers, RetainedBytesCountSpareFieldsToo) {
+  Headers h;
+  size_t empty = h.retainedBytes();
+  h.add("cookie", std::string(10000, 'c'));
+  EXPECT_GE(h.retainedBytes(), empty + 10000);
+  h.clear();
+  EXPECT_GE(h.retainedBytes(), 10000u);  // kept for the next field
+}
+
 }  // namespace
 }  // namespace gatehouse::http
