@@ -130,21 +130,14 @@ class Http1Exchange final : public ServerExchange {
     co_return r;
   }
 
-  Task<Result<void>> finish(const Headers*) override {
-    if (!started_ || finished_) co_return Error::internal("finish outside a response");
-    finished_ = true;
-    if (chunked_) pending_ += "0\r\n\r\n";
-    if (pending_.empty()) co_return Result<void>();
-    armWrite();
-    asio::const_buffer whole = asio::buffer(pending_);
-    auto r = co_await stream_.write(std::span<const asio::const_buffer>(&whole, 1));
-    pending_.clear();
-    if (!r) broken_ = true;
-    co_return r;
-  }
+  // The end of a response is its last piece, empty: what is pending (a
+  // head without a body) and the chunked terminator. A plain function
+  // returning sendLast's task, so no coroutine of its own.
+  Task<Result<void>> finish(const Headers* trailers) override { return sendLast({}, trailers); }
 
+  // HTTP/1.1 carries no trailers here: they are dropped.
   Task<Result<void>> sendLast(std::string_view data, const Headers*) override {
-    if (!started_ || finished_) co_return Error::internal("body outside a response");
+    if (!started_ || finished_) co_return Error::internal("finish outside a response");
     finished_ = true;
     if (no_body_) data = {};
     if (data.empty() && !chunked_ && pending_.empty()) co_return Result<void>();
