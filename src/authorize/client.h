@@ -22,6 +22,10 @@
 #include "net/asio.h"
 #include "policy/input.h"
 
+namespace gatehouse::config {
+struct Options;
+}  // namespace gatehouse::config
+
 namespace gatehouse::authorize {
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
@@ -43,6 +47,10 @@ struct CheckRequest {
   // paths.
   uint32_t route_index = 0;
   std::string_view route_id;
+  // The configuration the proxy matched the route in, when it shares
+  // authorize's (one process): the same object means the same routes, so
+  // route_index is taken without comparing ids. Null over gRPC.
+  const config::Options* options = nullptr;
   // An internal path needing a session (/.pomerium/user, /.pomerium/jwt,
   // /.pomerium/routes, /.pomerium/api/v1/routes) instead of a route.
   bool internal = false;

@@ -129,14 +129,15 @@ class Engine {
   size_t reusedPolicyCount() const { return reused_policy_count_; }
 
  private:
-  struct RouteState {
-    // What a decision reads first, so that it shares a cache line or two:
-    // with thousands of routes, each route's state is a cache miss.
+  struct alignas(64) RouteState {
+    // What a decision reads first, in the state's first cache line: with
+    // thousands of routes, each route's state is a cache miss.
     std::shared_ptr<const policy::Policy> policy;
     std::vector<std::pair<std::string, HeaderTemplate>> set_request_headers;
     bool pass_identity_headers = false;
     bool templates_use_jwt = false;
     IssuerFormat issuer_format = IssuerFormat::kHostOnly;
+    // Read only when the engine is built.
     std::string id;
     // The route's policy keys, serialised; equal keys compile to equal
     // policies.

@@ -374,9 +374,9 @@ Task<void> Proxy::forward(Request& r) {
   }
 
   bool websocket = route.allow_websockets && in.upgrade == "websocket";
-  Duration response_timeout = std::chrono::duration_cast<Duration>(route.timeout.value_or(
+  Duration response_timeout = std::chrono::duration_cast<Duration>(route.timeout().value_or(
       websocket ? Duration::zero() : r.snapshot->options->http.default_upstream_timeout));
-  Duration idle_timeout = std::chrono::duration_cast<Duration>(route.idle_timeout.value_or(
+  Duration idle_timeout = std::chrono::duration_cast<Duration>(route.idle_timeout().value_or(
       websocket ? Duration::zero() : Duration(kDefaultRouteIdleTimeout)));
 
   const config::UpstreamUrl* avoid = nullptr;
@@ -391,8 +391,8 @@ Task<void> Proxy::forward(Request& r) {
     target.host = to->host;
     target.port = to->port;
     if (route.upstream_tls) target.tls = r.snapshot->upstream_tls[route.index];
-    target.server_name = route.tls_server_name.empty() ? std::string_view(to->host)
-                                                       : std::string_view(route.tls_server_name);
+    target.server_name = route.has_tls_server_name ? std::string_view(*route.tls_server_name)
+                                                   : std::string_view(to->host);
     // Nearly every request finds a connection open: no coroutine for that.
     std::unique_ptr<http::UpstreamExchange> upstream = pool_.reuse(target, attempt > 0);
     if (!upstream) {
@@ -606,7 +606,7 @@ void Proxy::logAccess(const Request& r) const {
       .num("response-code", static_cast<int64_t>(r.status))
       .num("duration", static_cast<double>(micros.count()) / 1000.0)
       .num("size", static_cast<int64_t>(r.bytes_sent))
-      .str("upstream-cluster", r.route ? std::string_view(r.route->config->id) : std::string_view())
+      .str("upstream-cluster", r.route ? r.route->id : std::string_view())
       .str("upstream", r.upstream ? upstreamText(*r.upstream) : std::string())
       .str("request-id", r.id)
       .str("forwarded-for", r.client_ip)

@@ -83,8 +83,8 @@ size_t matchedLength(const CompiledRoute& route, std::string_view path) {
 
 std::string rewritePath(const CompiledRoute& route, std::string_view path, std::string_view query) {
   std::string out;
-  const std::string_view prefix_rewrite = route.prefix_rewrite;
-  if (!prefix_rewrite.empty()) {
+  if (route.prefix_rewrite != nullptr) {
+    const std::string_view prefix_rewrite = *route.prefix_rewrite;
     // A plain substitution of the matched prefix, so prefix "/" with
     // rewrite "/app" turns "/x" into "/appx": that is what Envoy sends, and
     // Pomerium users who want "/app/x" write "/app/".
@@ -92,7 +92,7 @@ std::string rewritePath(const CompiledRoute& route, std::string_view path, std::
     out.reserve(prefix_rewrite.size() + path.size() - matched + query.size() + 1);
     out.append(prefix_rewrite);
     out.append(path.substr(matched));
-  } else if (route.rewrite_regex != nullptr) {
+  } else if (route.has_rewrite_regex) {
     out.assign(path);
     // Envoy's regex_rewrite is RE2::GlobalReplace on the path alone, with
     // \1-style references in the substitution.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <limits>
 #include <string>
+#include <unordered_map>
 #include <utility>
 
 #include "metrics/request_metrics.h"
@@ -65,6 +66,29 @@ RouteTable::~RouteTable() = default;
 Result<std::unique_ptr<RouteTable>> RouteTable::create(const std::vector<config::Route>& routes) {
   std::unique_ptr<RouteTable> table(new RouteTable());
   table->routes_.reserve(routes.size());
+  // Routes that send to the same upstream share one copy of it: with many
+  // routes, a request then reads an upstream that other requests keep in
+  // the cache rather than one inside its own route's configuration.
+  std::unordered_map<std::string, const config::UpstreamUrl*> upstreams;
+  auto shared = [&](const config::UpstreamUrl& to) {
+    std::string key = to.text;
+    key += '\n';
+    key += to.scheme;
+    key += '|';
+    key += to.host;
+    key += '|';
+    key += std::to_string(to.port);
+    key += '|';
+    key += to.path;
+    key += '|';
+    key += std::to_string(to.weight);
+    auto [it, added] = upstreams.try_emplace(std::move(key), nullptr);
+    if (added) {
+      table->upstreams_.push_back(std::make_unique<const config::UpstreamUrl>(to));
+      it->second = table->upstreams_.back().get();
+    }
+    return it->second;
+  };
   for (size_t i = 0; i < routes.size(); ++i) {
     const config::Route& route = routes[i];
     CompiledRoute compiled;
@@ -78,6 +102,7 @@ Result<std::unique_ptr<RouteTable>> RouteTable::create(const std::vector<config:
       auto regex = compileRegex(route.regex_rewrite_pattern, i, "regex_rewrite_pattern");
       if (!regex.ok()) return regex.error();
       compiled.rewrite_regex = std::move(regex).value();
+      compiled.has_rewrite_regex = true;
     }
     compiled.index = static_cast<uint32_t>(route.index);
     compiled.redirect_or_response = route.redirect.has_value() || route.response.has_value();
@@ -88,20 +113,26 @@ Result<std::unique_ptr<RouteTable>> RouteTable::create(const std::vector<config:
     compiled.response_headers =
         route.disable_response_headers || !route.set_response_headers.empty();
     compiled.rewrite_response_headers = !route.rewrite_response_headers.empty();
-    if (route.to.size() == 1) compiled.single_to = &route.to[0];
+    if (route.to.size() == 1) compiled.single_to = shared(route.to[0]);
     compiled.id = route.id;
-    compiled.tls_server_name = route.tls_server_name;
-    compiled.timeout = route.timeout;
-    compiled.idle_timeout = route.idle_timeout;
+    if (!route.tls_server_name.empty()) {
+      compiled.tls_server_name = &route.tls_server_name;
+      compiled.has_tls_server_name = true;
+    }
+    compiled.has_timeout = route.timeout.has_value();
+    compiled.timeout_value = route.timeout.value_or(Duration{});
+    compiled.has_idle_timeout = route.idle_timeout.has_value();
+    compiled.idle_timeout_value = route.idle_timeout.value_or(Duration{});
     compiled.metrics_label = route.name.empty() ? route.id : route.name;
     compiled.metrics_key = metrics::RequestMetrics::routeKey(compiled.metrics_label);
     compiled.upstream_request_rules = route.preserve_host_header || !route.host_rewrite.empty() ||
                                       !route.host_rewrite_header.empty() ||
                                       !route.remove_request_headers.empty();
-    compiled.prefix_rewrite = route.prefix_rewrite;
-    if (compiled.prefix_rewrite.empty() && route.regex_rewrite_pattern.empty() &&
-        !route.to.empty()) {
-      compiled.prefix_rewrite = route.to.front().path;
+    if (!route.prefix_rewrite.empty()) {
+      compiled.prefix_rewrite = &route.prefix_rewrite;
+    } else if (route.regex_rewrite_pattern.empty() && !route.to.empty() &&
+               !route.to.front().path.empty()) {
+      compiled.prefix_rewrite = &route.to.front().path;
     }
     compiled.exact_path = !route.path.empty();
     compiled.match_text = compiled.exact_path    ? route.path
@@ -166,10 +197,14 @@ void RouteTable::buildHostIndex(const HostMap& exact) {
     slot.hash = hash;
     slot.name_offset = static_cast<uint32_t>(host_names_.size());
     slot.name_length = static_cast<uint32_t>(host.size());
-    slot.first = static_cast<uint32_t>(candidates_.size());
     slot.count = static_cast<uint32_t>(candidates.size());
     host_names_ += host;
-    candidates_.insert(candidates_.end(), candidates.begin(), candidates.end());
+    if (candidates.size() == 1) {
+      slot.first = candidates.front();
+    } else {
+      slot.first = static_cast<uint32_t>(candidates_.size());
+      candidates_.insert(candidates_.end(), candidates.begin(), candidates.end());
+    }
   }
 }
 
@@ -197,6 +232,7 @@ const CompiledRoute* RouteTable::firstMatch(std::span<const uint32_t> candidates
 
 const CompiledRoute* RouteTable::match(std::string_view host, std::string_view path) const {
   if (const HostSlot* slot = findHost(host)) {
+    if (slot->count == 1) return firstMatch({&slot->first, 1}, path);
     return firstMatch(std::span<const uint32_t>(candidates_).subspan(slot->first, slot->count),
                       path);
   }

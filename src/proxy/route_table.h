@@ -24,14 +24,16 @@ namespace gatehouse::proxy {
 // at random, every per-route structure a request touches is a cache miss:
 // the common request (one `to`, no redirect, no response header rules)
 // reads this record and not the (over a kilobyte) config route.
-struct CompiledRoute {
-  const config::Route* config = nullptr;    // owned by the snapshot's Options
-  std::unique_ptr<re2::RE2> match_regex;    // `regex`, anchored; null if unset
-  std::unique_ptr<re2::RE2> rewrite_regex;  // `regex_rewrite_pattern`; null if unset
-  uint32_t total_weight = 0;                // sum of `to` weights
-  uint32_t index = 0;                       // config->index
-  // The path matcher.
-  bool exact_path = false;  // `path` (else `prefix`, "/" when unset)
+struct alignas(64) CompiledRoute {
+  // The first two cache lines hold what a request on a plain route reads,
+  // so that a route picked among thousands costs two misses; the rest
+  // after them.
+
+  // Line 1: matching.
+  std::unique_ptr<re2::RE2> match_regex;  // `regex`, anchored; null if unset
+  std::string match_text;                 // the `path`, else the `prefix` ("/" when unset)
+  uint32_t index = 0;                     // config->index
+  bool exact_path = false;                // `path` (else `prefix`)
   // config->redirect or config->response is set: not forwarded.
   bool redirect_or_response = false;
   bool allow_websockets = false;
@@ -44,22 +46,39 @@ struct CompiledRoute {
   // preserve_host_header, host_rewrite, host_rewrite_header or
   // remove_request_headers: the upstream request reads the config route.
   bool upstream_request_rules = false;
-  std::string match_text;
+  bool has_timeout = false;
+  bool has_idle_timeout = false;
+  bool has_rewrite_regex = false;    // rewrite_regex is set
+  bool has_tls_server_name = false;  // tls_server_name is set
+  // The only `to` (null with several, or none), so that picking it reads
+  // no list: the table's copy, shared by the routes with the same one.
+  const config::UpstreamUrl* single_to = nullptr;
+
+  // Line 2: forwarding.
   // The prefix that replaces the matched part of the path, as Pomerium's
   // getRewriteOptions picks it: `prefix_rewrite`, else (without a regex
-  // rewrite) the path of the first `to`; empty: none.
-  std::string_view prefix_rewrite;
-  // The only `to` (null with several, or none), so that picking it reads
-  // no list.
-  const config::UpstreamUrl* single_to = nullptr;
-  std::string_view id;              // config->id
-  std::string_view tls_server_name;  // config->tls_server_name
-  std::optional<Duration> timeout;       // config->timeout
-  std::optional<Duration> idle_timeout;  // config->idle_timeout
+  // rewrite) the path of the first `to`; null: none.
+  const std::string* prefix_rewrite = nullptr;
+  std::string_view id;  // config->id
   // The route's metrics label (its name, else its id) and its
   // RequestMetrics::routeKey, hashed once here rather than per request.
   std::string_view metrics_label;
   uint64_t metrics_key = 0;
+  Duration timeout_value{};       // config->timeout, if has_timeout
+  Duration idle_timeout_value{};  // config->idle_timeout, if has_idle_timeout
+
+  // Then what requests rarely read: the flags above say when.
+  std::unique_ptr<re2::RE2> rewrite_regex;  // `regex_rewrite_pattern`; null if unset
+  const std::string* tls_server_name = nullptr;  // config->tls_server_name; null if unset
+  const config::Route* config = nullptr;         // owned by the snapshot's Options
+  uint32_t total_weight = 0;                     // sum of `to` weights
+
+  std::optional<Duration> timeout() const {
+    return has_timeout ? std::optional<Duration>(timeout_value) : std::nullopt;
+  }
+  std::optional<Duration> idle_timeout() const {
+    return has_idle_timeout ? std::optional<Duration>(idle_timeout_value) : std::nullopt;
+  }
 };
 
 // Maps (host, path) to the first matching route. Hosts are looked up in a
@@ -103,7 +122,9 @@ class RouteTable {
     uint64_t hash = 0;
     uint32_t name_offset = 0;  // in host_names_
     uint32_t name_length = 0;
-    uint32_t first = 0;  // in candidates_
+    // In candidates_; with one candidate (a host with one route, the
+    // usual case), that route's index itself, so that no list is read.
+    uint32_t first = 0;
     uint32_t count = 0;  // 0: a free slot
   };
   void buildHostIndex(const HostMap& exact);
@@ -118,6 +139,8 @@ class RouteTable {
                                   std::string_view path) const;
 
   std::vector<CompiledRoute> routes_;
+  // The single_to of the routes, one per distinct upstream.
+  std::vector<std::unique_ptr<const config::UpstreamUrl>> upstreams_;
   // Candidate route indexes per exact host: the host's own routes in config
   // order, then the wildcard routes that cover it (in config order), then
   // the "*" routes. host_slots_ has a power-of-two size, at most half full.

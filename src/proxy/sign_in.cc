@@ -132,6 +132,7 @@ void Proxy::describe(Request& r, bool internal, ProxyRequestHeaders& headers,
   if (!internal) {
     check.route_index = r.route->index;
     check.route_id = r.route->id;
+    check.options = r.snapshot->options.get();
   }
   check.method = head.method;
   check.scheme = scheme_text;

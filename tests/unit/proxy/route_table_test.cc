@@ -230,6 +230,7 @@ TEST_F(RouteTableTest, CompilesRegexesOnce) {
   const CompiledRoute& compiled = table_->routes().front();
   EXPECT_NE(compiled.match_regex, nullptr);
   EXPECT_NE(compiled.rewrite_regex, nullptr);
+  EXPECT_TRUE(compiled.has_rewrite_regex);
   EXPECT_EQ(compiled.config, &routes_.front());
 }
 
@@ -244,24 +245,53 @@ TEST_F(RouteTableTest, CopiesWhatARequestReadsIntoTheCompiledRoute) {
   rules.rewrite_response_headers.push_back({"location", "http://internal/", "/"});
   rules.to.push_back(rules.to[0]);
   rules.to[1].scheme = "https";
+  rules.tls_server_name = "internal.example.com";
   routes_ = {plain, rules};
   build();
   const CompiledRoute& a = table_->routes()[0];
   EXPECT_EQ(a.index, 0U);
   EXPECT_EQ(a.id, "0123456789abcdef");
-  EXPECT_EQ(a.single_to, &routes_[0].to[0]);
-  EXPECT_EQ(a.prefix_rewrite, "/base");  // the `to` path
+  ASSERT_NE(a.single_to, nullptr);
+  EXPECT_EQ(a.single_to->text, routes_[0].to[0].text);
+  EXPECT_EQ(a.single_to->host, routes_[0].to[0].host);
+  EXPECT_EQ(a.single_to->port, routes_[0].to[0].port);
+  EXPECT_EQ(a.single_to->path, "/base");
+  ASSERT_NE(a.prefix_rewrite, nullptr);
+  EXPECT_EQ(*a.prefix_rewrite, "/base");  // the `to` path
   EXPECT_EQ(a.metrics_label, "0123456789abcdef");  // no name: the id
   EXPECT_EQ(a.metrics_key, metrics::RequestMetrics::routeKey("0123456789abcdef"));
   EXPECT_FALSE(a.response_headers || a.rewrite_response_headers || a.upstream_request_rules ||
-               a.upstream_tls || a.redirect_or_response);
+               a.upstream_tls || a.redirect_or_response || a.has_tls_server_name ||
+               a.has_rewrite_regex || a.has_timeout || a.has_idle_timeout);
   const CompiledRoute& b = table_->routes()[1];
   EXPECT_EQ(b.index, 1U);
   EXPECT_EQ(b.single_to, nullptr);
-  EXPECT_EQ(b.prefix_rewrite, "/v2/");
+  ASSERT_NE(b.prefix_rewrite, nullptr);
+  EXPECT_EQ(*b.prefix_rewrite, "/v2/");
   EXPECT_EQ(b.metrics_label, "named");
   EXPECT_TRUE(b.response_headers && b.rewrite_response_headers && b.upstream_request_rules &&
-              b.upstream_tls);
+              b.upstream_tls && b.has_tls_server_name);
+  EXPECT_EQ(*b.tls_server_name, "internal.example.com");
+}
+
+TEST_F(RouteTableTest, RoutesToTheSameUpstreamShareOneCopyOfIt) {
+  routes_.push_back(makeRoute("a.example.com", "a"));
+  routes_.push_back(withPrefix(makeRoute("b.example.com", "b"), "/b/"));
+  config::Route other_path = makeRoute("c.example.com", "c");
+  other_path.to[0].path = "/c";
+  routes_.push_back(other_path);
+  config::Route other_port = makeRoute("d.example.com", "d");
+  other_port.to[0].port = 8443;
+  routes_.push_back(other_port);
+  build();
+  const auto& compiled = table_->routes();
+  ASSERT_EQ(compiled.size(), 4U);
+  EXPECT_EQ(compiled[0].single_to, compiled[1].single_to);
+  EXPECT_NE(compiled[0].single_to, compiled[2].single_to);
+  EXPECT_EQ(compiled[2].single_to->path, "/c");
+  EXPECT_NE(compiled[0].single_to, compiled[3].single_to);
+  EXPECT_EQ(compiled[3].single_to->port, 8443);
+  EXPECT_EQ(compiled[0].single_to->port, routes_[0].to[0].port);
 }
 
 TEST_F(RouteTableTest, SumsUpstreamWeights) {
