@@ -27,6 +27,7 @@
 #include "authorize/jwks_document.h"
 #include "authorize/jwt_cache.h"
 #include "authorize/output_headers.h"
+#include "common/huge_pages.h"
 #include "common/result.h"
 #include "config/options.h"
 #include "crypto/signing_key.h"
@@ -149,7 +150,7 @@ class Engine {
                         const JwtCache::Token& token, OutputHeaders& out) const;
 
   EngineSettings settings_;
-  std::vector<RouteState> routes_;
+  std::vector<RouteState, HugePageAllocator<RouteState>> routes_;
   std::unique_ptr<IdentityJwt> jwt_;
   JwksDocument jwks_;
   size_t reused_policy_count_ = 0;

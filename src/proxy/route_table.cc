@@ -184,8 +184,8 @@ void RouteTable::buildHostIndex(const HostMap& exact) {
   size_t name_bytes = 0;
   size_t candidate_count = 0;
   for (const auto& [host, candidates] : exact) {
-    name_bytes += host.size();
-    candidate_count += candidates.size();
+    if (host.size() > HostSlot::kInlineName) name_bytes += host.size();
+    if (candidates.size() > 1) candidate_count += candidates.size();
   }
   host_names_.reserve(name_bytes);
   candidates_.reserve(candidate_count);
@@ -195,10 +195,14 @@ void RouteTable::buildHostIndex(const HostMap& exact) {
     while (host_slots_[index].count != 0) index = (index + 1) & (capacity - 1);
     HostSlot& slot = host_slots_[index];
     slot.hash = hash;
-    slot.name_offset = static_cast<uint32_t>(host_names_.size());
     slot.name_length = static_cast<uint32_t>(host.size());
+    if (host.size() <= HostSlot::kInlineName) {
+      std::copy(host.begin(), host.end(), slot.name);
+    } else {
+      slot.name_offset = static_cast<uint32_t>(host_names_.size());
+      host_names_ += host;
+    }
     slot.count = static_cast<uint32_t>(candidates.size());
-    host_names_ += host;
     if (candidates.size() == 1) {
       slot.first = candidates.front();
     } else {
@@ -215,10 +219,12 @@ const RouteTable::HostSlot* RouteTable::findHost(std::string_view host) const {
   for (size_t index = hash & mask;; index = (index + 1) & mask) {
     const HostSlot& slot = host_slots_[index];
     if (slot.count == 0) return nullptr;
-    if (slot.hash == hash &&
-        std::string_view(host_names_).substr(slot.name_offset, slot.name_length) == host) {
-      return &slot;
-    }
+    if (slot.hash != hash || slot.name_length != host.size()) continue;
+    std::string_view name =
+        host.size() <= HostSlot::kInlineName
+            ? std::string_view(slot.name, host.size())
+            : std::string_view(host_names_).substr(slot.name_offset, host.size());
+    if (name == host) return &slot;
   }
 }
 

@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/huge_pages.h"
 #include "common/result.h"
 #include "config/options.h"
 
@@ -103,7 +104,7 @@ class RouteTable {
   const CompiledRoute* match(std::string_view host, std::string_view path) const;
 
   size_t size() const { return routes_.size(); }
-  const std::vector<CompiledRoute>& routes() const { return routes_; }
+  std::span<const CompiledRoute> routes() const { return routes_; }
 
  private:
   // Lets the maps be searched with a string_view, so that a lookup on the
@@ -116,16 +117,19 @@ class RouteTable {
       std::unordered_map<std::string, std::vector<uint32_t>, StringHash, std::equal_to<>>;
 
   // The exact hosts as one open-addressing table over flat arrays: a
-  // lookup reads a slot, the host's name and its candidate list, instead
-  // of a bucket, a node, a heap string and a heap vector.
-  struct HostSlot {
+  // lookup reads one slot, which holds the host's name when it is short
+  // enough (most are) and its candidate when it has one, instead of a
+  // bucket, a node, a heap string and a heap vector.
+  struct alignas(64) HostSlot {
+    static constexpr size_t kInlineName = 40;
     uint64_t hash = 0;
-    uint32_t name_offset = 0;  // in host_names_
-    uint32_t name_length = 0;
     // In candidates_; with one candidate (a host with one route, the
     // usual case), that route's index itself, so that no list is read.
     uint32_t first = 0;
-    uint32_t count = 0;  // 0: a free slot
+    uint32_t count = 0;        // 0: a free slot
+    uint32_t name_offset = 0;  // in host_names_, for a name longer than kInlineName
+    uint32_t name_length = 0;
+    char name[kInlineName] = {};  // a name of at most kInlineName bytes
   };
   void buildHostIndex(const HostMap& exact);
   const HostSlot* findHost(std::string_view host) const;
@@ -138,14 +142,14 @@ class RouteTable {
   const CompiledRoute* firstMatch(std::span<const uint32_t> candidates,
                                   std::string_view path) const;
 
-  std::vector<CompiledRoute> routes_;
+  std::vector<CompiledRoute, HugePageAllocator<CompiledRoute>> routes_;
   // The single_to of the routes, one per distinct upstream.
   std::vector<std::unique_ptr<const config::UpstreamUrl>> upstreams_;
   // Candidate route indexes per exact host: the host's own routes in config
   // order, then the wildcard routes that cover it (in config order), then
   // the "*" routes. host_slots_ has a power-of-two size, at most half full.
-  std::vector<HostSlot> host_slots_;
-  std::string host_names_;
+  std::vector<HostSlot, HugePageAllocator<HostSlot>> host_slots_;
+  std::string host_names_;  // the names longer than HostSlot::kInlineName
   std::vector<uint32_t> candidates_;
   // Per wildcard suffix, keyed without the '*': "*.example.com" is stored
   // under ".example.com".

@@ -77,6 +77,31 @@ TEST_F(RouteTableTest, ExactHostWithDefaultPrefix) {
   EXPECT_EQ(match("example.com", "/"), "");
 }
 
+TEST_F(RouteTableTest, HostNamesOfEveryLengthMatchOnlyThemselves) {
+  // Names up to 40 bytes are kept in the host's slot, longer ones apart.
+  std::vector<std::string> hosts;
+  for (size_t length : {1, 39, 40, 41, 63, 200}) {
+    std::string host(length, static_cast<char>('a' + length % 26));
+    host.back() = 'x';
+    hosts.push_back(host);
+    routes_.push_back(makeRoute(host, "len" + std::to_string(length)));
+  }
+  // Two routes for one long host: a candidate list rather than one index.
+  routes_.push_back(withPrefix(makeRoute(hosts.back(), "long-api"), "/api/"));
+  std::swap(routes_[routes_.size() - 1], routes_[routes_.size() - 2]);
+  build();
+  for (const std::string& host : hosts) {
+    std::string name = host == hosts.back() ? "len200" : "len" + std::to_string(host.size());
+    EXPECT_EQ(match(host, "/"), name) << host.size();
+    std::string other = host;
+    other.back() = 'y';
+    EXPECT_EQ(match(other, "/"), "") << host.size();
+    EXPECT_EQ(match(host + "x", "/"), "") << host.size();
+    EXPECT_EQ(match(host.substr(1), "/"), "") << host.size();
+  }
+  EXPECT_EQ(match(hosts.back(), "/api/x"), "long-api");
+}
+
 TEST_F(RouteTableTest, FirstMatchInConfigOrderWins) {
   routes_.push_back(withPrefix(makeRoute("a.example.com", "api"), "/api"));
   routes_.push_back(withPrefix(makeRoute("a.example.com", "api-v2"), "/api/v2"));
