@@ -60,6 +60,11 @@ size_t RequestMetrics::slotFor(std::string_view route, uint64_t key) noexcept {
   if (route.empty()) return 0;
   route = route.substr(0, kMaxRouteLabel);
   if (key == 0) key = routeKey(route);
+  // Bits of the key that do not pick the slot.
+  const size_t bit = static_cast<size_t>(key >> 32) % kFilterBits;
+  const uint64_t mask = uint64_t{1} << (bit % 64);
+  const bool full = used_ == kRouteCapacity;
+  if (full && (absent_[bit / 64] & mask) != 0) return 1;
   size_t start = static_cast<size_t>(key % kRouteCapacity);
   for (size_t probe = 0; probe < kMaxProbes; ++probe) {
     size_t index = (start + probe) % kRouteCapacity;
@@ -71,10 +76,13 @@ size_t RequestMetrics::slotFor(std::string_view route, uint64_t key) noexcept {
       std::copy(route.begin(), route.end(), entry.name);
       entry.length = static_cast<uint8_t>(route.size());
       keys_[index].store(key, std::memory_order_release);
+      ++used_;
+      present_[bit / 64] |= mask;
       return 2 + index;
     }
     if (seen == key && std::string_view(entry.name, entry.length) == route) return 2 + index;
   }
+  if (full && (present_[bit / 64] & mask) == 0) absent_[bit / 64] |= mask;
   return 1;
 }
 

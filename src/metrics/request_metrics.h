@@ -91,6 +91,14 @@ class RequestMetrics {
   // without one probes kMaxProbes keys.
   std::array<std::atomic<uint64_t>, kRouteCapacity> keys_{};
   std::array<RouteEntry, kRouteCapacity> routes_;
+  // Once every slot is taken no label gets one any more: a label found in
+  // none sets its bit (from its key) in absent_, unless a label in the
+  // table has the same bit in present_, and then costs one test rather
+  // than kMaxProbes loads. Worker thread only.
+  static constexpr size_t kFilterBits = 4096;
+  size_t used_ = 0;
+  std::array<uint64_t, kFilterBits / 64> present_{};
+  std::array<uint64_t, kFilterBits / 64> absent_{};
   std::array<RouteCounters, kSlots> counters_;
   std::array<Counter, 2> decisions_;  // allow, deny
   std::array<Counter, kEvaluationBoundsMs.size() + 1> evaluation_buckets_;

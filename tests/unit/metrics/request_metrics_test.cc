@@ -94,5 +94,37 @@ TEST(RequestMetricsTest, RoutesBeyondTheTableAreCountedAsOther) {
   EXPECT_EQ(total, RequestMetrics::kRouteCapacity + 50);
 }
 
+TEST(RequestMetricsTest, ALabelKeepsItsSeriesOnceTheTableIsFull) {
+  // Far more labels than slots: once every slot is taken, the labels
+  // without one are remembered as such, and those with one must still
+  // find it.
+  auto a = std::make_unique<RequestMetrics>();
+  constexpr size_t kLabels = 5000;
+  constexpr int kRounds = 3;
+  for (int round = 0; round < kRounds; ++round) {
+    for (size_t i = 0; i < kLabels; ++i) {
+      std::string label = "route-" + std::to_string(i);
+      a->recordRequest({label, "GET", 200, 1ms, UpstreamFailure::kNone,
+                        i % 2 == 0 ? RequestMetrics::routeKey(label) : 0});
+    }
+  }
+  std::string text = scrape({a.get()});
+  size_t own = 0;
+  uint64_t other = 0;
+  for (size_t at = text.find("requests_total{"); at != std::string::npos;
+       at = text.find("requests_total{", at + 1)) {
+    size_t space = text.find("} ", at);
+    uint64_t count = std::stoull(text.substr(space + 2));
+    if (text.substr(at, space - at).find("route=\"other\"") != std::string::npos) {
+      other += count;
+    } else {
+      ++own;
+      EXPECT_EQ(count, static_cast<uint64_t>(kRounds)) << text.substr(at, space - at);
+    }
+  }
+  EXPECT_EQ(own, RequestMetrics::kRouteCapacity);
+  EXPECT_EQ(other, (kLabels - own) * kRounds);
+}
+
 }  // namespace
 }  // namespace gatehouse::metrics
