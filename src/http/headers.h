@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstring>
 #include <optional>
 #include <span>
 #include <string>
@@ -49,8 +50,8 @@ class Headers {
   void add(std::string_view name, std::string_view value) {
     if (size_ < fields_.size()) {
       Field& f = fields_[size_];
-      f.name.assign(name);
-      f.value.assign(value);
+      reuse(f.name, name);
+      reuse(f.value, value);
     } else {
       fields_.push_back(Field{std::string(name), std::string(value)});
     }
@@ -93,6 +94,18 @@ class Headers {
   size_t retainedBytes() const;
 
  private:
+  // Overwrites a kept string: within its capacity (nearly always, as the
+  // same fields come in the same places message after message) a resize
+  // that allocates nothing and a copy, rather than the general assign.
+  static void reuse(std::string& s, std::string_view v) {
+    if (v.size() > s.capacity()) {
+      s.assign(v);
+      return;
+    }
+    s.resize(v.size());
+    if (!v.empty()) std::memmove(s.data(), v.data(), v.size());
+  }
+
   // fields_[0, size_) are the fields; the rest are kept for their storage.
   std::vector<Field> fields_;
   size_t size_ = 0;

@@ -1,5 +1,8 @@
 #include "http/http1_head.h"
 
+#include <cstdint>
+#include <cstring>
+
 #include "common/strings.h"
 
 namespace gatehouse::http {
@@ -78,36 +81,59 @@ bool parseVersion(std::string_view v, int& version) {
   return true;
 }
 
+// The first byte at or after `p` that is not a value byte (CR ends a
+// value), or `end`. Eight bytes at a time while none of them is a control
+// byte or DEL: a word with one goes byte by byte (HTAB is allowed).
+const char* scanValue(const char* p, const char* end) {
+  constexpr uint64_t kOnes = 0x0101010101010101;
+  constexpr uint64_t kHigh = 0x8080808080808080;
+  while (end - p >= 8) {
+    uint64_t word;
+    std::memcpy(&word, p, sizeof(word));
+    const uint64_t below_space = (word - kOnes * 0x20) & ~word & kHigh;
+    const uint64_t del = word ^ (kOnes * 0x7f);
+    const uint64_t is_del = (del - kOnes) & ~del & kHigh;
+    if ((below_space | is_del) != 0) break;
+    p += sizeof(word);
+  }
+  while (p < end && isValueChar(*p)) ++p;
+  return p;
+}
+
 // The field lines after the start line: `rest` must end with the empty
-// line. `check` validates bytes that validateRequestHead has not.
+// line. `check` validates bytes that validateRequestHead has not. One pass
+// over each line: the name up to ':', then the value up to CR LF.
 bool splitFields(std::string_view rest, bool check, HeadFacts& facts, Headers& fields) {
   bool close = false;
   bool keep_alive = false;
+  const char* p = rest.data();
+  const char* const end = p + rest.size();
   while (true) {
-    size_t cr = rest.find('\r');
-    if (cr == std::string_view::npos || cr + 1 >= rest.size() || rest[cr + 1] != '\n') {
-      return false;
-    }
-    std::string_view line = rest.substr(0, cr);
-    rest.remove_prefix(cr + 2);
-    if (line.empty()) {
-      if (!rest.empty()) return false;
+    if (end - p >= 2 && p[0] == '\r' && p[1] == '\n') {
+      if (p + 2 != end) return false;
       break;
     }
-    size_t colon = line.find(':');
-    if (colon == std::string_view::npos || colon == 0) return false;
-    std::string_view name = line.substr(0, colon);
-    std::string_view raw_value = line.substr(colon + 1);
-    if (check) {
-      // A leading SP or HTAB (obs-fold) is not a token character either.
-      for (char c : name) {
-        if (!isTokenChar(c)) return false;
-      }
-      for (char c : raw_value) {
-        if (!isValueChar(c)) return false;
-      }
+    // A leading SP or HTAB (obs-fold) is not a token character either; a
+    // line without ':' fails at its CR.
+    const char* name_begin = p;
+    bool underscore = false;
+    for (; p < end && *p != ':'; ++p) {
+      if (check ? !isTokenChar(*p) : *p == '\r') return false;
+      underscore |= *p == '_';
     }
-    std::string_view value = trimOws(raw_value);
+    if (p == end || p == name_begin) return false;
+    std::string_view name(name_begin, static_cast<size_t>(p - name_begin));
+    const char* value_begin = ++p;
+    if (check) {
+      p = scanValue(p, end);
+    } else {
+      const void* cr = std::memchr(p, '\r', static_cast<size_t>(end - p));
+      p = cr != nullptr ? static_cast<const char*>(cr) : end;
+    }
+    if (end - p < 2 || p[0] != '\r' || p[1] != '\n') return false;
+    std::string_view value =
+        trimOws(std::string_view(value_begin, static_cast<size_t>(p - value_begin)));
+    p += 2;
     switch (name.size()) {
       case 10:
         if (iequals(name, "connection") && !connectionTokens(value, close, keep_alive)) {
@@ -132,7 +158,7 @@ bool splitFields(std::string_view rest, bool check, HeadFacts& facts, Headers& f
       default:
         break;
     }
-    if (name.find('_') != std::string_view::npos) facts.saw_underscore = true;
+    if (underscore) facts.saw_underscore = true;
     fields.add(name, value);
   }
   // RFC 9112 section 9.3: "close" ends the connection whatever else is

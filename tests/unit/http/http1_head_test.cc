@@ -111,6 +111,27 @@ TEST(Http1Head, AnythingBeyondThePlainCaseIsLeftToTheGeneralParser) {
   }
 }
 
+TEST(Http1Head, EveryByteOfALongResponseValueIsChecked) {
+  // Values are checked eight bytes at a time: a control byte or DEL at any
+  // place of a long value, and in the bytes after the last whole word,
+  // fails the split; HTAB and obs-text anywhere pass it.
+  const std::string value = "abcdefghijklmnopqrstuvwxyz0123";
+  for (size_t at = 0; at < value.size(); ++at) {
+    for (char bad : {'\x00', '\x01', '\n', '\r', '\x1f', '\x7f'}) {
+      std::string v = value;
+      v[at] = bad;
+      std::string head = "HTTP/1.1 200 OK\r\nX-Long: " + v + "\r\nContent-Length: 0\r\n\r\n";
+      EXPECT_FALSE(splits(head, false)) << at << " " << static_cast<int>(bad);
+    }
+    for (char good : {'\t', ' ', '\x80', '\xff', '~', ':'}) {
+      std::string v = value;
+      v[at] = good;
+      expectSameAsGeneralParser("HTTP/1.1 200 OK\r\nX-Long: " + v + "\r\nContent-Length: 0\r\n\r\n",
+                                false);
+    }
+  }
+}
+
 TEST(Http1Head, KeepAliveFollowsTheVersionAndConnection) {
   struct Case {
     const char* head;
