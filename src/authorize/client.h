@@ -46,11 +46,15 @@ struct CheckRequest {
   // of step), never a decision for the wrong route. Ignored for internal
   // paths.
   uint32_t route_index = 0;
+  // Empty when `options` is set: routeId() reads it there.
   std::string_view route_id;
-  // The configuration the proxy matched the route in, when it shares
-  // authorize's (one process): the same object means the same routes, so
-  // route_index is taken without comparing ids. Null over gRPC.
+  // The configuration the proxy matched the route in. When it is
+  // authorize's own (one process), the same object means the same routes
+  // and route_index is taken as it is. Null over gRPC.
   const config::Options* options = nullptr;
+
+  // route_id, else the id of route_index in `options`; "" if neither.
+  std::string_view routeId() const;
   // An internal path needing a session (/.pomerium/user, /.pomerium/jwt,
   // /.pomerium/routes, /.pomerium/api/v1/routes) instead of a route.
   bool internal = false;

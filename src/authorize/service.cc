@@ -343,16 +343,18 @@ CheckResponse Service::unauthenticated(const CheckRequest& request, const State&
 int Service::routeOf(const CheckRequest& request, const State& state) {
   const auto& routes = state.options_->routes;
   int route = static_cast<int>(request.route_index);
-  if (route >= static_cast<int>(routes.size())) return state.routeIndex(request.route_id);
   // The proxy holds its configuration while it asks, so the same address
   // is the same object, not a later one at a freed address.
-  if (request.options == state.options_.get()) return route;
-  if (routes[route].id != request.route_id) {
-    // The configuration changed between matching and deciding: find the
-    // route by its id, or refuse.
-    route = state.routeIndex(request.route_id);
+  if (request.options == state.options_.get() && route < static_cast<int>(routes.size())) {
+    return route;
   }
-  return route;
+  // Another configuration (a reload between matching and deciding, or
+  // another process): the route at that index must have the same id, else
+  // it is found by its id, or refused.
+  std::string_view id = request.routeId();
+  if (id.empty()) return -1;
+  if (route < static_cast<int>(routes.size()) && routes[route].id == id) return route;
+  return state.routeIndex(id);
 }
 
 std::optional<CheckResponse> Service::checkNow(const CheckRequest& request) {

@@ -590,7 +590,7 @@ Task<void> Proxy::spliceUpgrade(Request& r, http::UpstreamExchange& upstream) {
 void Proxy::logAccess(const Request& r) const {
   auto elapsed = net::Clock::now() - r.start;
   if (metrics_) {
-    std::string_view label = r.route ? r.route->metrics_label : std::string_view();
+    std::string_view label = r.route ? r.route->metricsLabel() : std::string_view();
     uint64_t key = r.route ? r.route->metrics_key : 0;
     metrics_->recordRequest({label, r.head().method, r.status, elapsed, r.upstream_failure, key});
   }

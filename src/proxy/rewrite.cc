@@ -77,13 +77,13 @@ size_t matchedLength(const CompiledRoute& route, std::string_view path) {
   // match, the configured prefix for a prefix match (RouteEntryImplBase
   // currentUrlPathAfterRewriteWithMatchedPath).
   // match_text is the `prefix`, "/" when unset.
-  if (route.match_regex != nullptr || route.exact_path) return path.size();
+  if (route.has_match_regex || route.exact_path) return path.size();
   return std::min(route.match_text.size(), path.size());
 }
 
 std::string rewritePath(const CompiledRoute& route, std::string_view path, std::string_view query) {
   std::string out;
-  if (route.prefix_rewrite != nullptr) {
+  if (route.has_prefix_rewrite) {
     const std::string_view prefix_rewrite = *route.prefix_rewrite;
     // A plain substitution of the matched prefix, so prefix "/" with
     // rewrite "/app" turns "/x" into "/appx": that is what Envoy sends, and

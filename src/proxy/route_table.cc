@@ -31,7 +31,7 @@ Result<std::unique_ptr<re2::RE2>> compileRegex(const std::string& pattern, size_
 
 bool routeMatchesPath(const CompiledRoute& route, std::string_view path) {
   // Precedence as in Pomerium's mkRouteMatch: regex, then path, then prefix.
-  if (route.match_regex != nullptr) {
+  if (route.has_match_regex) {
     // FullMatch anchors both ends, as Envoy's safe_regex route match does.
     return re2::RE2::FullMatch(re2::StringPiece(path.data(), path.size()), *route.match_regex);
   }
@@ -60,6 +60,9 @@ void RouteTable::forEachWildcardSuffix(std::string_view host, Fn&& fn) const {
     if (it != wildcard_.end()) fn(it->second);
   }
 }
+
+Duration CompiledRoute::timeoutValue() const { return timeout_value; }
+Duration CompiledRoute::idleTimeoutValue() const { return idle_timeout_value; }
 
 RouteTable::~RouteTable() = default;
 
@@ -97,6 +100,7 @@ Result<std::unique_ptr<RouteTable>> RouteTable::create(const std::vector<config:
       auto regex = compileRegex(route.regex, i, "regex");
       if (!regex.ok()) return regex.error();
       compiled.match_regex = std::move(regex).value();
+      compiled.has_match_regex = true;
     }
     if (!route.regex_rewrite_pattern.empty()) {
       auto regex = compileRegex(route.regex_rewrite_pattern, i, "regex_rewrite_pattern");
@@ -123,8 +127,10 @@ Result<std::unique_ptr<RouteTable>> RouteTable::create(const std::vector<config:
     compiled.timeout_value = route.timeout.value_or(Duration{});
     compiled.has_idle_timeout = route.idle_timeout.has_value();
     compiled.idle_timeout_value = route.idle_timeout.value_or(Duration{});
-    compiled.metrics_label = route.name.empty() ? route.id : route.name;
-    compiled.metrics_key = metrics::RequestMetrics::routeKey(compiled.metrics_label);
+    const std::string& label = route.name.empty() ? route.id : route.name;
+    compiled.metrics_label_data = label.data();
+    compiled.metrics_label_length = static_cast<uint8_t>(std::min<size_t>(label.size(), 255));
+    compiled.metrics_key = metrics::RequestMetrics::routeKey(compiled.metricsLabel());
     compiled.upstream_request_rules = route.preserve_host_header || !route.host_rewrite.empty() ||
                                       !route.host_rewrite_header.empty() ||
                                       !route.remove_request_headers.empty();
@@ -134,6 +140,7 @@ Result<std::unique_ptr<RouteTable>> RouteTable::create(const std::vector<config:
                !route.to.front().path.empty()) {
       compiled.prefix_rewrite = &route.to.front().path;
     }
+    compiled.has_prefix_rewrite = compiled.prefix_rewrite != nullptr;
     compiled.exact_path = !route.path.empty();
     compiled.match_text = compiled.exact_path    ? route.path
                           : route.prefix.empty() ? std::string("/")

@@ -26,60 +26,71 @@ namespace gatehouse::proxy {
 // the common request (one `to`, no redirect, no response header rules)
 // reads this record and not the (over a kilobyte) config route.
 struct alignas(64) CompiledRoute {
-  // The first two cache lines hold what a request on a plain route reads,
-  // so that a route picked among thousands costs two misses; the rest
-  // after them.
-
-  // Line 1: matching.
-  std::unique_ptr<re2::RE2> match_regex;  // `regex`, anchored; null if unset
-  std::string match_text;                 // the `path`, else the `prefix` ("/" when unset)
-  uint32_t index = 0;                     // config->index
-  bool exact_path = false;                // `path` (else `prefix`)
+  // The first cache line holds all that a request on a plain route reads
+  // (no regex, rewrite, timeout or TLS server name of its own: flags here
+  // say so), so that a route picked among thousands costs one miss; the
+  // rest after it.
+  std::string match_text;  // the `path`, else the `prefix` ("/" when unset)
+  uint32_t index = 0;      // config->index
+  bool exact_path : 1 = false;  // `path` (else `prefix`)
   // config->redirect or config->response is set: not forwarded.
-  bool redirect_or_response = false;
-  bool allow_websockets = false;
+  bool redirect_or_response : 1 = false;
+  bool allow_websockets : 1 = false;
   // An https `to`: the snapshot's upstream_tls[index] holds its context.
-  bool upstream_tls = false;
+  bool upstream_tls : 1 = false;
   // The route's own set_response_headers (or `disable`) and
   // rewrite_response_headers: without them a response reads neither.
-  bool response_headers = false;
-  bool rewrite_response_headers = false;
+  bool response_headers : 1 = false;
+  bool rewrite_response_headers : 1 = false;
   // preserve_host_header, host_rewrite, host_rewrite_header or
   // remove_request_headers: the upstream request reads the config route.
-  bool upstream_request_rules = false;
-  bool has_timeout = false;
-  bool has_idle_timeout = false;
-  bool has_rewrite_regex = false;    // rewrite_regex is set
-  bool has_tls_server_name = false;  // tls_server_name is set
+  bool upstream_request_rules : 1 = false;
+  // Which of the fields after the first line are set.
+  bool has_match_regex : 1 = false;
+  bool has_rewrite_regex : 1 = false;
+  bool has_prefix_rewrite : 1 = false;
+  bool has_tls_server_name : 1 = false;
+  bool has_timeout : 1 = false;
+  bool has_idle_timeout : 1 = false;
+  uint8_t metrics_label_length = 0;
   // The only `to` (null with several, or none), so that picking it reads
   // no list: the table's copy, shared by the routes with the same one.
   const config::UpstreamUrl* single_to = nullptr;
+  // The route's metrics label (its name, else its id, cut to 255 bytes)
+  // and its RequestMetrics::routeKey, hashed once here.
+  uint64_t metrics_key = 0;
+  const char* metrics_label_data = nullptr;
 
-  // Line 2: forwarding.
+  // Read when the flags above say so.
+  std::unique_ptr<re2::RE2> match_regex;    // `regex`, anchored
+  std::unique_ptr<re2::RE2> rewrite_regex;  // `regex_rewrite_pattern`
   // The prefix that replaces the matched part of the path, as Pomerium's
   // getRewriteOptions picks it: `prefix_rewrite`, else (without a regex
-  // rewrite) the path of the first `to`; null: none.
+  // rewrite) the path of the first `to`.
   const std::string* prefix_rewrite = nullptr;
-  std::string_view id;  // config->id
-  // The route's metrics label (its name, else its id) and its
-  // RequestMetrics::routeKey, hashed once here rather than per request.
-  std::string_view metrics_label;
-  uint64_t metrics_key = 0;
-  Duration timeout_value{};       // config->timeout, if has_timeout
-  Duration idle_timeout_value{};  // config->idle_timeout, if has_idle_timeout
+  const std::string* tls_server_name = nullptr;  // config->tls_server_name
+  Duration timeout_value{};                      // config->timeout
+  Duration idle_timeout_value{};                 // config->idle_timeout
+  // Read rarely.
+  std::string_view id;                    // config->id
+  const config::Route* config = nullptr;  // owned by the snapshot's Options
+  uint32_t total_weight = 0;              // sum of `to` weights
 
-  // Then what requests rarely read: the flags above say when.
-  std::unique_ptr<re2::RE2> rewrite_regex;  // `regex_rewrite_pattern`; null if unset
-  const std::string* tls_server_name = nullptr;  // config->tls_server_name; null if unset
-  const config::Route* config = nullptr;         // owned by the snapshot's Options
-  uint32_t total_weight = 0;                     // sum of `to` weights
-
+  std::string_view metricsLabel() const { return {metrics_label_data, metrics_label_length}; }
   std::optional<Duration> timeout() const {
-    return has_timeout ? std::optional<Duration>(timeout_value) : std::nullopt;
+    if (!has_timeout) return std::nullopt;
+    return timeoutValue();
   }
   std::optional<Duration> idle_timeout() const {
-    return has_idle_timeout ? std::optional<Duration>(idle_timeout_value) : std::nullopt;
+    if (!has_idle_timeout) return std::nullopt;
+    return idleTimeoutValue();
   }
+
+ private:
+  // Calls, so that the compiler does not read the second cache line
+  // before it tests the flag (a select would read both).
+  [[gnu::noinline]] Duration timeoutValue() const;
+  [[gnu::noinline]] Duration idleTimeoutValue() const;
 };
 
 // Maps (host, path) to the first matching route. Hosts are looked up in a

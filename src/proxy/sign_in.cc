@@ -131,7 +131,7 @@ void Proxy::describe(Request& r, bool internal, ProxyRequestHeaders& headers,
   check.internal = internal;
   if (!internal) {
     check.route_index = r.route->index;
-    check.route_id = r.route->id;
+    // The id is read from `options` only if authorize needs it.
     check.options = r.snapshot->options.get();
   }
   check.method = head.method;

@@ -75,7 +75,8 @@ CheckRequestView::CheckRequestView(const pb::CheckRequest& message)
 
 void toProto(const CheckRequest& request, pb::CheckRequest& out) {
   out.set_route_index(request.route_index);
-  out.set_route_id(request.route_id.data(), request.route_id.size());
+  std::string_view route_id = request.routeId();
+  out.set_route_id(route_id.data(), route_id.size());
   out.set_internal(request.internal);
   out.set_method(request.method.data(), request.method.size());
   out.set_scheme(request.scheme.data(), request.scheme.size());

@@ -76,9 +76,25 @@ TEST_F(ServiceRoute, TheSameConfigurationObjectTakesTheIndex) {
 TEST_F(ServiceRoute, ARouteMatchedInAnotherConfigurationIsFoundByItsId) {
   // Matched as index 0 before the reload; index 0 is the private route now.
   EXPECT_EQ(decide(after_, 0, public_id_, &before_->options()).kind, Kind::kAllow);
+  // As the proxy asks: the id is read from the configuration it matched in.
+  EXPECT_EQ(decide(after_, 0, "", &before_->options()).kind, Kind::kAllow);
   // The same over gRPC, where no configuration object travels.
   EXPECT_EQ(decide(after_, 0, public_id_, nullptr).kind, Kind::kAllow);
   EXPECT_EQ(decide(after_, 7, public_id_, nullptr).kind, Kind::kAllow);
+}
+
+TEST_F(ServiceRoute, TheRouteIdComesFromTheRequestElseFromItsConfiguration) {
+  CheckRequest request;
+  request.route_index = 1;
+  EXPECT_EQ(request.routeId(), "");
+  request.options = &after_->options();
+  EXPECT_EQ(request.routeId(), public_id_);
+  request.route_index = 2;
+  EXPECT_EQ(request.routeId(), "");
+  request.route_id = "given";
+  EXPECT_EQ(request.routeId(), "given");
+  // Neither an id nor a configuration: refused.
+  EXPECT_EQ(decide(after_, 0, "", nullptr).status, 503);
 }
 
 TEST_F(ServiceRoute, ARouteNoLongerConfiguredIsRefusedWith503) {

@@ -254,6 +254,7 @@ TEST_F(RouteTableTest, CompilesRegexesOnce) {
   build();
   const CompiledRoute& compiled = table_->routes().front();
   EXPECT_NE(compiled.match_regex, nullptr);
+  EXPECT_TRUE(compiled.has_match_regex);
   EXPECT_NE(compiled.rewrite_regex, nullptr);
   EXPECT_TRUE(compiled.has_rewrite_regex);
   EXPECT_EQ(compiled.config, &routes_.front());
@@ -281,9 +282,10 @@ TEST_F(RouteTableTest, CopiesWhatARequestReadsIntoTheCompiledRoute) {
   EXPECT_EQ(a.single_to->host, routes_[0].to[0].host);
   EXPECT_EQ(a.single_to->port, routes_[0].to[0].port);
   EXPECT_EQ(a.single_to->path, "/base");
+  EXPECT_TRUE(a.has_prefix_rewrite);
   ASSERT_NE(a.prefix_rewrite, nullptr);
   EXPECT_EQ(*a.prefix_rewrite, "/base");  // the `to` path
-  EXPECT_EQ(a.metrics_label, "0123456789abcdef");  // no name: the id
+  EXPECT_EQ(a.metricsLabel(), "0123456789abcdef");  // no name: the id
   EXPECT_EQ(a.metrics_key, metrics::RequestMetrics::routeKey("0123456789abcdef"));
   EXPECT_FALSE(a.response_headers || a.rewrite_response_headers || a.upstream_request_rules ||
                a.upstream_tls || a.redirect_or_response || a.has_tls_server_name ||
@@ -291,9 +293,10 @@ TEST_F(RouteTableTest, CopiesWhatARequestReadsIntoTheCompiledRoute) {
   const CompiledRoute& b = table_->routes()[1];
   EXPECT_EQ(b.index, 1U);
   EXPECT_EQ(b.single_to, nullptr);
+  EXPECT_TRUE(b.has_prefix_rewrite);
   ASSERT_NE(b.prefix_rewrite, nullptr);
   EXPECT_EQ(*b.prefix_rewrite, "/v2/");
-  EXPECT_EQ(b.metrics_label, "named");
+  EXPECT_EQ(b.metricsLabel(), "named");
   EXPECT_TRUE(b.response_headers && b.rewrite_response_headers && b.upstream_request_rules &&
               b.upstream_tls && b.has_tls_server_name);
   EXPECT_EQ(*b.tls_server_name, "internal.example.com");
@@ -317,6 +320,17 @@ TEST_F(RouteTableTest, RoutesToTheSameUpstreamShareOneCopyOfIt) {
   EXPECT_NE(compiled[0].single_to, compiled[3].single_to);
   EXPECT_EQ(compiled[3].single_to->port, 8443);
   EXPECT_EQ(compiled[0].single_to->port, routes_[0].to[0].port);
+}
+
+TEST_F(RouteTableTest, ALongMetricsLabelKeepsTheKeyOfTheWholeName) {
+  routes_.push_back(makeRoute("a.example.com", std::string(300, 'n')));
+  routes_.push_back(makeRoute("b.example.com", ""));
+  routes_.back().id = "route-id";
+  build();
+  const CompiledRoute& named = table_->routes()[0];
+  EXPECT_EQ(named.metricsLabel(), std::string(255, 'n'));
+  EXPECT_EQ(named.metrics_key, metrics::RequestMetrics::routeKey(std::string(300, 'n')));
+  EXPECT_EQ(table_->routes()[1].metricsLabel(), "route-id");
 }
 
 TEST_F(RouteTableTest, SumsUpstreamWeights) {
