@@ -102,9 +102,15 @@ class Service final : public Client {
   // this loop verified are kept, keyed by their exact text.
   std::shared_ptr<const session::Handle> verifiedHandle(const State& state, std::string_view text);
 
+  // Hashes the last 32 bytes only: a handle ends in its HMAC, which differs
+  // from one handle to the next, and a lookup still compares the whole
+  // text. Only verified handles are stored, so no one without the secret
+  // can fill a bucket.
   struct TextHash {
     using is_transparent = void;
-    size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+    size_t operator()(std::string_view text) const {
+      return std::hash<std::string_view>{}(text.substr(text.size() > 32 ? text.size() - 32 : 0));
+    }
   };
   std::function<std::shared_ptr<const State>()> state_;
   session::Cache* sessions_;

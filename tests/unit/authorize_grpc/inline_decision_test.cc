@@ -235,6 +235,23 @@ TEST_F(InlineDecision, ALocalSessionIsDecidedAtOnceAndANewerOneOnlyByCheck) {
   expectSameDecision(read_through, run(*newService(), request(remote)));
 }
 
+TEST_F(InlineDecision, AHandleWithAVerifiedHandlesSignatureButOtherClaimsIsRefused) {
+  auto service = newService();
+  Headers local({{"cookie", local_cookie_}});
+  ASSERT_EQ(run(*service, request(local)).kind, Kind::kAllow);
+  // Same length and the same signature (verified handles are looked up by
+  // the hash of their last bytes): one byte of the claims changed.
+  std::string forged = local_cookie_;
+  size_t claims = forged.find('.') + 5;
+  forged[claims] = forged[claims] == 'A' ? 'B' : 'A';
+  Headers tampered({{"cookie", forged}});
+  CheckResponse answer = run(*service, request(tampered));
+  EXPECT_NE(answer.kind, Kind::kAllow);
+  EXPECT_NE(answer.status, 200);
+  // The genuine handle is still found.
+  EXPECT_EQ(run(*service, request(local)).kind, Kind::kAllow);
+}
+
 TEST_F(InlineDecision, OverGrpcBothPathsAnswerAsTheInProcessDecision) {
   auto local = std::make_shared<Counting>(newService());
   auto inline_side = std::make_shared<Counting>(newService());
