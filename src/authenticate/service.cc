@@ -72,7 +72,7 @@ std::vector<std::string_view> cookies(const http::RequestHead& head, std::string
   std::vector<std::string_view> out;
   for (const auto& f : head.headers.fields()) {
     if (!iequals(f.name, "cookie")) continue;
-    for (auto v : session::findCookies(f.value, name)) out.push_back(v);
+    session::findCookies(f.value, name, out);
   }
   return out;
 }

@@ -79,24 +79,27 @@ Identity identityOf(const session::Loaded& s) {
 
 void sessionCandidates(const RequestHeaders& headers, std::string_view cookie_name,
                        std::vector<std::string_view>& out, bool& from_header) {
-  headers.forEach([&](std::string_view name, std::string_view value) {
-    if (!iequals(name, "cookie")) return;
-    for (auto v : session::findCookies(value, cookie_name)) out.push_back(v);
-  });
-  size_t cookies = out.size();
+  // One pass: the cookies come first, then the headers' handles (rare: no
+  // allocation unless there is one).
+  std::vector<std::string_view> from_headers;
   headers.forEach([&](std::string_view name, std::string_view raw) {
+    if (iequals(name, "cookie")) {
+      session::findCookies(raw, cookie_name, out);
+      return;
+    }
     std::string_view value = trim(raw);
     if (iequals(name, "x-pomerium-authorization")) {
-      out.push_back(value);
+      from_headers.push_back(value);
     } else if (iequals(name, "authorization")) {
       if (value.size() > 9 && iequals(value.substr(0, 9), "pomerium ")) {
-        out.push_back(trim(value.substr(9)));
+        from_headers.push_back(trim(value.substr(9)));
       } else if (value.size() > 16 && iequals(value.substr(0, 16), "bearer pomerium-")) {
-        out.push_back(trim(value.substr(16)));
+        from_headers.push_back(trim(value.substr(16)));
       }
     }
   });
-  from_header = out.size() > cookies;
+  out.insert(out.end(), from_headers.begin(), from_headers.end());
+  from_header = !from_headers.empty();
 }
 
 // ---- State --------------------------------------------------------------

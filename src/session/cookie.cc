@@ -38,6 +38,12 @@ void appendAttributes(std::string& out, const CookieAttributes& a) {
 
 std::vector<std::string_view> findCookies(std::string_view header, std::string_view name) {
   std::vector<std::string_view> out;
+  findCookies(header, name, out);
+  return out;
+}
+
+void findCookies(std::string_view header, std::string_view name,
+                 std::vector<std::string_view>& out) {
   while (!header.empty()) {
     size_t semi = header.find(';');
     std::string_view pair = trimSpaces(header.substr(0, semi));
@@ -52,7 +58,6 @@ std::vector<std::string_view> findCookies(std::string_view header, std::string_v
     if (semi == std::string_view::npos) break;
     header.remove_prefix(semi + 1);
   }
-  return out;
 }
 
 std::string setCookie(std::string_view name, std::string_view value,

@@ -22,6 +22,9 @@ struct CookieAttributes {
 // Every value of cookie `name` in a Cookie header value, in order (a
 // browser may send two cookies of one name with different paths/domains).
 std::vector<std::string_view> findCookies(std::string_view header, std::string_view name);
+// The same, appended to `out`.
+void findCookies(std::string_view header, std::string_view name,
+                 std::vector<std::string_view>& out);
 
 // A Set-Cookie header value. `now` gives the Expires date that goes with
 // Max-Age, for old clients.

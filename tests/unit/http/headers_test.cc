@@ -40,6 +40,23 @@ TEST(Headers, FieldsAddedAfterAClearOrARemovalAreNewFields) {
   EXPECT_EQ(h.get("host"), "other.example");
 }
 
+TEST(Headers, SetReplacesEveryFieldOfTheNameOrAddsOne) {
+  Headers h;
+  h.add("a", "1");
+  h.add("X-Frame-Options", "DENY");
+  h.add("b", "2");
+  h.add("x-frame-options", "ALLOW-FROM x");
+  h.set("x-frame-options", "SAMEORIGIN");
+  EXPECT_EQ(names(h), (std::vector<std::string>{"a", "b", "x-frame-options"}));
+  EXPECT_EQ(h.get("X-Frame-Options"), "SAMEORIGIN");
+  h.set("c", "3");  // absent: added at the end
+  EXPECT_EQ(names(h), (std::vector<std::string>{"a", "b", "x-frame-options", "c"}));
+  h.remove("c");  // a spare field after the live ones is not a match
+  h.set("d", "4");
+  EXPECT_EQ(names(h), (std::vector<std::string>{"a", "b", "x-frame-options", "d"}));
+  EXPECT_EQ(h.get("d"), "4");
+}
+
 TEST(Headers, AddFirstPutsTheFieldBeforeTheOthers) {
   Headers h;
   h.add("b", "2");

@@ -200,6 +200,12 @@ TEST(CookieTest, FindCookies) {
   EXPECT_TRUE(findCookies("a=1;b", "_pomerium").empty());
   EXPECT_TRUE(findCookies("", "_pomerium").empty());
   EXPECT_THAT(findCookies("_pomerium_csrf=1; _pomerium=2", "_pomerium"), ElementsAre("2"));
+  // Appending: across several Cookie headers, in order.
+  std::vector<std::string_view> all;
+  findCookies("_pomerium=a", "_pomerium", all);
+  findCookies("x=1", "_pomerium", all);
+  findCookies("_pomerium=b; _pomerium=c", "_pomerium", all);
+  EXPECT_THAT(all, ElementsAre("a", "b", "c"));
 }
 
 TEST(CookieTest, SetCookieAttributes) {
