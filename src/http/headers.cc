@@ -25,9 +25,7 @@ size_t Headers::retainedBytes() const {
 void Headers::set(std::string_view name, std::string_view value) {
   // Usually the field is not there yet (a security header on a response,
   // an identity header on an upstream request): one scan, then an add.
-  size_t i = 0;
-  while (i < size_ && !iequals(fields_[i].name, name)) ++i;
-  if (i < size_) remove(name);
+  if (has(name)) remove(name);
   add(name, value);
 }
 
