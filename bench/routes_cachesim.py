@@ -50,7 +50,8 @@ def callgrind_totals(path):
 def main():
     binary, n, mode, seconds = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
     out = sys.argv[5] if len(sys.argv) > 5 else "callgrind.routes.out"
-    connections = int(os.environ.get("BENCH_CONNECTIONS", "0"))
+    connections = int(os.environ.get("BENCH_CONNECTIONS", "0")) or (8 if mode == "callgrind"
+                                                                     else 64)
     work = tempfile.mkdtemp(prefix="routes-cachesim-")
     nginx = R.Nginx(work)
     try:
@@ -80,10 +81,10 @@ def main():
                 raise RuntimeError("Gatehouse did not answer")
             time.sleep(0.1)
         if mode == "callgrind":
-            R.run_wrk(port, targets, 2, connections or 8)  # connections to the upstream opened
+            R.run_wrk(port, targets, 2, connections)  # connections to the upstream opened
             control = ["callgrind_control"]
             subprocess.run(control + ["-i", "on", str(proc.pid)], check=True, capture_output=True)
-            result = R.run_wrk(port, targets, seconds, connections or 8)
+            result = R.run_wrk(port, targets, seconds, connections)
             subprocess.run(control + ["-i", "off", str(proc.pid)], check=True, capture_output=True)
             subprocess.run(control + ["-d", str(proc.pid)], check=True, capture_output=True)
             time.sleep(1)
@@ -94,13 +95,13 @@ def main():
                 " ".join("%s=%.1f" % (k, v / result["requests"]) for k, v in totals.items()),
                 dumped))
         elif mode == "syscalls":
-            R.run_wrk(port, targets, 1, connections or 64)
+            R.run_wrk(port, targets, 1, connections)
             events = ["raw_syscalls:sys_enter", "syscalls:sys_enter_sendmsg",
                       "syscalls:sys_enter_recvfrom", "syscalls:sys_enter_epoll_wait",
                       "context-switches"]
             perf = subprocess.Popen(["perf", "stat", "-x,", "-e", ",".join(events), "-p",
                                      str(proc.pid)], stderr=subprocess.PIPE, text=True)
-            result = R.run_wrk(port, targets, seconds, connections or 64)
+            result = R.run_wrk(port, targets, seconds, connections)
             perf.send_signal(signal.SIGINT)
             counts = {}
             for line in perf.communicate()[1].strip().splitlines():
@@ -112,10 +113,10 @@ def main():
                 " ".join("%s=%.2f" % (k.split(":")[-1], v / result["requests"])
                          for k, v in counts.items())))
         else:
-            R.run_wrk(port, targets, 1, connections or 64)
+            R.run_wrk(port, targets, 1, connections)
             perf = subprocess.Popen(["perf", "stat", "-x,", "-e", "task-clock", "-p", str(proc.pid)],
                                     stderr=subprocess.PIPE, text=True)
-            result = R.run_wrk(port, targets, seconds, connections or 64)
+            result = R.run_wrk(port, targets, seconds, connections)
             perf.send_signal(signal.SIGINT)
             ms = float(perf.communicate()[1].strip().splitlines()[-1].split(",")[0])
             print("routes=%d requests=%d non2xx=%d req/s=%.0f cpu_us_per_request=%.2f load=%s" % (
