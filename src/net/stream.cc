@@ -5,6 +5,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -21,7 +22,10 @@
 namespace gatehouse::net {
 namespace {
 
-constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
+// Asynchronous operations are awaited as deferred operations: with
+// use_awaitable each one would start a coroutine of its own (a frame
+// allocated and resumed) around the operation.
+constexpr auto kAwait = asio::as_tuple(asio::deferred);
 namespace ssl = asio::ssl;
 using boost::system::error_code;
 

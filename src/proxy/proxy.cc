@@ -64,7 +64,7 @@ std::string upstreamText(const config::UpstreamUrl& to) {
 
 Proxy::Proxy(SnapshotSource& snapshots, uint64_t seed, authorize::Client& authorizer,
              metrics::RequestMetrics* metrics)
-    : snapshots_(snapshots), authorizer_(authorizer), metrics_(metrics), random_(seed) {}
+    : snapshots_(snapshots), authorizer_(authorizer), metrics_(metrics), random_{seed} {}
 Proxy::~Proxy() = default;
 
 std::string Proxy::newRequestId() {
@@ -114,8 +114,7 @@ Task<void> Proxy::handle(http::ServerExchange& exchange) {
     }
   }
   logAccess(r);
-  if (r.upstream_request && spare_heads_.size() < kMaxSpareHeads &&
-      r.upstream_request->headers.retainedBytes() <= kMaxSpareHeadBytes) {
+  if (r.upstream_request && r.upstream_request_reusable && spare_heads_.size() < kMaxSpareHeads) {
     spare_heads_.push_back(std::move(r.upstream_request));
   }
 }
@@ -421,6 +420,7 @@ Task<void> Proxy::forward(Request& r) {
     http::RequestHead& out = *r.upstream_request;
     out.reset();
     prepareUpstreamHeaders(r, out, *to);
+    r.upstream_request_reusable = out.headers.retainedBytes() <= kMaxSpareHeadBytes;
     Result<void> sent = upstream->sendHead(out, in.content_length);
     if (sent && in.has_body) {
       body_touched = true;

@@ -56,6 +56,9 @@ struct Proxy::Request {
   // The request as it goes to the upstream (rebuilt for each attempt); one
   // of the worker's spare heads, returned when the request ends.
   std::unique_ptr<http::RequestHead> upstream_request;
+  // Whether the storage that head holds (measured when it was filled, while
+  // its fields are in the cache) is small enough to keep it as a spare.
+  bool upstream_request_reusable = false;
 
   const http::RequestHead& head() const { return exchange.request(); }
   const config::Route* routeConfig() const { return route ? route->config : nullptr; }
