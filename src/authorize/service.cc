@@ -80,26 +80,31 @@ Identity identityOf(const session::Loaded& s) {
 void sessionCandidates(const RequestHeaders& headers, std::string_view cookie_name,
                        std::vector<std::string_view>& out, bool& from_header) {
   // One pass: the cookies come first, then the headers' handles (rare: no
-  // allocation unless there is one).
-  std::vector<std::string_view> from_headers;
-  headers.forEach([&](std::string_view name, std::string_view raw) {
+  // allocation unless there is one). The visitor captures one pointer, so
+  // that std::function keeps it in place instead of allocating.
+  struct Found {
+    std::string_view cookie_name;
+    std::vector<std::string_view>& cookies;
+    std::vector<std::string_view> from_headers;
+  } found{cookie_name, out, {}};
+  headers.forEach([&found](std::string_view name, std::string_view raw) {
     if (iequals(name, "cookie")) {
-      session::findCookies(raw, cookie_name, out);
+      session::findCookies(raw, found.cookie_name, found.cookies);
       return;
     }
     std::string_view value = trim(raw);
     if (iequals(name, "x-pomerium-authorization")) {
-      from_headers.push_back(value);
+      found.from_headers.push_back(value);
     } else if (iequals(name, "authorization")) {
       if (value.size() > 9 && iequals(value.substr(0, 9), "pomerium ")) {
-        from_headers.push_back(trim(value.substr(9)));
+        found.from_headers.push_back(trim(value.substr(9)));
       } else if (value.size() > 16 && iequals(value.substr(0, 16), "bearer pomerium-")) {
-        from_headers.push_back(trim(value.substr(16)));
+        found.from_headers.push_back(trim(value.substr(16)));
       }
     }
   });
-  out.insert(out.end(), from_headers.begin(), from_headers.end());
-  from_header = !from_headers.empty();
+  out.insert(out.end(), found.from_headers.begin(), found.from_headers.end());
+  from_header = !found.from_headers.empty();
 }
 
 // ---- State --------------------------------------------------------------

@@ -67,21 +67,24 @@ Proxy::Proxy(SnapshotSource& snapshots, uint64_t seed, authorize::Client& author
     : snapshots_(snapshots), authorizer_(authorizer), metrics_(metrics), random_{seed} {}
 Proxy::~Proxy() = default;
 
-std::string Proxy::newRequestId() {
+RequestId Proxy::newRequestId() {
   // A UUID-shaped id from the worker's generator: unique enough to find a
   // request in the logs, and not a secret.
   static constexpr char kHex[] = "0123456789abcdef";
   uint64_t a = random_();
   uint64_t b = random_();
-  std::string id(36, '-');
+  RequestId id;
   int bit = 0;
-  for (size_t i = 0; i < id.size(); ++i) {
-    if (i == 8 || i == 13 || i == 18 || i == 23) continue;
+  for (size_t i = 0; i < id.text.size(); ++i) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      id.text[i] = '-';
+      continue;
+    }
     uint64_t& src = bit < 64 ? a : b;
-    id[i] = kHex[(src >> (bit % 64)) & 0xf];
+    id.text[i] = kHex[(src >> (bit % 64)) & 0xf];
     bit += 4;
   }
-  id[14] = '4';
+  id.text[14] = '4';
   return id;
 }
 

@@ -1,9 +1,11 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "authorize/client.h"
@@ -18,6 +20,12 @@ class RequestMetrics;
 namespace gatehouse::proxy {
 
 class ProxyRequestHeaders;
+
+// A request's id: 36 characters shaped like a UUID, held in place.
+struct RequestId {
+  std::array<char, 36> text{};
+  operator std::string_view() const { return {text.data(), text.size()}; }
+};
 
 // Gives a worker the current snapshot. Implemented by the server; cheap
 // enough to call once per request.
@@ -96,7 +104,7 @@ class Proxy final : public http::Handler {
   void prepareUpstreamHeaders(Request& r, http::RequestHead& out, const config::UpstreamUrl& to);
   const config::UpstreamUrl* pickUpstream(Request& r, const config::UpstreamUrl* avoid);
   void logAccess(const Request& r) const;
-  std::string newRequestId();
+  RequestId newRequestId();
 
   SnapshotSource& snapshots_;
   authorize::Client& authorizer_;

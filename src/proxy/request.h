@@ -36,7 +36,7 @@ struct Proxy::Request {
   http::ServerExchange& exchange;
   std::shared_ptr<const Snapshot> snapshot;
   net::Clock::time_point start;
-  std::string id;
+  RequestId id;
   std::string host;   // lower-case, without port
   std::string path;   // normalised; what routing, policy and the upstream see
   std::string query;  // raw, without '?'
