@@ -192,9 +192,11 @@ Result<void> Engine::identityHeaders(size_t route_index, const Identity& identit
   if (route_index >= routes_.size()) return Error::invalid("authorize: no such route");
   const RouteState& route = routes_[route_index];
   // The assertion, the one forwarded, a header per claim and the route's
-  // own: one allocation rather than a vector grown field by field.
-  out.reserve(out.size() + 2 + settings_.claim_headers.entries().size() +
-              route.set_request_headers.size());
+  // own: one allocation rather than a vector grown field by field, and none
+  // for a route that adds nothing.
+  size_t adding = route.set_request_headers.size();
+  if (route.pass_identity_headers) adding += 2 + settings_.claim_headers.entries().size();
+  if (adding > 0) out.reserve(out.size() + adding);
   JwtCache::Token token;
   if (route.pass_identity_headers || route.templates_use_jwt) {
     auto got = cache.get(*jwt_, identity, request.host, route.issuer_format, request.now);

@@ -435,10 +435,12 @@ Task<Result<ResponseHead>> Http1Reader::readResponse(std::string_view request_me
 }
 
 Result<std::optional<ResponseHead>> Http1Reader::takeResponse(size_t length,
-                                                              std::string_view request_method) {
+                                                              std::string_view request_method,
+                                                              ResponseHead storage) {
   if (length == 0) return upstreamError("upstream closed the connection before responding");
   std::string_view head(buffer_.data() + start_, length);
-  ResponseHead out;
+  ResponseHead out = std::move(storage);
+  out.headers.clear();
   out.headers.reserve(16);
   parser_ = nullptr;
   plain_body_ = false;

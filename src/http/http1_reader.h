@@ -64,7 +64,10 @@ class Http1Reader {
   // 1xx response, which is skipped: read the next head.
   Task<Result<size_t>> readHead(size_t max_head_bytes, net::Clock::duration read_timeout);
   Result<bool> takeRequest(size_t length, RequestHead& out, const Http1Limits& limits);
-  Result<std::optional<ResponseHead>> takeResponse(size_t length, std::string_view request_method);
+  // `storage`: a head to fill again (its fields keep their strings), or
+  // none.
+  Result<std::optional<ResponseHead>> takeResponse(size_t length, std::string_view request_method,
+                                                   ResponseHead storage = {});
 
   const BodyFraming& framing() const { return framing_; }
   bool keepAlive() const { return keep_alive_; }

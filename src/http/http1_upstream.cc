@@ -7,6 +7,8 @@
 namespace gatehouse::http {
 namespace {
 
+constexpr size_t kMaxSpareResponseBytes = 16 * 1024;
+
 Error upstreamFailure(const Error& e, std::string_view what) {
   Error out = e;
   out.source = ErrorSource::kUpstream;
@@ -120,12 +122,20 @@ class Http1UpstreamExchange final : public UpstreamExchange {
     while (true) {
       auto length = co_await reader.readHead(kMaxHttp1ResponseHead, net::Clock::duration::zero());
       if (!length) co_return upstreamFailure(length.error(), "upstream response");
-      auto head = reader.takeResponse(*length, method_);
+      auto head = reader.takeResponse(*length, method_, std::move(connection_->spare_response));
       if (!head) co_return upstreamFailure(head.error(), "upstream response");
       if (!*head) continue;  // an interim 1xx response
       response_started_ = true;
       if (reader.framing().kind == BodyFraming::kNone) done_ = true;
       co_return std::move(**head);
+    }
+  }
+
+  void recycleResponse(ResponseHead&& head) override {
+    // Not when an unusual response left large strings behind: a pooled
+    // connection keeps this for as long as it is idle.
+    if (connection_ && head.headers.retainedBytes() <= kMaxSpareResponseBytes) {
+      connection_->spare_response = std::move(head);
     }
   }
 

@@ -18,6 +18,8 @@ struct Http1UpstreamConnection {
   uint32_t requests = 0;
   // The request head being written, kept for its capacity.
   std::string write_buffer;
+  // The last response head, given back for its storage.
+  ResponseHead spare_response;
 };
 
 // Where a connection goes when an exchange completed cleanly and the

@@ -59,6 +59,10 @@ class UpstreamExchange {
   virtual bool reusedConnection() const = 0;
   // True once readResponse returned a head.
   virtual bool responseStarted() const = 0;
+
+  // Gives the head readResponse returned back once it has been used, so
+  // that the connection's next response is read into its storage.
+  virtual void recycleResponse(ResponseHead&& head) { (void)head; }
 };
 
 }  // namespace gatehouse::http

@@ -27,19 +27,28 @@ constexpr size_t kMaxSpareHeadBytes = 16 * 1024;
 using Duration = net::Clock::duration;
 
 // Splits "host:port" / "[v6]:port" into a lower-case host; "" if invalid.
-std::string hostOf(std::string_view authority) {
+// The host is a part of `authority` when that is lower-case already (the
+// usual case), else it is lowered into `storage`.
+std::string_view hostOf(std::string_view authority, std::string& storage) {
   if (authority.empty()) return {};
+  std::string_view host;
   if (authority.front() == '[') {
     size_t close = authority.find(']');
     if (close == std::string_view::npos) return {};
-    return toLower(authority.substr(1, close - 1));
+    host = authority.substr(1, close - 1);
+  } else {
+    size_t colon = authority.rfind(':');
+    host = colon == std::string_view::npos ? authority : authority.substr(0, colon);
+    // "example.com." is "example.com".
+    if (!host.empty() && host.back() == '.') host.remove_suffix(1);
   }
-  size_t colon = authority.rfind(':');
-  std::string_view host = colon == std::string_view::npos ? authority : authority.substr(0, colon);
-  if (host.empty()) return {};
-  std::string out = toLower(host);
-  if (!out.empty() && out.back() == '.') out.pop_back();  // "example.com." is "example.com"
-  return out;
+  for (char c : host) {
+    if (c >= 'A' && c <= 'Z') {
+      storage = toLower(host);
+      return storage;
+    }
+  }
+  return host;
 }
 
 std::string clientAddress(const http::RequestHead& request, const std::string& peer,
@@ -128,7 +137,7 @@ Task<void> Proxy::handle(http::ServerExchange& exchange) {
 // says who answers; admit() sends the answers.
 Proxy::Admission Proxy::classify(Request& r) {
   const http::RequestHead& head = r.head();
-  r.host = hostOf(head.authority);
+  r.host = hostOf(head.authority, r.host_storage);
   if (r.host.empty()) {
     r.details = "missing or invalid host";
     return Admission::kBadHost;
@@ -205,7 +214,7 @@ Task<Proxy::Outcome> Proxy::admit(Request& r, Admission admission) {
       break;
     }
     case Admission::kDiscovery: {
-      std::string base = "https://" + r.host;
+      std::string base = "https://" + std::string(r.host);
       std::string body =
           "{\"issuer\":" + jsonQuote(base + "/") + ",\"authentication_callback_endpoint\":" +
           jsonQuote(r.snapshot->authenticate_url + "/oauth2/callback") +
@@ -454,6 +463,7 @@ Task<void> Proxy::forward(Request& r) {
     }
 
     co_await relayResponse(r, *upstream, *response, websocket);
+    upstream->recycleResponse(std::move(*response));
     co_return;
   }
 
@@ -632,7 +642,8 @@ Task<void> HttpsRedirector::handle(http::ServerExchange& exchange) {
   const http::RequestHead& head = exchange.request();
   auto snapshot = snapshots_.current();
   http::ResponseHead response;
-  std::string host = hostOf(head.authority);
+  std::string lowered;
+  std::string_view host = hostOf(head.authority, lowered);
   if (host.empty()) {
     response.status = 400;
     (void)co_await http::respond(exchange, std::move(response), "");
@@ -653,7 +664,11 @@ Task<void> HttpsRedirector::handle(http::ServerExchange& exchange) {
     port = address.substr(colon + 1);
   }
   std::string location = "https://";
-  location += host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  if (host.find(':') != std::string_view::npos) {
+    location.append("[").append(host).append("]");
+  } else {
+    location += host;
+  }
   if (!port.empty() && port != "443") location += ":" + port;
   location += target.path;
   if (!target.query.empty()) location += "?" + target.query;

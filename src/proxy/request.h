@@ -32,14 +32,18 @@ class ProxyRequestHeaders final : public authorize::RequestHeaders {
 struct Proxy::Request {
   Request(http::ServerExchange& e, std::shared_ptr<const Snapshot> s)
       : exchange(e), snapshot(std::move(s)), start(net::Clock::now()) {}
+  // `host` may point into host_storage.
+  Request(const Request&) = delete;
+  Request& operator=(const Request&) = delete;
 
   http::ServerExchange& exchange;
   std::shared_ptr<const Snapshot> snapshot;
   net::Clock::time_point start;
   RequestId id;
-  std::string host;   // lower-case, without port
-  std::string path;   // normalised; what routing, policy and the upstream see
-  std::string query;  // raw, without '?'
+  std::string_view host;     // lower-case, without port: in the request's authority,
+  std::string host_storage;  // or here when it had to be lowered
+  std::string path;          // normalised; what routing, policy and the upstream see
+  std::string query;         // raw, without '?'
   const CompiledRoute* route = nullptr;
   std::string client_ip;
   int status = 0;

@@ -1,0 +1,108 @@
+#include "http/http1_upstream.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "support/fake_stream.h"
+
+namespace gatehouse::http {
+namespace {
+
+using testing::FakeStream;
+
+template <typename T>
+T run(Task<T> task) {
+  asio::io_context io;
+  std::optional<T> out;
+  auto wrapper = [&]() -> Task<void> { out.emplace(co_await std::move(task)); };
+  asio::co_spawn(io, wrapper(), [](std::exception_ptr e) {
+    if (e) std::rethrow_exception(e);
+  });
+  io.run();
+  return std::move(*out);
+}
+
+// Keeps what comes back, so that a test can send the next request on it.
+class Home final : public ConnectionHome {
+ public:
+  void takeBack(std::unique_ptr<Http1UpstreamConnection> connection) override {
+    back = std::move(connection);
+  }
+  std::unique_ptr<Http1UpstreamConnection> back;
+};
+
+struct Answer {
+  int status = 0;
+  std::vector<std::pair<std::string, std::string>> fields;
+  std::string body;
+};
+
+// One GET on `connection` through an exchange, whose response head is given
+// back when `recycle` is set.
+Answer exchange(std::unique_ptr<Http1UpstreamConnection> connection,
+                const std::shared_ptr<Home>& home, bool recycle) {
+  return run([&]() -> Task<Answer> {
+    Answer answer;
+    auto upstream = makeHttp1UpstreamExchange(std::move(connection), home);
+    RequestHead request;
+    request.method = "GET";
+    request.target = "/";
+    request.authority = "up.test";
+    if (!upstream->sendHead(request, std::nullopt)) co_return answer;
+    if (!co_await upstream->finishRequest()) co_return answer;
+    auto head = co_await upstream->readResponse();
+    if (!head) co_return answer;
+    answer.status = head->status;
+    for (const auto& f : head->headers.fields()) answer.fields.emplace_back(f.name, f.value);
+    while (true) {
+      auto piece = co_await upstream->readBody();
+      if (!piece || piece->empty()) break;
+      answer.body += *piece;
+    }
+    if (recycle) upstream->recycleResponse(std::move(*head));
+    co_return answer;
+  }());
+}
+
+using Fields = std::vector<std::pair<std::string, std::string>>;
+
+TEST(Http1UpstreamExchange, AResponseReadIntoAGivenBackHeadHasOnlyItsOwnFields) {
+  const std::string long_value(40, 'v');
+  auto home = std::make_shared<Home>();
+  auto connection = std::make_unique<Http1UpstreamConnection>(
+      std::make_unique<FakeStream>(std::deque<std::string>{
+          "HTTP/1.1 200 OK\r\nServer: up\r\nX-Long: " + long_value +
+              "\r\nX-Third: 3\r\nContent-Length: 3\r\n\r\nabc",
+          "HTTP/1.1 404 Not Found\r\nX-Second: 2\r\nContent-Length: 2\r\n\r\nno"}));
+
+  Answer first = exchange(std::move(connection), home, /*recycle=*/true);
+  EXPECT_EQ(first.status, 200);
+  // The framing fields are the reader's: Content-Length is not among them.
+  EXPECT_EQ(first.fields, (Fields{{"Server", "up"}, {"X-Long", long_value}, {"X-Third", "3"}}));
+  EXPECT_EQ(first.body, "abc");
+  ASSERT_NE(home->back, nullptr);
+  EXPECT_EQ(home->back->spare_response.headers.size(), 3u);
+
+  Answer second = exchange(std::move(home->back), home, /*recycle=*/false);
+  EXPECT_EQ(second.status, 404);
+  EXPECT_EQ(second.fields, (Fields{{"X-Second", "2"}}));
+  EXPECT_EQ(second.body, "no");
+}
+
+TEST(Http1UpstreamExchange, AHeadHoldingLargeStringsIsNotKept) {
+  auto home = std::make_shared<Home>();
+  const std::string big(20 * 1024, 'b');
+  auto connection = std::make_unique<Http1UpstreamConnection>(
+      std::make_unique<FakeStream>(std::deque<std::string>{"HTTP/1.1 200 OK\r\nX-Big: " + big +
+                                                           "\r\nContent-Length: 1\r\n\r\nx"}));
+  Answer first = exchange(std::move(connection), home, /*recycle=*/true);
+  EXPECT_EQ(first.status, 200);
+  ASSERT_NE(home->back, nullptr);
+  EXPECT_EQ(home->back->spare_response.headers.size(), 0u);
+  EXPECT_EQ(home->back->spare_response.headers.retainedBytes(), 0u);
+}
+
+}  // namespace
+}  // namespace gatehouse::http
