@@ -11,7 +11,9 @@ Task<Result<void>> respond(ServerExchange& exchange, ResponseHead head, std::str
     head.headers.set("content-length", std::to_string(body.size()));
   }
   if (auto r = exchange.sendHead(head, body.size(), no_body); !r) co_return r;
-  co_return co_await exchange.sendLast(no_body ? std::string_view() : body);
+  std::string_view last = no_body ? std::string_view() : body;
+  if (auto now = exchange.sendLastNow(last)) co_return std::move(*now);
+  co_return co_await exchange.sendLast(last);
 }
 
 }  // namespace gatehouse::http

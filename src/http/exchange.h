@@ -54,6 +54,15 @@ class ServerExchange {
   // sendBody then finish, in one write where the protocol allows: for the
   // last piece of a body whose end is known.
   virtual Task<Result<void>> sendLast(std::string_view data, const Headers* trailers = nullptr) = 0;
+  // sendLast without a coroutine, when all of it goes out at once: its
+  // result, or nullopt when sendLast must be awaited, with the same
+  // arguments (it sends what is left).
+  virtual std::optional<Result<void>> sendLastNow(std::string_view data,
+                                                  const Headers* trailers = nullptr) {
+    (void)data;
+    (void)trailers;
+    return std::nullopt;
+  }
   // True once sendHead succeeded: a later failure can only reset/close.
   virtual bool responseStarted() const = 0;
 

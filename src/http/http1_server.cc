@@ -136,6 +136,29 @@ class Http1Exchange final : public ServerExchange {
   Task<Result<void>> finish(const Headers* trailers) override { return sendLast({}, trailers); }
 
   // HTTP/1.1 carries no trailers here: they are dropped.
+  std::optional<Result<void>> sendLastNow(std::string_view data, const Headers*) override {
+    if (!started_ || finished_) return Result<void>(Error::internal("finish outside a response"));
+    if (no_body_) data = {};
+    if (data.empty() && !chunked_ && pending_.empty()) {
+      finished_ = true;
+      return Result<void>();
+    }
+    armWrite();
+    BodyPieceBuffers piece(pending_, chunk_header_, data, chunked_, /*last=*/true);
+    auto sent = stream_.writeNow(piece.buffers());
+    if (sent && *sent < asio::buffer_size(piece.buffers())) {
+      last_sent_ = *sent;  // sendLast sends the rest
+      return std::nullopt;
+    }
+    finished_ = true;
+    pending_.clear();
+    if (!sent) {
+      broken_ = true;
+      return Result<void>(sent.error());
+    }
+    return Result<void>();
+  }
+
   Task<Result<void>> sendLast(std::string_view data, const Headers*) override {
     if (!started_ || finished_) co_return Error::internal("finish outside a response");
     finished_ = true;
@@ -143,7 +166,14 @@ class Http1Exchange final : public ServerExchange {
     if (data.empty() && !chunked_ && pending_.empty()) co_return Result<void>();
     armWrite();
     BodyPieceBuffers piece(pending_, chunk_header_, data, chunked_, /*last=*/true);
-    auto r = co_await stream_.write(piece.buffers());
+    Result<void> r;
+    if (last_sent_ == 0) {
+      r = co_await stream_.write(piece.buffers());
+    } else {
+      // What sendLastNow could not send.
+      std::vector<asio::const_buffer> rest = net::skipBytes(piece.buffers(), last_sent_);
+      r = co_await stream_.write(rest);
+    }
     pending_.clear();
     if (!r) broken_ = true;
     co_return r;
@@ -193,6 +223,7 @@ class Http1Exchange final : public ServerExchange {
   bool keep_alive_ = true;
   bool started_ = false;
   bool finished_ = false;
+  size_t last_sent_ = 0;  // of the last piece, by sendLastNow
   bool chunked_ = false;
   bool no_body_ = false;
   bool continue_sent_ = false;

@@ -99,9 +99,25 @@ class Http1UpstreamExchange final : public UpstreamExchange {
     co_return Result<void>();
   }
 
+  std::optional<Result<void>> finishRequestNow() override {
+    std::string& buffer = queueRequestEnd();
+    if (!buffer.empty()) {
+      armIdle();
+      asio::const_buffer whole = asio::buffer(buffer);
+      auto sent = connection_->stream->writeNow(std::span<const asio::const_buffer>(&whole, 1));
+      if (!sent) {
+        buffer.clear();
+        return upstreamFailure(sent.error(), "upstream write");
+      }
+      buffer.erase(0, *sent);
+      if (!buffer.empty()) return std::nullopt;  // finishRequest sends the rest
+    }
+    requestSent();
+    return Result<void>();
+  }
+
   Task<Result<void>> finishRequest() override {
-    std::string& buffer = connection_->write_buffer;
-    if (chunked_) buffer += "0\r\n\r\n";
+    std::string& buffer = queueRequestEnd();
     if (!buffer.empty()) {
       armIdle();
       asio::const_buffer whole = asio::buffer(buffer);
@@ -109,11 +125,7 @@ class Http1UpstreamExchange final : public UpstreamExchange {
       buffer.clear();
       if (!r) co_return upstreamFailure(r.error(), "upstream write");
     }
-    request_sent_ = true;
-    if (response_timeout_.count() > 0) {
-      response_deadline_ = net::Clock::now() + response_timeout_;
-    }
-    armIdle();
+    requestSent();
     co_return Result<void>();
   }
 
@@ -169,6 +181,21 @@ class Http1UpstreamExchange final : public UpstreamExchange {
   bool responseStarted() const override { return response_started_; }
 
  private:
+  // The write buffer with the end of the request queued (once).
+  std::string& queueRequestEnd() {
+    std::string& buffer = connection_->write_buffer;
+    if (chunked_ && !end_queued_) buffer += "0\r\n\r\n";
+    end_queued_ = true;
+    return buffer;
+  }
+  void requestSent() {
+    request_sent_ = true;
+    if (response_timeout_.count() > 0) {
+      response_deadline_ = net::Clock::now() + response_timeout_;
+    }
+    armIdle();
+  }
+
   void armIdle() {
     auto deadline = response_deadline_;
     if (idle_timeout_.count() > 0) deadline = std::min(deadline, net::Clock::now() + idle_timeout_);
@@ -183,6 +210,7 @@ class Http1UpstreamExchange final : public UpstreamExchange {
   net::Clock::duration idle_timeout_{};
   net::Clock::time_point response_deadline_ = net::Clock::time_point::max();
   bool chunked_ = false;
+  bool end_queued_ = false;  // the chunked terminator is in the write buffer
   bool reused_ = false;
   bool response_started_ = false;
   bool done_ = false;

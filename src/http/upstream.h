@@ -34,6 +34,10 @@ class UpstreamExchange {
   virtual Result<void> sendHead(const RequestHead& head, std::optional<uint64_t> body_length) = 0;
   virtual Task<Result<void>> sendBody(std::string_view data) = 0;
   virtual Task<Result<void>> finishRequest() = 0;
+  // finishRequest without a coroutine, when the rest of the request goes
+  // out at once: its result, or nullopt when finishRequest must be awaited
+  // (it sends what is left).
+  virtual std::optional<Result<void>> finishRequestNow() { return std::nullopt; }
 
   // The final response head (interim 1xx answers are skipped, 101 is not).
   virtual Task<Result<ResponseHead>> readResponse() = 0;

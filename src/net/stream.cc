@@ -36,20 +36,6 @@ Error ioError(const error_code& ec, bool timed_out, std::string_view what) {
   return Error{code, ErrorSource::kInternal, std::string(what) + ": " + ec.message(), false};
 }
 
-// What is left of `buffers` after the first `skip` bytes.
-std::vector<asio::const_buffer> after(std::span<const asio::const_buffer> buffers, size_t skip) {
-  std::vector<asio::const_buffer> rest;
-  for (const auto& b : buffers) {
-    if (skip >= b.size()) {
-      skip -= b.size();
-      continue;
-    }
-    rest.push_back(b + skip);
-    skip = 0;
-  }
-  return rest;
-}
-
 bool isEof(const error_code& ec) {
   return ec == asio::error::eof || ec == ssl::error::stream_truncated ||
          ec == asio::error::connection_reset;
@@ -136,20 +122,23 @@ class TcpStream final : public Stream {
     co_return n;
   }
 
-  Task<Result<void>> write(std::span<const asio::const_buffer> buffers) override {
-    if (watchdog_.expired()) co_return ioError({}, true, "write");
-    // A socket nearly always takes a whole message at once: one sendmsg
-    // now, and the reactor (an asynchronous operation, its allocation and
-    // a trip through the event loop) only for what the socket did not take.
+  // A socket nearly always takes a whole message at once: one sendmsg
+  // now, and the reactor (an asynchronous operation, its allocation and a
+  // trip through the event loop) only for what the socket did not take.
+  Result<size_t> writeNow(std::span<const asio::const_buffer> buffers) override {
+    if (watchdog_.expired()) return ioError({}, true, "write");
     error_code ec;
     size_t sent = socket_.write_some(buffers, ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) {
-      sent = 0;
-    } else if (ec) {
-      co_return ioError(ec, watchdog_.expired(), "write");
-    }
-    if (sent == asio::buffer_size(buffers)) co_return Result<void>();
-    std::vector<asio::const_buffer> rest = after(buffers, sent);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) return size_t{0};
+    if (ec) return ioError(ec, watchdog_.expired(), "write");
+    return sent;
+  }
+
+  Task<Result<void>> write(std::span<const asio::const_buffer> buffers) override {
+    auto sent = writeNow(buffers);
+    if (!sent) co_return sent.error();
+    if (*sent == asio::buffer_size(buffers)) co_return Result<void>();
+    std::vector<asio::const_buffer> rest = skipBytes(buffers, *sent);
     auto [wait_ec, n] = co_await asio::async_write(socket_, rest, kAwait);
     (void)n;
     if (wait_ec) co_return ioError(wait_ec, watchdog_.expired(), "write");
@@ -309,6 +298,19 @@ std::string sslErrorText(const error_code& ec) {
 }
 
 }  // namespace
+
+std::vector<asio::const_buffer> skipBytes(std::span<const asio::const_buffer> buffers, size_t skip) {
+  std::vector<asio::const_buffer> rest;
+  for (const auto& b : buffers) {
+    if (skip >= b.size()) {
+      skip -= b.size();
+      continue;
+    }
+    rest.push_back(b + skip);
+    skip = 0;
+  }
+  return rest;
+}
 
 std::unique_ptr<Stream> makeTcpStream(tcp::socket socket) {
   return std::make_unique<TcpStream>(std::move(socket));

@@ -5,6 +5,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
 #include "net/asio.h"
@@ -18,6 +19,9 @@ using Clock = std::chrono::steady_clock;
 // calling worker's io_context. Not thread-safe; at most one read and one
 // write may be outstanding at a time. Operations complete on the worker
 // thread that owns the stream and never throw: failures are values.
+// What is left of `buffers` after the first `skip` bytes.
+std::vector<asio::const_buffer> skipBytes(std::span<const asio::const_buffer> buffers, size_t skip);
+
 class Stream {
  public:
   virtual ~Stream() = default;
@@ -28,6 +32,13 @@ class Stream {
   virtual Task<Result<size_t>> readSome(asio::mutable_buffer buffer) = 0;
   // Writes every byte of `buffers`.
   virtual Task<Result<void>> write(std::span<const asio::const_buffer> buffers) = 0;
+  // Writes what the stream takes without waiting, with no coroutine, and
+  // returns the number of bytes written: all of them, nearly always, on a
+  // plain socket. A stream that cannot (TLS) writes nothing here.
+  virtual Result<size_t> writeNow(std::span<const asio::const_buffer> buffers) {
+    (void)buffers;
+    return size_t{0};
+  }
   // A coroutine itself, so that the buffer outlives the lazy write.
   Task<Result<void>> write(std::string_view data) {
     asio::const_buffer b(data.data(), data.size());

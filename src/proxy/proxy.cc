@@ -440,7 +440,10 @@ Task<void> Proxy::forward(Request& r) {
       if (!streamed) co_return;  // the client's side failed, and was answered
       sent = std::move(*streamed);
     }
-    if (sent) sent = co_await upstream->finishRequest();
+    if (sent) {
+      auto now = upstream->finishRequestNow();
+      sent = now ? std::move(*now) : co_await upstream->finishRequest();
+    }
     Result<http::ResponseHead> response = Error::internal("not sent");
     if (sent || body_touched) {
       // An upstream may answer early (413, say) and close without reading
@@ -521,8 +524,10 @@ Task<void> Proxy::relayResponse(Request& r, http::UpstreamExchange& upstream,
     if (piece->empty()) break;
     r.bytes_sent += piece->size();
     if (upstream.bodyDone()) {
-      if (!co_await r.exchange.sendLast(*piece, upstream.trailers()))
-        r.details = "client went away";
+      auto now = r.exchange.sendLastNow(*piece, upstream.trailers());
+      Result<void> sent =
+          now ? std::move(*now) : co_await r.exchange.sendLast(*piece, upstream.trailers());
+      if (!sent) r.details = "client went away";
       co_return;
     }
     if (!co_await r.exchange.sendBody(*piece)) co_return;

@@ -19,6 +19,13 @@ class FakeStream final : public net::Stream {
   void push(std::string chunk) { chunks_.push_back(std::move(chunk)); }
   const std::string& written() const { return written_; }
 
+  // writeNow takes at most this many bytes a call; 0 (the default) makes it
+  // take none, as a stream that cannot write without waiting does.
+  size_t write_now_limit = 0;
+  // Where writes are also recorded, for a test whose stream is owned (and
+  // destroyed) by the code under test.
+  std::string* copy_to = nullptr;
+
   Task<Result<size_t>> readSome(asio::mutable_buffer buffer) override {
     if (closed_) co_return Error{ErrorCode::kClosed, ErrorSource::kDownstream, "closed", false};
     while (!chunks_.empty() && chunks_.front().empty()) chunks_.pop_front();
@@ -31,8 +38,19 @@ class FakeStream final : public net::Stream {
   }
   Task<Result<void>> write(std::span<const asio::const_buffer> buffers) override {
     if (closed_) co_return Error{ErrorCode::kClosed, ErrorSource::kDownstream, "closed", false};
-    for (const auto& b : buffers) written_.append(static_cast<const char*>(b.data()), b.size());
+    for (const auto& b : buffers) record(static_cast<const char*>(b.data()), b.size());
     co_return Result<void>();
+  }
+  Result<size_t> writeNow(std::span<const asio::const_buffer> buffers) override {
+    if (closed_) return Error{ErrorCode::kClosed, ErrorSource::kDownstream, "closed", false};
+    size_t n = 0;
+    for (const auto& b : buffers) {
+      size_t take = std::min(b.size(), write_now_limit - n);
+      record(static_cast<const char*>(b.data()), take);
+      n += take;
+      if (n == write_now_limit) break;
+    }
+    return n;
   }
   using net::Stream::write;
   Task<void> shutdownSend() override { co_return; }
@@ -48,6 +66,11 @@ class FakeStream final : public net::Stream {
   }
 
  private:
+  void record(const char* data, size_t size) {
+    written_.append(data, size);
+    if (copy_to != nullptr) copy_to->append(data, size);
+  }
+
   std::deque<std::string> chunks_;
   std::string written_;
   bool closed_ = false;

@@ -104,5 +104,74 @@ TEST(Http1UpstreamExchange, AHeadHoldingLargeStringsIsNotKept) {
   EXPECT_EQ(home->back->spare_response.headers.retainedBytes(), 0u);
 }
 
+// Sends `request` (with `body`, chunked, when it has one) through an
+// exchange whose stream's writeNow takes `limit` bytes a call; returns what
+// the stream received and whether finishRequestNow finished the request
+// by itself.
+struct Sent {
+  std::string written;
+  bool finished_now = false;
+  int status = 0;
+};
+
+Sent sendThrough(RequestHead request, std::string_view body, size_t limit) {
+  auto owned =
+      std::make_unique<FakeStream>(std::deque<std::string>{"HTTP/1.1 204 No Content\r\n\r\n"});
+  FakeStream* stream = owned.get();
+  stream->write_now_limit = limit;
+  auto home = std::make_shared<Home>();
+  auto upstream =
+      makeHttp1UpstreamExchange(std::make_unique<Http1UpstreamConnection>(std::move(owned)), home);
+  Sent sent;
+  sent.status = run([&]() -> Task<int> {
+    if (!upstream->sendHead(request, std::nullopt)) co_return 0;
+    if (!body.empty() && !co_await upstream->sendBody(body)) co_return 0;
+    auto now = upstream->finishRequestNow();
+    sent.finished_now = now.has_value();
+    Result<void> finished = now ? std::move(*now) : co_await upstream->finishRequest();
+    if (!finished) co_return 0;
+    auto head = co_await upstream->readResponse();
+    co_return head ? head->status : 0;
+  }());
+  sent.written = stream->written();
+  return sent;
+}
+
+TEST(Http1UpstreamExchange, TheRequestGoesOutOnceWhateverTheSocketTakesAtOnce) {
+  RequestHead get;
+  get.method = "GET";
+  get.target = "/x";
+  get.authority = "up.test";
+  const std::string get_bytes = "GET /x HTTP/1.1\r\nHost: up.test\r\n\r\n";
+
+  Sent all = sendThrough(get, "", SIZE_MAX);
+  EXPECT_TRUE(all.finished_now);
+  EXPECT_EQ(all.written, get_bytes);
+  EXPECT_EQ(all.status, 204);
+
+  Sent part = sendThrough(get, "", 7);  // the rest is awaited
+  EXPECT_FALSE(part.finished_now);
+  EXPECT_EQ(part.written, get_bytes);
+  EXPECT_EQ(part.status, 204);
+
+  Sent none = sendThrough(get, "", 0);
+  EXPECT_FALSE(none.finished_now);
+  EXPECT_EQ(none.written, get_bytes);
+
+  // A chunked body's terminator is queued once, whichever path sends it.
+  RequestHead post = get;
+  post.method = "POST";
+  post.has_body = true;
+  const std::string post_bytes =
+      "POST /x HTTP/1.1\r\nHost: up.test\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "3\r\nabc\r\n0\r\n\r\n";
+  for (size_t limit : {size_t{0}, size_t{2}, SIZE_MAX}) {
+    Sent chunked = sendThrough(post, "abc", limit);
+    EXPECT_EQ(chunked.finished_now, limit == SIZE_MAX) << limit;
+    EXPECT_EQ(chunked.written, post_bytes) << limit;
+    EXPECT_EQ(chunked.status, 204) << limit;
+  }
+}
+
 }  // namespace
 }  // namespace gatehouse::http
