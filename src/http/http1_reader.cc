@@ -327,9 +327,10 @@ Result<void> Http1Reader::parseRequestHead(std::string_view head, RequestHead& o
   if (facts.version != 10 && facts.version != 11) {
     return Error{ErrorCode::kProtocol, ErrorSource::kDownstream, "unsupported HTTP version", false};
   }
-  out.method = std::string(facts.method);
+  // assign, not a new string: the connection's head keeps its storage.
+  out.method.assign(facts.method);
   out.version = facts.version;
-  out.target = std::string(facts.target);
+  out.target.assign(facts.target);
 
   // Framing. Beast already refuses Content-Length together with chunked
   // and conflicting Content-Lengths; a Transfer-Encoding that does not end
@@ -401,7 +402,7 @@ Result<void> Http1Reader::parseRequestHead(std::string_view head, RequestHead& o
     }
     out.headers.set("host", out.authority);
   } else if (host_count == 1) {
-    out.authority = std::string(trim(*out.headers.get("host")));
+    out.authority.assign(trim(*out.headers.get("host")));
   } else if (out.version == 11) {
     return protocolError("missing Host header");
   }

@@ -79,43 +79,42 @@ class Http1Exchange final : public ServerExchange {
       upgraded_ = true;
       keep_alive_ = false;
     }
-    std::string& out = pending_;
-    out.clear();
-    out.reserve(256);
-    out += request_.version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
-    out += std::to_string(head.status);
-    out += ' ';
-    out += statusReason(head.status);
-    out += "\r\n";
+    pending_.clear();
+    const std::string_view reason = statusReason(head.status);
+    // The status line (a status of up to 20 digits), the fields, and at
+    // most 64 bytes of framing and Connection fields, then the empty line.
+    size_t upper = 9 + 20 + 1 + reason.size() + 2 + 64 + 2;
+    for (const auto& f : head.headers.fields()) {
+      upper += f.name.size() + f.value.size() + HeadWriter::kFieldExtra;
+    }
+    HeadWriter out(pending_, upper);
+    out.put(request_.version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+    out.put(static_cast<uint64_t>(head.status)).put(" ").put(reason).put("\r\n");
     for (const auto& f : head.headers.fields()) {
       if (head.status != 101 && isHopByHop(f.name)) continue;
       if (iequals(f.name, "content-length") && !no_body) continue;
-      out += f.name;
-      out += ": ";
-      out += f.value;
-      out += "\r\n";
+      out.field(f.name, f.value);
     }
     bool bodyless_status = head.status == 204 || head.status == 304 || head.status < 200;
     if (no_body || bodyless_status) {
       no_body_ = true;
     } else if (body_length) {
-      out += "Content-Length: ";
-      out += std::to_string(*body_length);
-      out += "\r\n";
+      out.put("Content-Length: ").put(*body_length).put("\r\n");
     } else if (request_.version == 11) {
       chunked_ = true;
-      out += "Transfer-Encoding: chunked\r\n";
+      out.put("Transfer-Encoding: chunked\r\n");
     } else {
       keep_alive_ = false;  // HTTP/1.0: the body ends when the connection does
     }
     if (head.status != 101) {
       if (!keep_alive_) {
-        out += "Connection: close\r\n";
+        out.put("Connection: close\r\n");
       } else if (request_.version == 10) {
-        out += "Connection: keep-alive\r\n";
+        out.put("Connection: keep-alive\r\n");
       }
     }
-    out += "\r\n";
+    out.put("\r\n");
+    out.done();
     return Result<void>();  // written with the first body piece, or by finish
   }
 

@@ -47,43 +47,39 @@ class Http1UpstreamExchange final : public UpstreamExchange {
 
   Result<void> sendHead(const RequestHead& head, std::optional<uint64_t> body_length) override {
     method_ = head.method;
-    std::string& out = connection_->write_buffer;
-    out.clear();
-    out.reserve(512);
-    out += head.method;
-    out += ' ';
-    out += head.target;
-    out += " HTTP/1.1\r\nHost: ";
-    out += head.authority;
-    out += "\r\n";
+    connection_->write_buffer.clear();
+    // The request line and Host, the fields, the upgrade, at most 64 bytes
+    // of framing, then the empty line.
+    size_t upper = head.method.size() + 1 + head.target.size() + 17 + head.authority.size() + 2 +
+                   head.upgrade.size() + 32 + 64 + 2;
+    for (const auto& f : head.headers.fields()) {
+      upper += f.name.size() + f.value.size() + HeadWriter::kFieldExtra;
+    }
+    HeadWriter out(connection_->write_buffer, upper);
+    out.put(head.method).put(" ").put(head.target).put(" HTTP/1.1\r\nHost: ");
+    out.put(head.authority).put("\r\n");
     for (const auto& f : head.headers.fields()) {
       if (iequals(f.name, "host") || isHopByHop(f.name) || iequals(f.name, "content-length")) {
         continue;
       }
-      out += f.name;
-      out += ": ";
-      out += f.value;
-      out += "\r\n";
+      out.field(f.name, f.value);
     }
     if (!head.upgrade.empty()) {
-      out += "Connection: Upgrade\r\nUpgrade: ";
-      out += head.upgrade;
-      out += "\r\n";
+      out.put("Connection: Upgrade\r\nUpgrade: ").put(head.upgrade).put("\r\n");
       request_keep_alive_ = false;
     }
     if (head.has_body) {
       if (body_length) {
-        out += "Content-Length: ";
-        out += std::to_string(*body_length);
-        out += "\r\n";
+        out.put("Content-Length: ").put(*body_length).put("\r\n");
       } else {
         chunked_ = true;
-        out += "Transfer-Encoding: chunked\r\n";
+        out.put("Transfer-Encoding: chunked\r\n");
       }
     } else if (head.content_length) {
-      out += "Content-Length: 0\r\n";
+      out.put("Content-Length: 0\r\n");
     }
-    out += "\r\n";
+    out.put("\r\n");
+    out.done();
     // Buffered: sent with the first body piece or finishRequest.
     armIdle();
     return Result<void>();

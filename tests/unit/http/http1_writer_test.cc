@@ -13,6 +13,26 @@ std::string bytesOf(const BodyPieceBuffers& piece) {
   return out;
 }
 
+TEST(HeadWriter, WritesAfterWhatIsThereAndCutsToWhatWasWritten) {
+  std::string out = "kept|";
+  const std::string long_value(300, 'v');
+  {
+    HeadWriter w(out, 9 + 20 + 2 + (4 + 300 + HeadWriter::kFieldExtra) + 2);
+    w.put("HTTP/1.1 ").put(uint64_t{18446744073709551615u}).put("\r\n");
+    w.field("name", long_value);
+    w.put("\r\n");
+    w.done();
+  }
+  EXPECT_EQ(out, "kept|HTTP/1.1 18446744073709551615\r\nname: " + long_value + "\r\n\r\n");
+
+  // A buffer reused for a shorter head keeps nothing of the longer one.
+  out.clear();
+  HeadWriter w(out, 64);
+  w.put("GET / HTTP/1.1\r\n").put(uint64_t{0}).put("\r\n");
+  w.done();
+  EXPECT_EQ(out, "GET / HTTP/1.1\r\n0\r\n");
+}
+
 TEST(BodyPieceBuffers, APlainPieceFollowsTheHead) {
   std::string head = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n";
   std::string scratch;
