@@ -60,9 +60,12 @@ std::unique_ptr<http::UpstreamExchange> UpstreamPool::reuse(const UpstreamTarget
                                                             bool fresh) {
   const std::string& target_key = keyFor(target);
 
-  if (auto it = http2_.find(target_key); it != http2_.end()) {
-    if (it->second->isAlive() && it->second->canOpenStream()) return it->second->newExchange();
-    if (!it->second->isAlive()) http2_.erase(it);
+  // Most upstreams speak HTTP/1: no lookup (and hash) for HTTP/2 then.
+  if (!http2_.empty()) {
+    if (auto it = http2_.find(target_key); it != http2_.end()) {
+      if (it->second->isAlive() && it->second->canOpenStream()) return it->second->newExchange();
+      if (!it->second->isAlive()) http2_.erase(it);
+    }
   }
 
   if (!fresh) {
