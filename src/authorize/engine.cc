@@ -175,6 +175,7 @@ void Engine::appendJwtHeaders(const Identity& identity, const HeaderRequest& req
                               IssuerFormat format, const JwtCache::Token& token,
                               OutputHeaders& out) const {
   out.emplace_back(kJwtAssertionHeader, token.jwt);
+  if (settings_.claim_headers.entries().empty()) return;  // jwt_claims_headers unset
   std::string issuer = issuerFor(format, request.host);
   IdentityClaims claims(identity,
                         {.issuer = issuer,
