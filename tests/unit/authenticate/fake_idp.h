@@ -22,21 +22,11 @@
 #include "common/base64.h"
 #include "crypto/jwk.h"
 #include "crypto/jws.h"
+#include "support/run_task.h"
 
 namespace gatehouse::authenticate::oidc::testing {
 
-// Runs a coroutine to completion on a private io_context.
-template <typename T>
-T run(Task<T> task) {
-  asio::io_context io;
-  std::optional<T> out;
-  auto wrapper = [&]() -> Task<void> { out.emplace(co_await std::move(task)); };
-  asio::co_spawn(io, wrapper(), [](std::exception_ptr e) {
-    if (e) std::rethrow_exception(e);
-  });
-  io.run();
-  return std::move(*out);
-}
+using gatehouse::testing::run;
 
 inline crypto::Jwk generateKey(const char* type, std::string kid, crypto::JwsAlgorithm algorithm) {
   EVP_PKEY* key = nullptr;

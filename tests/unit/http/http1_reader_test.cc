@@ -8,24 +8,13 @@
 #include <tuple>
 
 #include "support/fake_stream.h"
+#include "support/run_task.h"
 
 namespace gatehouse::http {
 namespace {
 
 using testing::FakeStream;
-
-// Runs a coroutine to completion on a private io_context.
-template <typename T>
-T run(Task<T> task) {
-  asio::io_context io;
-  std::optional<T> out;
-  auto wrapper = [&]() -> Task<void> { out.emplace(co_await std::move(task)); };
-  asio::co_spawn(io, wrapper(), [](std::exception_ptr e) {
-    if (e) std::rethrow_exception(e);
-  });
-  io.run();
-  return std::move(*out);
-}
+using testing::run;
 
 // Reads a message body to its end into `body`; false when reading fails.
 Task<bool> readBodyInto(Http1Reader& reader, std::string& body) {

@@ -2,27 +2,14 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-
 #include "support/fake_stream.h"
+#include "support/run_task.h"
 
 namespace gatehouse::http {
 namespace {
 
 using testing::FakeStream;
-
-template <typename T>
-T run(Task<T> task) {
-  asio::io_context io;
-  std::optional<T> out;
-  auto wrapper = [&]() -> Task<void> { out.emplace(co_await std::move(task)); };
-  asio::co_spawn(io, wrapper(), [](std::exception_ptr e) {
-    if (e) std::rethrow_exception(e);
-  });
-  io.run();
-  return std::move(*out);
-}
+using testing::run;
 
 // Keeps what comes back, so that a test can send the next request on it.
 class Home final : public ConnectionHome {
