@@ -119,11 +119,7 @@ std::vector<std::string> ClaimHeaders::claimNames() const {
 }
 
 void ClaimHeaders::render(const IdentityClaims& claims, OutputHeaders& out) const {
-  for (const auto& entry : entries_) {
-    std::string value;
-    claims.appendHeaderValue(entry.claim, value);
-    out.emplace_back(entry.header, std::move(value));
-  }
+  for (const auto& entry : entries_) claims.appendHeaderValue(entry.claim, out.add(entry.header));
 }
 
 }  // namespace gatehouse::authorize

@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "authorize/output_headers.h"
 #include "common/result.h"
 #include "net/asio.h"
 #include "policy/input.h"
@@ -28,7 +29,7 @@ struct Options;
 
 namespace gatehouse::authorize {
 
-using HeaderList = std::vector<std::pair<std::string, std::string>>;
+using HeaderList = OutputHeaders;
 
 // The client's request headers: looked up by the policy, and listed in full
 // when the request travels to another process.
@@ -67,6 +68,9 @@ struct CheckRequest {
   const RequestHeaders* headers = nullptr;  // as the client sent them
   std::string_view client_ip;
   policy::ClientCertificateInput client_certificate;
+  // Optional: the list of an earlier answer, whose strings an allow's
+  // headers reuse (taken, so left empty). Ignored over gRPC.
+  HeaderList* header_storage = nullptr;
 };
 
 struct CheckResponse {

@@ -421,6 +421,10 @@ CheckResponse Service::decideLoaded(const CheckRequest& request, const State& st
     CheckResponse allow;
     allow.kind = CheckResponse::Kind::kAllow;
     allow.status = 200;
+    if (request.header_storage != nullptr) {
+      allow.headers = std::move(*request.header_storage);
+      allow.headers.clear();
+    }
     auto added = state.engine_->identityHeaders(static_cast<size_t>(route), identity,
                                                 header_request, jwt_cache_, allow.headers);
     if (!added) return error(500, "identity headers: " + added.error().message);

@@ -126,6 +126,10 @@ Task<void> Proxy::handle(http::ServerExchange& exchange) {
     }
   }
   logAccess(r);
+  if (spare_identity_headers_.size() < kMaxSpareHeads && r.identity_headers.retainedBytes() > 0 &&
+      r.identity_headers.retainedBytes() <= kMaxSpareHeadBytes) {
+    spare_identity_headers_.push_back(std::move(r.identity_headers));
+  }
   if (r.upstream_request && r.upstream_request_reusable && spare_heads_.size() < kMaxSpareHeads) {
     spare_heads_.push_back(std::move(r.upstream_request));
   }
@@ -312,7 +316,7 @@ void Proxy::prepareUpstreamHeaders(Request& r, http::RequestHead& out,
   context.remote_ip = conn.remote_ip;
   context.tls = conn.tls;
   context.request_id = r.id;
-  context.decision_headers = r.identity_headers;
+  context.decision_headers = {r.identity_headers.data(), r.identity_headers.size()};
   prepareUpstreamRequest(*r.route, r.head(), to, context, out);
 }
 

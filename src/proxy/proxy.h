@@ -128,6 +128,9 @@ class Proxy final : public http::Handler {
   // Upstream request heads of finished requests, kept with the storage of
   // their fields for the next requests.
   std::vector<std::unique_ptr<http::RequestHead>> spare_heads_;
+  // Identity header lists of finished requests, kept with the storage of
+  // their strings: a request takes one for its decision to fill.
+  std::vector<authorize::HeaderList> spare_identity_headers_;
 };
 
 // Answers every request on the `http_redirect_addr` listener with a

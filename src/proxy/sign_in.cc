@@ -173,6 +173,11 @@ std::optional<authorize::CheckResponse> Proxy::askNow(Request& r) {
   std::string scheme_text;
   authorize::CheckRequest check;
   describe(r, false, headers, scheme_text, check);
+  if (!spare_identity_headers_.empty()) {
+    r.identity_headers = std::move(spare_identity_headers_.back());
+    spare_identity_headers_.pop_back();
+  }
+  check.header_storage = &r.identity_headers;
   auto started = net::Clock::now();
   std::optional<authorize::CheckResponse> answer = authorizer_.checkNow(check);
   if (answer) recordDecision(*answer, started);
@@ -186,6 +191,7 @@ Task<Proxy::Outcome> Proxy::ask(Request& r, bool internal) {
   std::string scheme_text;
   authorize::CheckRequest check;
   describe(r, internal, headers, scheme_text, check);
+  check.header_storage = &r.identity_headers;
   auto started = net::Clock::now();
   authorize::CheckResponse answer = co_await authorizer_.check(check);
   if (!internal) recordDecision(answer, started);
