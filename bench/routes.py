@@ -63,12 +63,19 @@ SUT_CPU = 0
 LOAD_CPU = 1 if os.cpu_count() and os.cpu_count() > 1 else 0
 
 
+_PORTS_HANDED_OUT = set()
+
+
 def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """A free port, never the same one twice in this process."""
+    while True:
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        if port not in _PORTS_HANDED_OUT:
+            _PORTS_HANDED_OUT.add(port)
+            return port
 
 
 def load_average():

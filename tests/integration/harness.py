@@ -1230,14 +1230,22 @@ IDP_DIR = os.path.abspath(os.path.join(HERE, "..", "support", "idp"))
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
 
+_PORTS_HANDED_OUT = set()
+
+
 def free_port():
     """A port that was free a moment ago (bound to 0, read, closed), for a
-    server whose URL must be known before it starts."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    server whose URL must be known before it starts. Never the same port
+    twice in one test process: the kernel may offer a closed port again
+    before the server it was picked for has bound it."""
+    while True:
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        if port not in _PORTS_HANDED_OUT:
+            _PORTS_HANDED_OUT.add(port)
+            return port
 
 
 def node_bin():

@@ -335,6 +335,10 @@ Result<std::unique_ptr<AuthorizeGrpcServer>> AuthorizeGrpcServer::start(
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(listenTarget(options.address), *credentials, &port);
+  // A second process given the same port fails to start instead of
+  // sharing it (gRPC sets SO_REUSEPORT by default: the kernel would split
+  // the connections between the two without a word).
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(&impl->service());
   // Clients ping idle connections to notice a dead replica; allow it.
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);

@@ -318,6 +318,20 @@ TEST_F(GrpcTest, ASyncerOverGrpcReconnectsAfterTheDatabrokerRestarts) {
   EXPECT_EQ(syncer.resyncs("session"), 0u);
 }
 
+TEST_F(GrpcTest, ASecondServerOnAPortInUseFailsToStart) {
+  GrpcServerOptions options;
+  options.address = "127.0.0.1:" + std::to_string(server_->port());
+  options.shared_secret = kSecret;
+  auto second = GrpcServer::start(backend_, options);
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.error().message.find("cannot listen"), std::string::npos)
+      << second.error().message;
+  // The first one still has the port, and answers.
+  ASSERT_TRUE(call<PutResult>([&](auto done) { client_->put({rec("t", "1")}, done); }).ok());
+  auto got = call<Record>([&](auto done) { client_->get("t", "1", done); });
+  ASSERT_TRUE(got.ok()) << got.error().message;
+}
+
 TEST_F(GrpcTest, WithSeveralUrlsCallsGoOnWhenOneDatabrokerStops) {
   // A second databroker process over the same store.
   GrpcServerOptions second_options;
