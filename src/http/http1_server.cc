@@ -142,11 +142,13 @@ class Http1Exchange final : public ServerExchange {
       finished_ = true;
       return Result<void>();
     }
+    // Part of it went out already: sendLast sends the rest.
+    if (last_sent_ > 0) return std::nullopt;
     armWrite();
     BodyPieceBuffers piece(pending_, chunk_header_, data, chunked_, /*last=*/true);
     auto sent = stream_.writeNow(piece.buffers());
     if (sent && *sent < asio::buffer_size(piece.buffers())) {
-      last_sent_ = *sent;  // sendLast sends the rest
+      last_sent_ = *sent;
       return std::nullopt;
     }
     finished_ = true;
@@ -158,21 +160,20 @@ class Http1Exchange final : public ServerExchange {
     return Result<void>();
   }
 
-  Task<Result<void>> sendLast(std::string_view data, const Headers*) override {
-    if (!started_ || finished_) co_return Error::internal("finish outside a response");
+  Task<Result<void>> sendLast(std::string_view data, const Headers* trailers) override {
+    if (auto now = sendLastNow(data, trailers)) co_return std::move(*now);
+    // What the stream did not take at once (a TLS stream takes nothing).
     finished_ = true;
     if (no_body_) data = {};
-    if (data.empty() && !chunked_ && pending_.empty()) co_return Result<void>();
     armWrite();
     BodyPieceBuffers piece(pending_, chunk_header_, data, chunked_, /*last=*/true);
-    Result<void> r;
-    if (last_sent_ == 0) {
-      r = co_await stream_.write(piece.buffers());
-    } else {
-      // What sendLastNow could not send.
-      std::vector<asio::const_buffer> rest = net::skipBytes(piece.buffers(), last_sent_);
-      r = co_await stream_.write(rest);
+    std::span<const asio::const_buffer> buffers = piece.buffers();
+    std::vector<asio::const_buffer> rest;
+    if (last_sent_ > 0) {
+      rest = net::skipBytes(buffers, last_sent_);
+      buffers = rest;
     }
+    auto r = co_await stream_.write(buffers);
     pending_.clear();
     if (!r) broken_ = true;
     co_return r;

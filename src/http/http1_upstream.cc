@@ -113,14 +113,13 @@ class Http1UpstreamExchange final : public UpstreamExchange {
   }
 
   Task<Result<void>> finishRequest() override {
-    std::string& buffer = queueRequestEnd();
-    if (!buffer.empty()) {
-      armIdle();
-      asio::const_buffer whole = asio::buffer(buffer);
-      auto r = co_await connection_->stream->write(std::span<const asio::const_buffer>(&whole, 1));
-      buffer.clear();
-      if (!r) co_return upstreamFailure(r.error(), "upstream write");
-    }
+    if (auto now = finishRequestNow()) co_return std::move(*now);
+    // What the stream did not take at once (a TLS stream takes nothing).
+    std::string& buffer = connection_->write_buffer;
+    asio::const_buffer rest = asio::buffer(buffer);
+    auto r = co_await connection_->stream->write(std::span<const asio::const_buffer>(&rest, 1));
+    buffer.clear();
+    if (!r) co_return upstreamFailure(r.error(), "upstream write");
     requestSent();
     co_return Result<void>();
   }
