@@ -48,7 +48,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -57,25 +56,13 @@ import threading
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+from harness import free_port  # noqa: E402  (never the same port twice in a process)
+
 LUA = os.path.join(ROOT, "bench", "routes.lua")
 HZ = os.sysconf("SC_CLK_TCK")
 SUT_CPU = 0
 LOAD_CPU = 1 if os.cpu_count() and os.cpu_count() > 1 else 0
-
-
-_PORTS_HANDED_OUT = set()
-
-
-def free_port():
-    """A free port, never the same one twice in this process."""
-    while True:
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-        s.close()
-        if port not in _PORTS_HANDED_OUT:
-            _PORTS_HANDED_OUT.add(port)
-            return port
 
 
 def load_average():

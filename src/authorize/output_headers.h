@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/strings.h"
+
 namespace gatehouse::authorize {
 
 // Request headers authorize asks the proxy to set on the upstream request,
@@ -67,10 +69,7 @@ class OutputHeaders {
   // buffer, and the entries themselves).
   size_t retainedBytes() const {
     size_t bytes = entries_.capacity() * sizeof(value_type);
-    for (const auto& [name, value] : entries_) {
-      if (name.capacity() > 15) bytes += name.capacity() + 1;
-      if (value.capacity() > 15) bytes += value.capacity() + 1;
-    }
+    for (const auto& [name, value] : entries_) bytes += heapBytes(name) + heapBytes(value);
     return bytes;
   }
   void reserve(size_t n) { entries_.reserve(n); }

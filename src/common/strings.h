@@ -8,6 +8,12 @@
 
 namespace gatehouse {
 
+// The heap bytes a string holds: its capacity beyond the small-string
+// buffer, and the terminator, or nothing when it fits in that buffer.
+inline size_t heapBytes(const std::string& s) {
+  return s.capacity() > std::string().capacity() ? s.capacity() + 1 : 0;
+}
+
 inline char asciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 
 std::string toLower(std::string_view s);

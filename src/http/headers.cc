@@ -14,11 +14,7 @@ void Headers::addFirst(std::string_view name, std::string_view value) {
 
 size_t Headers::retainedBytes() const {
   size_t bytes = fields_.capacity() * sizeof(Field);
-  for (const auto& f : fields_) {
-    // Capacity past the small-string buffer is on the heap.
-    if (f.name.capacity() > 15) bytes += f.name.capacity() + 1;
-    if (f.value.capacity() > 15) bytes += f.value.capacity() + 1;
-  }
+  for (const auto& f : fields_) bytes += heapBytes(f.name) + heapBytes(f.value);
   return bytes;
 }
 

@@ -15,13 +15,13 @@ namespace gatehouse::net {
 
 using Clock = std::chrono::steady_clock;
 
+// What is left of `buffers` after the first `skip` bytes.
+std::vector<asio::const_buffer> skipBytes(std::span<const asio::const_buffer> buffers, size_t skip);
+
 // An established, ordered byte stream: plain TCP or TLS over TCP, on the
 // calling worker's io_context. Not thread-safe; at most one read and one
 // write may be outstanding at a time. Operations complete on the worker
 // thread that owns the stream and never throw: failures are values.
-// What is left of `buffers` after the first `skip` bytes.
-std::vector<asio::const_buffer> skipBytes(std::span<const asio::const_buffer> buffers, size_t skip);
-
 class Stream {
  public:
   virtual ~Stream() = default;

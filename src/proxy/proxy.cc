@@ -126,8 +126,8 @@ Task<void> Proxy::handle(http::ServerExchange& exchange) {
     }
   }
   logAccess(r);
-  if (spare_identity_headers_.size() < kMaxSpareHeads && r.identity_headers.retainedBytes() > 0 &&
-      r.identity_headers.retainedBytes() <= kMaxSpareHeadBytes) {
+  if (size_t kept = r.identity_headers.retainedBytes();
+      kept > 0 && kept <= kMaxSpareHeadBytes && spare_identity_headers_.size() < kMaxSpareHeads) {
     spare_identity_headers_.push_back(std::move(r.identity_headers));
   }
   if (r.upstream_request && r.upstream_request_reusable && spare_heads_.size() < kMaxSpareHeads) {
