@@ -1,5 +1,7 @@
 #include "http/http1_head.h"
 
+#include <array>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 
@@ -7,6 +9,9 @@
 
 namespace gatehouse::http {
 namespace {
+
+// scanValue finds the first marked byte of a word from its lowest bit.
+static_assert(std::endian::native == std::endian::little);
 
 // RFC 9110 section 5.6.2 tchar.
 constexpr bool kTokenChar[256] = {
@@ -55,8 +60,10 @@ bool parseLength(std::string_view v, uint64_t& out) {
   return true;
 }
 
-// Connection tokens, when the value is a plain list of them.
-bool connectionTokens(std::string_view value, bool& close, bool& keep_alive) {
+// Connection tokens, when the value is a plain list of them. A token other
+// than close and keep-alive that is not a hop-by-hop name itself names a
+// field that must not be forwarded (RFC 9110 section 7.6.1).
+bool connectionTokens(std::string_view value, HeadFacts& facts, bool& close, bool& keep_alive) {
   while (true) {
     size_t comma = value.find(',');
     std::string_view token = trimOws(value.substr(0, comma));
@@ -68,6 +75,8 @@ bool connectionTokens(std::string_view value, bool& close, bool& keep_alive) {
       close = true;
     } else if (iequals(token, "keep-alive")) {
       keep_alive = true;
+    } else if (!isHopByHop(token)) {
+      facts.connection_names_fields = true;
     }
     if (comma == std::string_view::npos) return true;
     value.remove_prefix(comma + 1);
@@ -82,8 +91,10 @@ bool parseVersion(std::string_view v, int& version) {
 }
 
 // The first byte at or after `p` that is not a value byte (CR ends a
-// value), or `end`. Eight bytes at a time while none of them is a control
-// byte or DEL: a word with one goes byte by byte (HTAB is allowed).
+// value), or `end`. Eight bytes at a time: a word's lowest control byte or
+// DEL is found from its mask (a borrow can only mark bytes above the first
+// match, so the lowest mark is exact). HTAB is a value byte: the scan goes
+// on after it.
 const char* scanValue(const char* p, const char* end) {
   constexpr uint64_t kOnes = 0x0101010101010101;
   constexpr uint64_t kHigh = 0x8080808080808080;
@@ -93,35 +104,62 @@ const char* scanValue(const char* p, const char* end) {
     const uint64_t below_space = (word - kOnes * 0x20) & ~word & kHigh;
     const uint64_t del = word ^ (kOnes * 0x7f);
     const uint64_t is_del = (del - kOnes) & ~del & kHigh;
-    if ((below_space | is_del) != 0) break;
-    p += sizeof(word);
+    const uint64_t marks = below_space | is_del;
+    if (marks == 0) {
+      p += sizeof(word);
+      continue;
+    }
+    p += static_cast<unsigned>(__builtin_ctzll(marks)) / 8;
+    if (*p != '\t') return p;
+    ++p;
   }
   while (p < end && isValueChar(*p)) ++p;
   return p;
 }
 
+// What a byte can be in a field name: kName for a token character, and
+// kUnderscore as well for '_'. Zero for anything else, CR and ':' among
+// them, which is what ends the scan of a name.
+enum : uint8_t { kName = 1, kUnderscore = 2 };
+constexpr auto kNameClass = [] {
+  std::array<uint8_t, 256> table{};
+  for (int c = 0; c < 256; ++c) table[c] = kTokenChar[c] ? kName : 0;
+  table['_'] = kName | kUnderscore;
+  return table;
+}();
+
 // The field lines after the start line: `rest` must end with the empty
-// line. `check` validates bytes that validateRequestHead has not. One pass
-// over each line: the name up to ':', then the value up to CR LF.
-bool splitFields(std::string_view rest, bool check, HeadFacts& facts, Headers& fields) {
+// line. `check` validates value bytes that validateRequestHead has not. One
+// pass over each line: the name up to ':', then the value up to CR LF. With
+// `set` other than kAll, hop-by-hop fields (and Content-Length unless
+// kept) are read for what they say and not added.
+bool splitFields(std::string_view rest, bool check, FieldSet set, HeadFacts& facts,
+                 Headers& fields) {
+  // Every line, the last one included, ends with CR, which stops the name
+  // scan below without a bound check of its own.
+  if (rest.size() < 2 || rest[rest.size() - 2] != '\r' || rest.back() != '\n') return false;
   bool close = false;
   bool keep_alive = false;
+  const bool forward = set != FieldSet::kAll;
+  const bool keep_length = set != FieldSet::kForwarded;
   const char* p = rest.data();
   const char* const end = p + rest.size();
+  uint8_t seen = 0;
   while (true) {
-    if (end - p >= 2 && p[0] == '\r' && p[1] == '\n') {
-      if (p + 2 != end) return false;
+    if (p == end) return false;  // no empty line at the end
+    if (p[0] == '\r') {
+      if (p + 2 != end || p[1] != '\n') return false;
       break;
     }
-    // A leading SP or HTAB (obs-fold) is not a token character either; a
-    // line without ':' fails at its CR.
+    // A name of token characters up to ':'. A leading SP or HTAB (obs-fold)
+    // is not one, nor is anything else validateRequestHead would refuse.
     const char* name_begin = p;
-    bool underscore = false;
-    for (; p < end && *p != ':'; ++p) {
-      if (check ? !isTokenChar(*p) : *p == '\r') return false;
-      underscore |= *p == '_';
+    uint8_t cls;
+    while ((cls = kNameClass[static_cast<unsigned char>(*p)]) != 0) {
+      seen |= cls;
+      ++p;
     }
-    if (p == end || p == name_begin) return false;
+    if (*p != ':' || p == name_begin) return false;
     std::string_view name(name_begin, static_cast<size_t>(p - name_begin));
     const char* value_begin = ++p;
     if (check) {
@@ -134,10 +172,14 @@ bool splitFields(std::string_view rest, bool check, HeadFacts& facts, Headers& f
     std::string_view value =
         trimOws(std::string_view(value_begin, static_cast<size_t>(p - value_begin)));
     p += 2;
+    bool add = true;
     switch (name.size()) {
       case 10:
-        if (iequals(name, "connection") && !connectionTokens(value, close, keep_alive)) {
-          return false;
+        if (iequals(name, "connection")) {
+          if (!connectionTokens(value, facts, close, keep_alive)) return false;
+          add = !forward;
+        } else if (forward && iequals(name, "keep-alive")) {
+          add = false;
         }
         break;
       case 14:
@@ -145,22 +187,25 @@ bool splitFields(std::string_view rest, bool check, HeadFacts& facts, Headers& f
           uint64_t length = 0;
           if (facts.content_length || !parseLength(value, length)) return false;
           facts.content_length = length;
+          add = keep_length;
         }
         break;
       case 16:
-        if (iequals(name, "proxy-connection") && !connectionTokens(value, close, keep_alive)) {
-          return false;
+        if (iequals(name, "proxy-connection")) {
+          if (!connectionTokens(value, facts, close, keep_alive)) return false;
+          add = !forward;
         }
         break;
       case 17:
         if (iequals(name, "transfer-encoding")) return false;
         break;
       default:
+        if (forward && isHopByHop(name)) add = false;
         break;
     }
-    if (underscore) facts.saw_underscore = true;
-    fields.add(name, value);
+    if (add) fields.add(name, value);
   }
+  if (seen & kUnderscore) facts.saw_underscore = true;
   // RFC 9112 section 9.3: "close" ends the connection whatever else is
   // listed; HTTP/1.0 persists only when asked to.
   facts.keep_alive = !close && (facts.version == 11 || keep_alive);
@@ -184,10 +229,10 @@ bool splitRequestHead(std::string_view head, HeadFacts& facts, Headers& fields) 
   if (!parseVersion(line.substr(sp2 + 1), facts.version)) return false;
   facts.method = line.substr(0, sp1);
   facts.target = line.substr(sp1 + 1, sp2 - sp1 - 1);
-  return splitFields(head.substr(eol + 2), false, facts, fields);
+  return splitFields(head.substr(eol + 2), false, FieldSet::kAll, facts, fields);
 }
 
-bool splitResponseHead(std::string_view head, HeadFacts& facts, Headers& fields) {
+bool splitResponseHead(std::string_view head, HeadFacts& facts, Headers& fields, FieldSet set) {
   size_t eol = head.find("\r\n");
   if (eol == std::string_view::npos) return false;
   std::string_view line = head.substr(0, eol);
@@ -206,7 +251,7 @@ bool splitResponseHead(std::string_view head, HeadFacts& facts, Headers& fields)
     if (!isValueChar(c)) return false;
   }
   facts.status = status;
-  return splitFields(head.substr(eol + 2), true, facts, fields);
+  return splitFields(head.substr(eol + 2), true, set, facts, fields);
 }
 
 }  // namespace gatehouse::http

@@ -22,6 +22,20 @@ struct HeadFacts {
   bool keep_alive = true;
   bool saw_transfer_encoding = false;
   bool saw_underscore = false;
+  // Connection (or Proxy-Connection) lists a token other than close,
+  // keep-alive and the hop-by-hop names: it names a field of this message
+  // that must not be forwarded. Set by the split only.
+  bool connection_names_fields = false;
+};
+
+// Which fields a split adds.
+enum class FieldSet : uint8_t {
+  kAll,  // every field line, as the general parser reads them
+  // What a proxy forwards: the hop-by-hop fields (isHopByHop) and
+  // Content-Length are read and left out. Fields that Connection names are
+  // not: facts.connection_names_fields tells the caller to remove them.
+  kForwarded,
+  kForwardedWithLength,  // the same, keeping Content-Length (HEAD, 304)
 };
 
 // Splits a complete head (start line up to and including the empty line)
@@ -35,9 +49,11 @@ struct HeadFacts {
 // http1_head fuzz target checks this on every input).
 //
 // A request head must have passed validateRequestHead; a response head is
-// checked here.
+// checked here. A response's fields can be split for forwarding (`set`),
+// which saves adding the fields a proxy would remove at once.
 bool splitRequestHead(std::string_view head, HeadFacts& facts, Headers& fields);
-bool splitResponseHead(std::string_view head, HeadFacts& facts, Headers& fields);
+bool splitResponseHead(std::string_view head, HeadFacts& facts, Headers& fields,
+                       FieldSet set = FieldSet::kAll);
 
 namespace detail {
 // The general parser's reading of a head (Beast's, in http1_reader.cc), for

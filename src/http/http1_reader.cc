@@ -447,7 +447,23 @@ Result<std::optional<ResponseHead>> Http1Reader::takeResponse(size_t length,
   plain_body_ = false;
   HeadFacts facts;
   BeastParser<false>* parser = nullptr;
-  if (!splitResponseHead(head, facts, out.headers)) {
+  // Keep the upstream's Content-Length for HEAD and 304 answers, which
+  // describe a body without sending one; framing fields go otherwise.
+  // The status is not known before the split: a 304 to another method is
+  // rare enough to be split again.
+  const bool head_request = request_method == "HEAD";
+  bool forwarded =
+      splitResponseHead(head, facts, out.headers,
+                        head_request ? FieldSet::kForwardedWithLength : FieldSet::kForwarded);
+  if (forwarded && (facts.connection_names_fields || (facts.status == 304 && !head_request))) {
+    // The split left out Connection (or Content-Length): read all the
+    // fields again and remove them below.
+    out.headers.clear();
+    facts = HeadFacts();
+    forwarded = false;
+    if (!splitResponseHead(head, facts, out.headers))
+      return upstreamError("invalid upstream response head");
+  } else if (!forwarded) {
     out.headers.clear();
     parser = &slots_->response.emplace();
     parser->response = &out;
@@ -484,9 +500,9 @@ Result<std::optional<ResponseHead>> Http1Reader::takeResponse(size_t length,
     framing_ = {BodyFraming::kUntilClose, 0};
     keep_alive_ = false;
   }
-  // Keep the upstream's Content-Length for HEAD and 304 answers, which
-  // describe a body without sending one; framing fields go otherwise.
-  removeConnectionFields(out.headers, !(request_method == "HEAD" || out.status == 304));
+  if (!forwarded) {
+    removeConnectionFields(out.headers, !(head_request || out.status == 304));
+  }
   startBody(parser);
   if (parser) parser->response = nullptr;
   return std::optional<ResponseHead>(std::move(out));

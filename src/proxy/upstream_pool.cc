@@ -56,21 +56,36 @@ size_t UpstreamPool::idleCount() const {
   return n;
 }
 
+const std::shared_ptr<UpstreamPool::Idle>* UpstreamPool::findIdle(const UpstreamTarget& target) {
+  if (last_.idle && last_.port == target.port && last_.tls == target.tls.get() &&
+      last_.host == target.host && last_.scheme == target.scheme &&
+      last_.server_name == target.server_name) {
+    return last_.idle;
+  }
+  auto it = idle_.find(keyFor(target));
+  if (it == idle_.end()) return nullptr;
+  last_.scheme.assign(target.scheme);
+  last_.host.assign(target.host);
+  last_.server_name.assign(target.server_name);
+  last_.port = target.port;
+  last_.tls = target.tls.get();
+  last_.idle = &it->second;
+  return last_.idle;
+}
+
 std::unique_ptr<http::UpstreamExchange> UpstreamPool::reuse(const UpstreamTarget& target,
                                                             bool fresh) {
-  const std::string& target_key = keyFor(target);
-
   // Most upstreams speak HTTP/1: no lookup (and hash) for HTTP/2 then.
   if (!http2_.empty()) {
-    if (auto it = http2_.find(target_key); it != http2_.end()) {
+    if (auto it = http2_.find(keyFor(target)); it != http2_.end()) {
       if (it->second->isAlive() && it->second->canOpenStream()) return it->second->newExchange();
       if (!it->second->isAlive()) http2_.erase(it);
     }
   }
 
   if (!fresh) {
-    if (auto it = idle_.find(target_key); it != idle_.end()) {
-      auto& idle = it->second->connections;
+    if (const std::shared_ptr<Idle>* home = findIdle(target)) {
+      auto& idle = (*home)->connections;
       auto now = net::Clock::now();
       // Most recently used first: it is the least likely to have been
       // closed by the upstream's own idle timeout.
@@ -84,7 +99,7 @@ std::unique_ptr<http::UpstreamExchange> UpstreamPool::reuse(const UpstreamTarget
         // request; and a closed connection is dropped before a request
         // with a body is sent into it.
         if (connection->stream->peerClosedOrDirty()) continue;
-        return http::makeHttp1UpstreamExchange(std::move(connection), it->second);
+        return http::makeHttp1UpstreamExchange(std::move(connection), *home);
       }
     }
   }

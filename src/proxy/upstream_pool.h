@@ -60,8 +60,23 @@ class UpstreamPool {
   // until the next call.
   const std::string& keyFor(const UpstreamTarget& target);
   const std::shared_ptr<Idle>& idleFor(const std::string& key);
+  // The target's idle list, or null when it has none yet. Consecutive
+  // requests nearly always go to the target of the one before: that one is
+  // recognised by its parts, without a key or a hash.
+  const std::shared_ptr<Idle>* findIdle(const UpstreamTarget& target);
 
   std::string key_;
+  struct LastTarget {
+    std::string scheme;
+    std::string host;
+    std::string server_name;
+    uint16_t port = 0;
+    const void* tls = nullptr;
+    // Into idle_, whose entries are never erased (and whose values do not
+    // move when it grows).
+    const std::shared_ptr<Idle>* idle = nullptr;
+  };
+  LastTarget last_;
   std::unordered_map<std::string, std::shared_ptr<Idle>> idle_;
   std::unordered_map<std::string, std::shared_ptr<http::Http2ClientConnection>> http2_;
 };

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "common/strings.h"
 #include "http/head_validator.h"
 #include "http/http1_head.h"
 
@@ -76,6 +77,31 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (size_t i = 0; i < fast_fields.size(); ++i) {
     if (fast_fields.fields()[i].name != general_fields.fields()[i].name) fail("field name");
     if (fast_fields.fields()[i].value != general_fields.fields()[i].value) fail("field value");
+  }
+  if (request) return 0;
+
+  // A split for forwarding reads the same facts and adds the same fields
+  // less the hop-by-hop ones and (unless kept) Content-Length.
+  for (FieldSet set : {FieldSet::kForwarded, FieldSet::kForwardedWithLength}) {
+    HeadFacts facts;
+    Headers fields;
+    if (!splitResponseHead(head, facts, fields, set)) fail("a forwarding split refuses a head");
+    if (facts.status != fast.status || facts.version != fast.version ||
+        facts.content_length != fast.content_length || facts.keep_alive != fast.keep_alive ||
+        facts.saw_underscore != fast.saw_underscore) {
+      fail("forwarding split facts");
+    }
+    size_t j = 0;
+    for (const auto& f : fast_fields.fields()) {
+      bool length = gatehouse::iequals(f.name, "content-length");
+      if (isHopByHop(f.name) || (length && set == FieldSet::kForwarded)) continue;
+      if (j >= fields.size() || fields.fields()[j].name != f.name ||
+          fields.fields()[j].value != f.value) {
+        fail("forwarded fields");
+      }
+      ++j;
+    }
+    if (j != fields.size()) fail("forwarded field count");
   }
   return 0;
 }

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 namespace gatehouse {
 namespace {
 
@@ -17,6 +19,42 @@ TEST(PercentEncode, SpaceAsPlusOnlyWhenAsked) {
   // URL component.
   EXPECT_EQ(percentEncode("a b+c", true), "a+b%2Bc");
   EXPECT_EQ(percentEncode("a b+c", false), "a%20b%2Bc");
+}
+
+// One byte at a time, as RFC 9110 compares field names: only A-Z and a-z
+// match across case.
+bool referenceIequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (asciiLower(a[i]) != asciiLower(b[i])) return false;
+  }
+  return true;
+}
+
+TEST(Iequals, MatchesTheBytewiseComparisonForEveryByteAtEveryPlace) {
+  // Every pair of bytes at every position of strings of 0 to 20 bytes,
+  // which covers the word, the half-word and the byte paths and their
+  // overlapping tails.
+  for (size_t n = 1; n <= 20; ++n) {
+    for (size_t at = 0; at < n; ++at) {
+      std::string a(n, 'k');
+      std::string b(n, 'K');
+      for (int x = 0; x < 256; ++x) {
+        for (int y = 0; y < 256; y += 7) {
+          a[at] = static_cast<char>(x);
+          b[at] = static_cast<char>(y);
+          ASSERT_EQ(iequals(a, b), referenceIequals(a, b))
+              << n << " " << at << " " << x << " " << y;
+        }
+      }
+    }
+  }
+  EXPECT_TRUE(iequals("", ""));
+  EXPECT_TRUE(iequals("Content-Length", "content-length"));
+  EXPECT_FALSE(iequals("Content-Length", "content-lengtH "));
+  EXPECT_FALSE(iequals("[", "{"));  // 0x5b and 0x7b differ by case's bit only
+  EXPECT_FALSE(iequals("@", "`"));
+  EXPECT_FALSE(iequals("\xc1", "\xe1"));  // not ASCII letters
 }
 
 }  // namespace

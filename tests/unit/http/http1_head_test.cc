@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "http/head_validator.h"
 
@@ -74,6 +75,39 @@ TEST(Http1Head, PlainResponsesSplitLikeTheGeneralParser) {
        }) {
     expectSameAsGeneralParser(head, false);
   }
+}
+
+TEST(Http1Head, AForwardingSplitLeavesOutWhatAProxyRemoves) {
+  const std::string head =
+      "HTTP/1.1 200 OK\r\nServer: up\r\nConnection: keep-alive\r\nKeep-Alive: 5\r\n"
+      "Content-Length: 3\r\nTE: x\r\nUpgrade: y\r\nDate: d\r\n\r\n";
+  for (FieldSet set : {FieldSet::kForwarded, FieldSet::kForwardedWithLength}) {
+    HeadFacts facts;
+    Headers fields;
+    ASSERT_TRUE(splitResponseHead(head, facts, fields, set));
+    EXPECT_EQ(facts.content_length, 3u);
+    EXPECT_TRUE(facts.keep_alive);
+    EXPECT_FALSE(facts.connection_names_fields);
+    std::vector<std::string> names;
+    for (const auto& f : fields.fields()) names.push_back(f.name);
+    if (set == FieldSet::kForwarded) {
+      EXPECT_EQ(names, (std::vector<std::string>{"Server", "Date"}));
+    } else {
+      EXPECT_EQ(names, (std::vector<std::string>{"Server", "Content-Length", "Date"}));
+    }
+  }
+  // A token that names a field is reported: the caller removes that field.
+  HeadFacts facts;
+  Headers fields;
+  ASSERT_TRUE(splitResponseHead("HTTP/1.1 200 OK\r\nConnection: upgrade, X-A\r\n\r\n", facts,
+                                fields, FieldSet::kForwarded));
+  EXPECT_TRUE(facts.connection_names_fields);
+  facts = {};
+  ASSERT_TRUE(splitResponseHead("HTTP/1.1 200 OK\r\nConnection: Upgrade, close\r\n\r\n", facts,
+                                fields, FieldSet::kForwarded));
+  EXPECT_FALSE(facts.connection_names_fields);
+  // A head without its empty line is not split, whatever the set.
+  EXPECT_FALSE(splitResponseHead("HTTP/1.1 200 OK\r\nA: b\r\n", facts, fields));
 }
 
 TEST(Http1Head, AnythingBeyondThePlainCaseIsLeftToTheGeneralParser) {

@@ -6,6 +6,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <tuple>
+#include <vector>
 
 #include "support/fake_stream.h"
 #include "support/run_task.h"
@@ -211,6 +212,45 @@ ReadResponse readResponse(std::deque<std::string> chunks, std::string_view metho
     out.buffered = reader.hasBuffered();
     co_return out;
   }());
+}
+
+// The fields of a response as the reader hands them on, "name: value" in
+// order; empty when the head fails.
+std::vector<std::string> responseFields(std::string head, std::string_view method = "GET") {
+  FakeStream stream({std::move(head)});
+  Http1Reader reader(stream, 1024);
+  return run([&]() -> Task<std::vector<std::string>> {
+    std::vector<std::string> out;
+    auto response = co_await reader.readResponse(method);
+    if (!response) co_return out;
+    for (const auto& f : response->headers.fields()) out.push_back(f.name + ": " + f.value);
+    co_return out;
+  }());
+}
+
+TEST(Http1Reader, ResponseFieldsLeaveOutHopByHopAndFraming) {
+  using Fields = std::vector<std::string>;
+  const std::string fields =
+      "Server: up\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\nContent-Length: 0\r\n"
+      "TE: trailers\r\nTrailer: x\r\nUpgrade: h2c\r\nProxy-Connection: keep-alive\r\n"
+      "Proxy-Authenticate: Basic\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n\r\n";
+  const Fields end_to_end = {"Server: up", "Set-Cookie: a=1", "Set-Cookie: b=2"};
+  EXPECT_EQ(responseFields("HTTP/1.1 200 OK\r\n" + fields), end_to_end);
+  // HEAD and 304 answers keep the length of the body they describe.
+  const Fields with_length = {"Server: up", "Content-Length: 0", "Set-Cookie: a=1",
+                              "Set-Cookie: b=2"};
+  EXPECT_EQ(responseFields("HTTP/1.1 200 OK\r\n" + fields, "HEAD"), with_length);
+  EXPECT_EQ(responseFields("HTTP/1.1 304 Not Modified\r\n" + fields), with_length);
+  EXPECT_EQ(responseFields("HTTP/1.1 304 Not Modified\r\n" + fields, "HEAD"), with_length);
+  // Fields that Connection names go too, in either way of reading a head
+  // (a repeated Content-Length sends it to the general parser).
+  EXPECT_EQ(responseFields("HTTP/1.1 200 OK\r\nX-Secret: 1\r\nServer: up\r\n"
+                           "Connection: X-Secret, close\r\nContent-Length: 0\r\n\r\n"),
+            Fields{"Server: up"});
+  EXPECT_EQ(
+      responseFields("HTTP/1.1 200 OK\r\nX-Secret: 1\r\nServer: up\r\n"
+                     "Connection: X-Secret\r\nContent-Length: 0\r\nContent-Length: 0\r\n\r\n"),
+      Fields{"Server: up"});
 }
 
 TEST(Http1Reader, ResponseBodyByLengthStopsAtTheLength) {
