@@ -402,7 +402,7 @@ CheckResponse Service::decideLoaded(const CheckRequest& request, const State& st
   input.request.method = request.method;
   input.request.path = request.path;
   input.request.host = request.host;
-  input.request.source_ip = policy::IpAddress::parse(request.client_ip);
+  input.request.source_ip = policy::SourceAddress::fromText(request.client_ip);
   input.request.headers = request.headers;
   input.request.client_certificate = request.client_certificate;
   input.request.now = std::chrono::system_clock::now();
@@ -532,7 +532,7 @@ CheckResponse Service::routesPortal(const CheckRequest& request, const State& st
     input.request.path = route.path.empty() ? std::string_view(route.prefix) : route.path;
     if (input.request.path.empty()) input.request.path = "/";
     input.request.host = route.from_host;
-    input.request.source_ip = policy::IpAddress::parse(request.client_ip);
+    input.request.source_ip = policy::SourceAddress::fromText(request.client_ip);
     input.request.now = now;
     input.session = sessionInput(s);
     if (!state.engine_->evaluate(route.index, input).allowed()) continue;

@@ -3,6 +3,8 @@
 
 #include "http/http1_reader.h"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
 #include <cstring>
@@ -16,6 +18,9 @@
 namespace gatehouse::http {
 
 namespace beast = boost::beast;
+// A plain socket's read is awaited as a deferred operation, within the
+// reading coroutine: no coroutine of its own (see Stream::plainSocket).
+constexpr auto kAwait = asio::as_tuple(asio::deferred);
 using boost::system::error_code;
 
 namespace {
@@ -263,7 +268,14 @@ Task<Result<size_t>> Http1Reader::readHead(size_t max_head_bytes,
       if (buffer_.size() - end_ < 4096) buffer_.resize(buffer_.size() * 2);
     }
     size_t before = end_ - start_;
-    auto n = filled(co_await stream_.readSome(spare()));
+    Result<size_t> got = size_t{0};
+    if (net::Stream::PlainSocket* socket = stream_.plainSocket(); socket && stream_.readable()) {
+      auto [ec, read] = co_await socket->async_read_some(spare(), kAwait);
+      got = stream_.readOutcome(ec, read);
+    } else {
+      got = co_await stream_.readSome(spare());
+    }
+    auto n = filled(std::move(got));
     if (!n) co_return n.error();
     if (*n == 0) {
       if (before == 0 && !started) co_return size_t{0};
@@ -557,7 +569,14 @@ Task<Result<std::string_view>> Http1Reader::readBody() {
     // Nothing buffered: nothing handed out refers to the buffer any more.
     compact();
     if (buffer_.size() < 64 * 1024) buffer_.resize(64 * 1024);
-    auto n = filled(co_await stream_.readSome(spare()));
+    Result<size_t> got = size_t{0};
+    if (net::Stream::PlainSocket* socket = stream_.plainSocket(); socket && stream_.readable()) {
+      auto [ec, read] = co_await socket->async_read_some(spare(), kAwait);
+      got = stream_.readOutcome(ec, read);
+    } else {
+      got = co_await stream_.readSome(spare());
+    }
+    auto n = filled(std::move(got));
     if (!n) co_return n.error();
     if (*n == 0) {
       if (framing_.kind == BodyFraming::kLength) co_return closedInBody();

@@ -112,14 +112,23 @@ class TcpStream final : public Stream {
   }
 
   Task<Result<size_t>> readSome(asio::mutable_buffer buffer) override {
-    if (watchdog_.expired()) co_return ioError({}, true, "read");
+    if (auto ok = readable(); !ok) co_return ok.error();
     auto [ec, n] = co_await socket_.async_read_some(buffer, kAwait);
+    co_return readOutcome(ec, n);
+  }
+
+  tcp::socket* plainSocket() override { return &socket_; }
+  Result<void> readable() const override {
+    if (watchdog_.expired()) return ioError({}, true, "read");
+    return Result<void>();
+  }
+  Result<size_t> readOutcome(const error_code& ec, size_t n) const override {
     if (ec) {
-      if (watchdog_.expired()) co_return ioError(ec, true, "read");
-      if (isEof(ec)) co_return size_t{0};
-      co_return ioError(ec, false, "read");
+      if (watchdog_.expired()) return ioError(ec, true, "read");
+      if (isEof(ec)) return size_t{0};
+      return ioError(ec, false, "read");
     }
-    co_return n;
+    return n;
   }
 
   // A socket nearly always takes a whole message at once: one sendmsg

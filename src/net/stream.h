@@ -30,6 +30,18 @@ class Stream {
   // stream (FIN, or TLS close_notify); an Error on reset, timeout or a TLS
   // failure.
   virtual Task<Result<size_t>> readSome(asio::mutable_buffer buffer) = 0;
+  // For a reader that awaits the socket's own read instead of readSome, a
+  // coroutine of its own (a frame allocated and resumed per read): the
+  // plain TCP socket under the stream, or null (TLS, test streams). Such a
+  // read asks readable() first and gives its outcome to readOutcome(), so
+  // that it means what readSome would have returned.
+  using PlainSocket = tcp::socket;
+  virtual PlainSocket* plainSocket() { return nullptr; }
+  virtual Result<void> readable() const { return Result<void>(); }
+  virtual Result<size_t> readOutcome(const boost::system::error_code& ec, size_t n) const {
+    (void)ec;
+    return n;
+  }
   // Writes every byte of `buffers`.
   virtual Task<Result<void>> write(std::span<const asio::const_buffer> buffers) = 0;
   // Writes what the stream takes without waiting, with no coroutine, and

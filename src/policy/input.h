@@ -55,12 +55,42 @@ struct ClientCertificateInput {
   std::span<const std::string> san_uri;
 };
 
+// The request's source address, parsed the first time a criterion asks for
+// it: most policies never do, and a decision should not pay for it.
+class SourceAddress {
+ public:
+  SourceAddress() = default;
+  // An address already parsed (or none).
+  SourceAddress(std::optional<IpAddress> ip) : ip_(ip), parsed_(true) {}  // NOLINT: implicit
+  // The text of an address ("192.0.2.1", "2001:db8::1"), borrowed; one that
+  // does not parse is no address.
+  static SourceAddress fromText(std::string_view text) {
+    SourceAddress a;
+    a.text_ = text;
+    a.parsed_ = false;
+    return a;
+  }
+  const std::optional<IpAddress>& get() const {
+    if (!parsed_) {
+      ip_ = IpAddress::parse(text_);
+      parsed_ = true;
+    }
+    return ip_;
+  }
+  void reset() { *this = SourceAddress(); }
+
+ private:
+  std::string_view text_;
+  mutable std::optional<IpAddress> ip_;
+  mutable bool parsed_ = true;
+};
+
 // The request side.
 struct RequestInput {
   std::string_view method;  // "GET"
   std::string_view path;    // normalised path without the query
   std::string_view host;    // the Host / :authority, lower-case, no port
-  std::optional<IpAddress> source_ip;
+  SourceAddress source_ip;
   const HeaderLookup* headers = nullptr;  // nullptr = no headers
   ClientCertificateInput client_certificate;
   // The time the request is decided at; injected so that tests and replays

@@ -19,7 +19,7 @@ class SourceIp final : public Criterion {
   explicit SourceIp(std::vector<IpRange> ranges) : ranges_(std::move(ranges)) {}
   CriterionResult evaluate(const Input& input) const override {
     bool matched = false;
-    if (const auto& ip = input.request.source_ip) {
+    if (const auto& ip = input.request.source_ip.get()) {
       for (const IpRange& range : ranges_) {
         if (range.contains(*ip)) {
           matched = true;

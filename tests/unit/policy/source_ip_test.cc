@@ -69,5 +69,27 @@ TEST(SourceIpCriterion, InvalidData) {
               ::testing::HasSubstr("expected IP or CIDR range"));
 }
 
+TEST(SourceIpCriterion, AnAddressGivenAsTextIsDecidedAsTheParsedOne) {
+  // What the authorize service passes: the client's address as text,
+  // parsed only when the criterion asks for it.
+  Policy policy = compileOk("allow:\n  and:\n    - source_ip: [10.0.0.0/8, '2001:db8::/32']\n");
+  for (const char* text : {"10.1.2.3", "11.1.2.3", "2001:db8::7", "2001:db9::7", "", "bad"}) {
+    SCOPED_TRACE(text);
+    Input parsed;
+    parsed.request.source_ip = IpAddress::parse(text);
+    Input lazy;
+    lazy.request.source_ip = SourceAddress::fromText(text);
+    EXPECT_EQ(policy.evaluate(lazy).allowed(), policy.evaluate(parsed).allowed());
+    EXPECT_EQ(lazy.request.source_ip.get().has_value(), IpAddress::parse(text).has_value());
+  }
+  EXPECT_TRUE(policy
+                  .evaluate([] {
+                    Input in;
+                    in.request.source_ip = SourceAddress::fromText("10.9.9.9");
+                    return in;
+                  }())
+                  .allowed());
+}
+
 }  // namespace
 }  // namespace gatehouse::policy::testing
