@@ -44,28 +44,31 @@ bool iequalWords(const char* a, const char* b) {
 }
 }  // namespace detail
 
-// ASCII case-insensitive equality; inline because header lookups call it
-// for every field of every request. Eight bytes at a time, the last eight
-// (or the first and last four) overlapping what was compared before.
-inline bool iequals(std::string_view a, std::string_view b) {
-  size_t n = a.size();
-  if (n != b.size()) return false;
-  const char* p = a.data();
-  const char* q = b.data();
+// The n bytes at `a` and at `b` are equal but for ASCII case. Eight bytes
+// at a time, the last eight (or the first and last four) overlapping what
+// was compared before.
+inline bool iequalBytes(const char* a, const char* b, size_t n) {
   if (n >= 8) {
     for (size_t i = 0; i + 8 < n; i += 8) {
-      if (!detail::iequalWords<uint64_t>(p + i, q + i)) return false;
+      if (!detail::iequalWords<uint64_t>(a + i, b + i)) return false;
     }
-    return detail::iequalWords<uint64_t>(p + n - 8, q + n - 8);
+    return detail::iequalWords<uint64_t>(a + n - 8, b + n - 8);
   }
   if (n >= 4) {
-    return detail::iequalWords<uint32_t>(p, q) &&
-           detail::iequalWords<uint32_t>(p + n - 4, q + n - 4);
+    return detail::iequalWords<uint32_t>(a, b) &&
+           detail::iequalWords<uint32_t>(a + n - 4, b + n - 4);
   }
   for (size_t i = 0; i < n; ++i) {
-    if (asciiLower(p[i]) != asciiLower(q[i])) return false;
+    if (asciiLower(a[i]) != asciiLower(b[i])) return false;
   }
   return true;
+}
+
+// ASCII case-insensitive equality. Header lookups call it for every field
+// of every request, mostly on names of another length: that check stays
+// inline in the caller.
+inline bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && iequalBytes(a.data(), b.data(), a.size());
 }
 bool startsWith(std::string_view s, std::string_view prefix);
 bool endsWith(std::string_view s, std::string_view suffix);

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "http/byte_scan.h"
+
 namespace gatehouse::http {
 namespace {
 
@@ -35,52 +37,15 @@ bool isTokenChar(unsigned char c) {
   }
 }
 
-// RFC 9110 section 5.5: field-value bytes are VCHAR, SP, HTAB and obs-text.
-bool isFieldValueChar(unsigned char c) { return c == '\t' || (c >= 0x20 && c != 0x7f); }
-
-// Request-target bytes: anything visible. Non-ASCII bytes are let through
-// here because the path normaliser percent-encodes them before the path is
-// matched or forwarded.
-bool isTargetChar(unsigned char c) { return c > 0x20 && c != 0x7f; }
-
-// Eight bytes at a time (the common case: long cookie and user-agent
-// values), falling back to one byte at a time around anything suspect.
-// Word tricks from "Bit Twiddling Hacks": a byte of `x` is below `n`
-// (n <= 128) when ((x - n*ones) & ~x & highs) has its high bit.
-constexpr uint64_t kOnes = 0x0101010101010101ULL;
-constexpr uint64_t kHighs = 0x8080808080808080ULL;
-constexpr uint64_t anyByteBelow(uint64_t x, uint8_t n) { return (x - kOnes * n) & ~x & kHighs; }
-constexpr uint64_t anyByteEqual(uint64_t x, uint8_t c) { return anyByteBelow(x ^ (kOnes * c), 1); }
-
-uint64_t load8(const char* p) {
-  uint64_t x;
-  std::memcpy(&x, p, sizeof(x));
-  return x;
-}
-
-// Length of the prefix of `text` whose bytes all satisfy `ok`, where every
-// byte that `suspect` flags in a word may be one that fails.
-template <typename Ok, typename Suspect>
-size_t acceptedPrefix(std::string_view text, Ok ok, Suspect suspect) {
-  size_t i = 0;
-  while (i + 8 <= text.size() && !suspect(load8(text.data() + i))) i += 8;
-  while (i < text.size() && ok(static_cast<unsigned char>(text[i]))) ++i;
-  return i;
-}
-
-// A field value: any byte below 0x20 (HTAB included, checked bytewise) or
-// DEL is suspect.
+// A field value's accepted prefix, and a request target's (byte_scan.h).
 size_t fieldValuePrefix(std::string_view text) {
-  return acceptedPrefix(text, isFieldValueChar, [](uint64_t x) {
-    return (anyByteBelow(x, 0x20) | anyByteEqual(x, 0x7f)) != 0;
-  });
+  const char* end = text.data() + text.size();
+  return static_cast<size_t>(skipFieldValueBytes(text.data(), end) - text.data());
 }
 
-// A request target: SP and below, and DEL, are suspect.
 size_t targetPrefix(std::string_view text) {
-  return acceptedPrefix(text, isTargetChar, [](uint64_t x) {
-    return (anyByteBelow(x, 0x21) | anyByteEqual(x, 0x7f)) != 0;
-  });
+  const char* end = text.data() + text.size();
+  return static_cast<size_t>(skipTargetBytes(text.data(), end) - text.data());
 }
 
 constexpr HeadCheck bad(const char* reason) { return {HeadVerdict::kBadRequest, reason}; }

@@ -1,17 +1,14 @@
 #include "http/http1_head.h"
 
 #include <array>
-#include <bit>
 #include <cstdint>
 #include <cstring>
 
 #include "common/strings.h"
+#include "http/byte_scan.h"
 
 namespace gatehouse::http {
 namespace {
-
-// scanValue finds the first marked byte of a word from its lowest bit.
-static_assert(std::endian::native == std::endian::little);
 
 // RFC 9110 section 5.6.2 tchar.
 constexpr bool kTokenChar[256] = {
@@ -33,12 +30,6 @@ constexpr bool kTokenChar[256] = {
 };
 
 bool isTokenChar(char c) { return kTokenChar[static_cast<unsigned char>(c)]; }
-
-// RFC 9110 section 5.5: VCHAR, SP, HTAB and obs-text.
-bool isValueChar(char c) {
-  auto u = static_cast<unsigned char>(c);
-  return u == '\t' || (u >= 0x20 && u != 0x7f);
-}
 
 bool isOws(char c) { return c == ' ' || c == '\t'; }
 
@@ -90,33 +81,6 @@ bool parseVersion(std::string_view v, int& version) {
   return true;
 }
 
-// The first byte at or after `p` that is not a value byte (CR ends a
-// value), or `end`. Eight bytes at a time: a word's lowest control byte or
-// DEL is found from its mask (a borrow can only mark bytes above the first
-// match, so the lowest mark is exact). HTAB is a value byte: the scan goes
-// on after it.
-const char* scanValue(const char* p, const char* end) {
-  constexpr uint64_t kOnes = 0x0101010101010101;
-  constexpr uint64_t kHigh = 0x8080808080808080;
-  while (end - p >= 8) {
-    uint64_t word;
-    std::memcpy(&word, p, sizeof(word));
-    const uint64_t below_space = (word - kOnes * 0x20) & ~word & kHigh;
-    const uint64_t del = word ^ (kOnes * 0x7f);
-    const uint64_t is_del = (del - kOnes) & ~del & kHigh;
-    const uint64_t marks = below_space | is_del;
-    if (marks == 0) {
-      p += sizeof(word);
-      continue;
-    }
-    p += static_cast<unsigned>(__builtin_ctzll(marks)) / 8;
-    if (*p != '\t') return p;
-    ++p;
-  }
-  while (p < end && isValueChar(*p)) ++p;
-  return p;
-}
-
 // What a byte can be in a field name: kName for a token character, and
 // kUnderscore as well for '_'. Zero for anything else, CR and ':' among
 // them, which is what ends the scan of a name.
@@ -163,7 +127,7 @@ bool splitFields(std::string_view rest, bool check, FieldSet set, HeadFacts& fac
     std::string_view name(name_begin, static_cast<size_t>(p - name_begin));
     const char* value_begin = ++p;
     if (check) {
-      p = scanValue(p, end);
+      p = skipFieldValueBytes(p, end);
     } else {
       const void* cr = std::memchr(p, '\r', static_cast<size_t>(end - p));
       p = cr != nullptr ? static_cast<const char*>(cr) : end;
@@ -248,7 +212,7 @@ bool splitResponseHead(std::string_view head, HeadFacts& facts, Headers& fields,
   }
   if (status < 100) return false;
   for (char c : line.substr(13)) {
-    if (!isValueChar(c)) return false;
+    if (!isFieldValueByte(static_cast<unsigned char>(c))) return false;
   }
   facts.status = status;
   return splitFields(head.substr(eol + 2), true, set, facts, fields);

@@ -1,0 +1,82 @@
+#pragma once
+
+// Scans of head bytes sixteen at a time, for the long field values (a
+// session cookie, a user agent) and request targets that every request
+// carries. Bytes 0x80 and above (obs-text) are accepted here: they are
+// negative as signed bytes, which is how the compares below leave them out.
+
+#include <cstddef>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+namespace gatehouse::http {
+
+// RFC 9110 section 5.5: VCHAR, SP, HTAB and obs-text.
+inline bool isFieldValueByte(unsigned char c) { return c == '\t' || (c >= 0x20 && c != 0x7f); }
+
+// Request-target bytes: anything visible, obs-text included.
+inline bool isTargetByte(unsigned char c) { return c > 0x20 && c != 0x7f; }
+
+namespace detail {
+
+// The first byte at or after `p` (before `end`) that is below `floor` (and
+// not negative as a signed byte) or DEL, or `end`; `tab_ok` lets HTAB
+// through. One compare of sixteen bytes at a time, then byte by byte.
+template <char kFloor, bool kTabOk>
+const char* skipBytes(const char* p, const char* end) {
+#if defined(__SSE2__)
+  // Marks the bytes of the sixteen at `at` that stop the scan (and HTAB).
+  auto marks = [](const char* at) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
+    const __m128i low = _mm_and_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(kFloor)),
+                                      _mm_cmpgt_epi8(v, _mm_set1_epi8(-1)));
+    return static_cast<unsigned>(
+        _mm_movemask_epi8(_mm_or_si128(low, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)))));
+  };
+  const char* const begin = p;
+  while (end - p >= 16) {
+    const unsigned m = marks(p);
+    if (m == 0) {
+      p += 16;
+      continue;
+    }
+    p += __builtin_ctz(m);
+    if (!kTabOk || *p != '\t') return p;
+    ++p;
+  }
+  // The last bytes of a run of sixteen or more: the sixteen that end it,
+  // without the marks of the bytes already passed.
+  if (p < end && end - begin >= 16) {
+    const char* last = end - 16;
+    const unsigned m = marks(last) >> (p - last);
+    if (m == 0) return end;
+    p += __builtin_ctz(m);
+    if (!kTabOk || *p != '\t') return p;
+    ++p;
+  }
+#endif
+  while (p < end) {
+    const auto c = static_cast<unsigned char>(*p);
+    if (kTabOk ? !isFieldValueByte(c) : !isTargetByte(c)) break;
+    ++p;
+  }
+  return p;
+}
+
+}  // namespace detail
+
+// The first byte at or after `p` that cannot be in a field value (CR ends
+// one), or `end`.
+inline const char* skipFieldValueBytes(const char* p, const char* end) {
+  return detail::skipBytes<0x20, true>(p, end);
+}
+
+// The first byte at or after `p` that cannot be in a request target (SP
+// ends one), or `end`.
+inline const char* skipTargetBytes(const char* p, const char* end) {
+  return detail::skipBytes<0x21, false>(p, end);
+}
+
+}  // namespace gatehouse::http

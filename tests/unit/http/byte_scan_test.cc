@@ -1,0 +1,53 @@
+#include "http/byte_scan.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace gatehouse::http {
+namespace {
+
+// The first byte that `ok` refuses, one byte at a time.
+template <typename Ok>
+size_t bytewise(const std::string& s, Ok ok) {
+  size_t i = 0;
+  while (i < s.size() && ok(static_cast<unsigned char>(s[i]))) ++i;
+  return i;
+}
+
+TEST(ByteScan, StopsWhereTheBytewiseCheckStopsForEveryByteAtEveryPlace) {
+  // Lengths across one, two and three sixteen-byte blocks and their tails;
+  // each byte value at each place, with a second one (HTAB, which a value
+  // allows) before it in some strings.
+  for (size_t n = 0; n <= 40; ++n) {
+    for (size_t at = 0; at < n; ++at) {
+      for (int c = 0; c < 256; ++c) {
+        for (bool tab_before : {false, true}) {
+          std::string s(n, 'v');
+          if (tab_before && at > 0) s[at - 1] = '\t';
+          s[at] = static_cast<char>(c);
+          const char* begin = s.data();
+          const char* end = begin + s.size();
+          ASSERT_EQ(static_cast<size_t>(skipFieldValueBytes(begin, end) - begin),
+                    bytewise(s, isFieldValueByte))
+              << n << " " << at << " " << c;
+          ASSERT_EQ(static_cast<size_t>(skipTargetBytes(begin, end) - begin),
+                    bytewise(s, isTargetByte))
+              << n << " " << at << " " << c;
+        }
+      }
+    }
+  }
+}
+
+TEST(ByteScan, ValuesAndTargets) {
+  const std::string cookie = "_pomerium=" + std::string(400, 'a') + "\xc3\xa9\t;x\r\n";
+  const char* end = cookie.data() + cookie.size();
+  EXPECT_EQ(skipFieldValueBytes(cookie.data(), end), end - 2);          // at the CR
+  EXPECT_EQ(skipTargetBytes(cookie.data(), end), cookie.data() + 412);  // at the HTAB
+  const std::string del = std::string(20, 'x') + "\x7f";
+  EXPECT_EQ(skipFieldValueBytes(del.data(), del.data() + del.size()), del.data() + 20);
+}
+
+}  // namespace
+}  // namespace gatehouse::http
