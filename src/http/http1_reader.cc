@@ -569,14 +569,7 @@ Task<Result<std::string_view>> Http1Reader::readBody() {
     // Nothing buffered: nothing handed out refers to the buffer any more.
     compact();
     if (buffer_.size() < 64 * 1024) buffer_.resize(64 * 1024);
-    Result<size_t> got = size_t{0};
-    if (net::Stream::PlainSocket* socket = stream_.plainSocket(); socket && stream_.readable()) {
-      auto [ec, read] = co_await socket->async_read_some(spare(), kAwait);
-      got = stream_.readOutcome(ec, read);
-    } else {
-      got = co_await stream_.readSome(spare());
-    }
-    auto n = filled(std::move(got));
+    auto n = filled(co_await stream_.readSome(spare()));
     if (!n) co_return n.error();
     if (*n == 0) {
       if (framing_.kind == BodyFraming::kLength) co_return closedInBody();
