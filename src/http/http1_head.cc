@@ -215,6 +215,7 @@ bool splitResponseHead(std::string_view head, HeadFacts& facts, Headers& fields,
     if (!isFieldValueByte(static_cast<unsigned char>(c))) return false;
   }
   facts.status = status;
+  if (set == FieldSet::kForwarded && status == 304) set = FieldSet::kForwardedWithLength;
   return splitFields(head.substr(eol + 2), true, set, facts, fields);
 }
 

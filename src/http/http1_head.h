@@ -32,10 +32,12 @@ struct HeadFacts {
 enum class FieldSet : uint8_t {
   kAll,  // every field line, as the general parser reads them
   // What a proxy forwards: the hop-by-hop fields (isHopByHop) and
-  // Content-Length are read and left out. Fields that Connection names are
-  // not: facts.connection_names_fields tells the caller to remove them.
+  // Content-Length are read and left out, but a 304's Content-Length is
+  // kept (it describes a body the answer does not carry). Fields that
+  // Connection names are not: facts.connection_names_fields tells the
+  // caller to remove them.
   kForwarded,
-  kForwardedWithLength,  // the same, keeping Content-Length (HEAD, 304)
+  kForwardedWithLength,  // the same, keeping Content-Length whatever the status (HEAD)
 };
 
 // Splits a complete head (start line up to and including the empty line)

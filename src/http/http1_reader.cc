@@ -461,15 +461,13 @@ Result<std::optional<ResponseHead>> Http1Reader::takeResponse(size_t length,
   BeastParser<false>* parser = nullptr;
   // Keep the upstream's Content-Length for HEAD and 304 answers, which
   // describe a body without sending one; framing fields go otherwise.
-  // The status is not known before the split: a 304 to another method is
-  // rare enough to be split again.
   const bool head_request = request_method == "HEAD";
   bool forwarded =
       splitResponseHead(head, facts, out.headers,
                         head_request ? FieldSet::kForwardedWithLength : FieldSet::kForwarded);
-  if (forwarded && (facts.connection_names_fields || (facts.status == 304 && !head_request))) {
-    // The split left out Connection (or Content-Length): read all the
-    // fields again and remove them below.
+  if (forwarded && facts.connection_names_fields) {
+    // The split left out Connection, which names fields to remove: read
+    // all the fields again and remove them below.
     out.headers.clear();
     facts = HeadFacts();
     forwarded = false;
@@ -479,7 +477,7 @@ Result<std::optional<ResponseHead>> Http1Reader::takeResponse(size_t length,
     out.headers.clear();
     parser = &slots_->response.emplace();
     parser->response = &out;
-    if (request_method == "HEAD") parser->skip(true);
+    if (head_request) parser->skip(true);
     error_code ec;
     size_t used = parser->put(head.data(), head.size(), ec);
     if ((ec && ec != beast::http::error::need_more) || used != head.size()) {

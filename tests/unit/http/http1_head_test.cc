@@ -96,6 +96,17 @@ TEST(Http1Head, AForwardingSplitLeavesOutWhatAProxyRemoves) {
       EXPECT_EQ(names, (std::vector<std::string>{"Server", "Content-Length", "Date"}));
     }
   }
+  // A 304 keeps the length of the body it describes.
+  {
+    HeadFacts facts;
+    Headers fields;
+    ASSERT_TRUE(
+        splitResponseHead("HTTP/1.1 304 Not Modified\r\nContent-Length: 3\r\n"
+                          "Connection: keep-alive\r\n\r\n",
+                          facts, fields, FieldSet::kForwarded));
+    ASSERT_EQ(fields.size(), 1u);
+    EXPECT_EQ(fields.fields()[0].name, "Content-Length");
+  }
   // A token that names a field is reported: the caller removes that field.
   HeadFacts facts;
   Headers fields;
