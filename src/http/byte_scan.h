@@ -1,9 +1,10 @@
 #pragma once
 
-// Scans of head bytes sixteen at a time, for the long field values (a
-// session cookie, a user agent) and request targets that every request
-// carries. Bytes 0x80 and above (obs-text) are accepted here: they are
-// negative as signed bytes, which is how the compares below leave them out.
+// What bytes an HTTP/1 head may hold where, and scans of them sixteen at a
+// time for the long field values (a session cookie, a user agent) and
+// request targets that every request carries. Bytes 0x80 and above
+// (obs-text) are accepted in values and targets: they are negative as
+// signed bytes, which is how the compares below leave them out.
 
 #include <cstddef>
 
@@ -12,6 +13,28 @@
 #endif
 
 namespace gatehouse::http {
+
+// RFC 9110 section 5.6.2 tchar: DIGIT, ALPHA and !#$%&'*+-.^_`|~. Underscores
+// are tokens; whether a field name with one is accepted is decided by
+// headers_with_underscores_action, not here.
+inline constexpr bool kTokenByte[256] = {
+    // 0x00-0x1f: controls
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    // SP ! " # $ % & ' ( ) * + , - . /
+    0, 1, 0, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 1, 1, 0,
+    // 0-9 : ; < = > ?
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
+    // @ A-O
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    // P-Z [ \ ] ^ _
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 1,
+    // ` a-o
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    // p-z { | } ~ DEL
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1, 0,
+    // 0x80-0xff: not tokens (the rest of the table is zero)
+};
+inline bool isTokenByte(unsigned char c) { return kTokenByte[c]; }
 
 // RFC 9110 section 5.5: VCHAR, SP, HTAB and obs-text.
 inline bool isFieldValueByte(unsigned char c) { return c == '\t' || (c >= 0x20 && c != 0x7f); }

@@ -9,34 +9,6 @@
 namespace gatehouse::http {
 namespace {
 
-// RFC 9110 section 5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" /
-// "+" / "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA. Underscores
-// are tokens; whether a name with one is accepted is decided later by
-// headers_with_underscores_action, not here.
-bool isTokenChar(unsigned char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  switch (c) {
-    case '!':
-    case '#':
-    case '$':
-    case '%':
-    case '&':
-    case '\'':
-    case '*':
-    case '+':
-    case '-':
-    case '.':
-    case '^':
-    case '_':
-    case '`':
-    case '|':
-    case '~':
-      return true;
-    default:
-      return false;
-  }
-}
-
 // A field value's accepted prefix, and a request target's (byte_scan.h).
 size_t fieldValuePrefix(std::string_view text) {
   const char* end = text.data() + text.size();
@@ -90,7 +62,7 @@ Line nextLine(std::string_view head, size_t pos) {
 // allows is what this pre-scan exists to refuse).
 HeadCheck checkRequestLine(std::string_view line) {
   size_t i = 0;
-  while (i < line.size() && isTokenChar(static_cast<unsigned char>(line[i]))) ++i;
+  while (i < line.size() && isTokenByte(static_cast<unsigned char>(line[i]))) ++i;
   if (i == 0) return bad("request method is not a token");
   if (i >= line.size() || line[i] != ' ') return bad("malformed request line");
   ++i;
@@ -117,7 +89,7 @@ HeadCheck checkFieldLine(std::string_view line) {
   while (i < line.size() && line[i] != ':') {
     const auto c = static_cast<unsigned char>(line[i]);
     if (c == ' ' || c == '\t') return bad("whitespace before colon in header line");
-    if (!isTokenChar(c)) return bad("invalid character in header name");
+    if (!isTokenByte(c)) return bad("invalid character in header name");
     ++i;
   }
   if (i >= line.size()) return bad("header line without colon");

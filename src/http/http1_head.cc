@@ -10,27 +10,6 @@
 namespace gatehouse::http {
 namespace {
 
-// RFC 9110 section 5.6.2 tchar.
-constexpr bool kTokenChar[256] = {
-    // 0x00-0x1f: controls
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    // SP ! " # $ % & ' ( ) * + , - . /
-    0, 1, 0, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 1, 1, 0,
-    // 0-9 : ; < = > ?
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
-    // @ A-O
-    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    // P-Z [ \ ] ^ _
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 1,
-    // ` a-o
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    // p-z { | } ~ DEL
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1, 0,
-    // 0x80-0xff: not tokens (the rest of the table is zero)
-};
-
-bool isTokenChar(char c) { return kTokenChar[static_cast<unsigned char>(c)]; }
-
 bool isOws(char c) { return c == ' ' || c == '\t'; }
 
 std::string_view trimOws(std::string_view v) {
@@ -60,7 +39,7 @@ bool connectionTokens(std::string_view value, HeadFacts& facts, bool& close, boo
     std::string_view token = trimOws(value.substr(0, comma));
     if (token.empty()) return false;
     for (char c : token) {
-      if (!isTokenChar(c)) return false;
+      if (!isTokenByte(static_cast<unsigned char>(c))) return false;
     }
     if (iequals(token, "close")) {
       close = true;
@@ -87,7 +66,7 @@ bool parseVersion(std::string_view v, int& version) {
 enum : uint8_t { kName = 1, kUnderscore = 2 };
 constexpr auto kNameClass = [] {
   std::array<uint8_t, 256> table{};
-  for (int c = 0; c < 256; ++c) table[c] = kTokenChar[c] ? kName : 0;
+  for (int c = 0; c < 256; ++c) table[c] = kTokenByte[c] ? kName : 0;
   table['_'] = kName | kUnderscore;
   return table;
 }();

@@ -12,6 +12,7 @@
 #include <type_traits>
 
 #include "common/strings.h"
+#include "http/byte_scan.h"
 #include "http/head_validator.h"
 #include "http/http1_head.h"
 
@@ -193,11 +194,6 @@ void removeConnectionFields(Headers& headers, bool content_length) {
     }
     return false;
   });
-}
-
-bool isTokenChar(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  return std::strchr("!#$%&'*+-.^_`|~", c) != nullptr && c != '\0';
 }
 
 }  // namespace
@@ -419,8 +415,9 @@ Result<void> Http1Reader::parseRequestHead(std::string_view head, RequestHead& o
     return protocolError("missing Host header");
   }
   for (char c : out.authority) {
-    if (!(isTokenChar(c) || c == ':' || c == '[' || c == ']') || c == '_') {
-      if (c == '_') continue;  // underscores occur in real host names
+    // Token bytes (underscores among them: they occur in real host names),
+    // the port's colon and an IPv6 literal's brackets.
+    if (!(isTokenByte(static_cast<unsigned char>(c)) || c == ':' || c == '[' || c == ']')) {
       return protocolError("invalid Host header");
     }
   }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <string_view>
 
 namespace gatehouse::http {
 namespace {
@@ -37,6 +38,15 @@ TEST(ByteScan, StopsWhereTheBytewiseCheckStopsForEveryByteAtEveryPlace) {
         }
       }
     }
+  }
+}
+
+TEST(ByteScan, TokenBytesAreRfc9110Tchar) {
+  const std::string_view specials = "!#$%&'*+-.^_`|~";
+  for (int c = 0; c < 256; ++c) {
+    const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    const bool special = c != 0 && specials.find(static_cast<char>(c)) != std::string_view::npos;
+    EXPECT_EQ(isTokenByte(static_cast<unsigned char>(c)), alnum || special) << c;
   }
 }
 
