@@ -122,6 +122,18 @@ TEST(Http1Reader, RequiresExactlyOneHostOnHttp11) {
   EXPECT_TRUE(parse({"GET / HTTP/1.0\r\n\r\n"}).status.ok());
 }
 
+TEST(Http1Reader, HostHoldsOnlyTokenBytesAPortAndBrackets) {
+  for (const char* host : {"my_app.example", "app.example:8443", "[2001:db8::1]:443", "a-b.c~d"}) {
+    auto p = parse({std::string("GET / HTTP/1.1\r\nHost: ") + host + "\r\n\r\n"});
+    EXPECT_TRUE(p.status.ok()) << host;
+    EXPECT_EQ(p.head.authority, host);
+  }
+  for (const char* host : {"user@app.example", "app.example/x", "a{b", "a\"b", "a,b", "a;b"}) {
+    EXPECT_FALSE(parse({std::string("GET / HTTP/1.1\r\nHost: ") + host + "\r\n\r\n"}).status.ok())
+        << host;
+  }
+}
+
 TEST(Http1Reader, AbsoluteFormTargetDecidesTheAuthority) {
   auto p = parse({"GET http://real.example/x?y HTTP/1.1\r\nHost: other.example\r\n\r\n"});
   ASSERT_TRUE(p.status.ok());
