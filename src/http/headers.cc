@@ -56,20 +56,6 @@ bool Headers::hasToken(std::string_view name, std::string_view token) const {
   return false;
 }
 
-bool isHopByHop(std::string_view name) {
-  // By length first: this runs for every field in both directions.
-  switch (name.size()) {
-    case 2: return iequals(name, "te");
-    case 7: return iequals(name, "trailer") || iequals(name, "upgrade");
-    case 10: return iequals(name, "connection") || iequals(name, "keep-alive");
-    case 16: return iequals(name, "proxy-connection");
-    case 17: return iequals(name, "transfer-encoding");
-    case 18: return iequals(name, "proxy-authenticate");
-    case 19: return iequals(name, "proxy-authorization");
-    default: return false;
-  }
-}
-
 const char* statusReason(int status) {
   switch (status) {
     case 100: return "Continue";

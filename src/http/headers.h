@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/strings.h"
+
 namespace gatehouse::http {
 
 struct Field {
@@ -112,7 +114,28 @@ class Headers {
 };
 
 // Hop-by-hop fields (RFC 9110 section 7.6.1) that a proxy must not forward.
-bool isHopByHop(std::string_view name);
+// Inline: it runs for every field in both directions, and most names are
+// settled by their length alone.
+inline bool isHopByHop(std::string_view name) {
+  switch (name.size()) {
+    case 2:
+      return iequals(name, "te");
+    case 7:
+      return iequals(name, "trailer") || iequals(name, "upgrade");
+    case 10:
+      return iequals(name, "connection") || iequals(name, "keep-alive");
+    case 16:
+      return iequals(name, "proxy-connection");
+    case 17:
+      return iequals(name, "transfer-encoding");
+    case 18:
+      return iequals(name, "proxy-authenticate");
+    case 19:
+      return iequals(name, "proxy-authorization");
+    default:
+      return false;
+  }
+}
 
 const char* statusReason(int status);
 

@@ -33,7 +33,9 @@ bool parseLength(std::string_view v, uint64_t& out) {
 // Connection tokens, when the value is a plain list of them. A token other
 // than close and keep-alive that is not a hop-by-hop name itself names a
 // field that must not be forwarded (RFC 9110 section 7.6.1).
-bool connectionTokens(std::string_view value, HeadFacts& facts, bool& close, bool& keep_alive) {
+// `upgrade`, when given, is set if "upgrade" is one of the tokens.
+bool connectionTokens(std::string_view value, HeadFacts& facts, bool& close, bool& keep_alive,
+                      bool* upgrade) {
   while (true) {
     size_t comma = value.find(',');
     std::string_view token = trimOws(value.substr(0, comma));
@@ -47,6 +49,8 @@ bool connectionTokens(std::string_view value, HeadFacts& facts, bool& close, boo
       keep_alive = true;
     } else if (!isHopByHop(token)) {
       facts.connection_names_fields = true;
+    } else if (upgrade != nullptr && iequals(token, "upgrade")) {
+      *upgrade = true;
     }
     if (comma == std::string_view::npos) return true;
     value.remove_prefix(comma + 1);
@@ -72,11 +76,13 @@ constexpr auto kNameClass = [] {
 }();
 
 // The field lines after the start line: `rest` must end with the empty
-// line. `check` validates value bytes that validateRequestHead has not. One
-// pass over each line: the name up to ':', then the value up to CR LF. With
-// `set` other than kAll, hop-by-hop fields (and Content-Length unless
-// kept) are read for what they say and not added.
-bool splitFields(std::string_view rest, bool check, FieldSet set, HeadFacts& facts,
+// line. Every byte is checked as validateRequestHead checks a request's
+// field lines, and at most `max_fields` lines are taken. One pass over each
+// line: the name up to ':', then the value up to CR LF. With `set` other
+// than kAll, hop-by-hop fields (and Content-Length unless kept) are read for
+// what they say and not added; kForwardedRequest leaves out Expect as well
+// and reads Host, Upgrade and Expect into `facts`.
+bool splitFields(std::string_view rest, FieldSet set, size_t max_fields, HeadFacts& facts,
                  Headers& fields) {
   // Every line, the last one included, ends with CR, which stops the name
   // scan below without a bound check of its own.
@@ -84,7 +90,8 @@ bool splitFields(std::string_view rest, bool check, FieldSet set, HeadFacts& fac
   bool close = false;
   bool keep_alive = false;
   const bool forward = set != FieldSet::kAll;
-  const bool keep_length = set != FieldSet::kForwarded;
+  const bool request = set == FieldSet::kForwardedRequest;
+  const bool keep_length = set == FieldSet::kAll || set == FieldSet::kForwardedWithLength;
   const char* p = rest.data();
   const char* const end = p + rest.size();
   uint8_t seen = 0;
@@ -104,22 +111,35 @@ bool splitFields(std::string_view rest, bool check, FieldSet set, HeadFacts& fac
     }
     if (*p != ':' || p == name_begin) return false;
     std::string_view name(name_begin, static_cast<size_t>(p - name_begin));
+    if (max_fields-- == 0) return false;
     const char* value_begin = ++p;
-    if (check) {
-      p = skipFieldValueBytes(p, end);
-    } else {
-      const void* cr = std::memchr(p, '\r', static_cast<size_t>(end - p));
-      p = cr != nullptr ? static_cast<const char*>(cr) : end;
-    }
+    p = skipFieldValueBytes(p, end);
     if (end - p < 2 || p[0] != '\r' || p[1] != '\n') return false;
     std::string_view value =
         trimOws(std::string_view(value_begin, static_cast<size_t>(p - value_begin)));
     p += 2;
     bool add = true;
     switch (name.size()) {
+      case 4:
+        if (request && iequals(name, "host") && facts.host_count++ == 0) facts.host = value;
+        break;
+      case 6:
+        if (request && iequals(name, "expect")) {
+          if (!facts.expect) facts.expect = value;
+          add = false;
+        }
+        break;
+      case 7:
+        if (forward && isHopByHop(name)) {
+          add = false;
+          if (request && !facts.upgrade && iequals(name, "upgrade")) facts.upgrade = value;
+        }
+        break;
       case 10:
         if (iequals(name, "connection")) {
-          if (!connectionTokens(value, facts, close, keep_alive)) return false;
+          if (!connectionTokens(value, facts, close, keep_alive, &facts.connection_upgrade)) {
+            return false;
+          }
           add = !forward;
         } else if (forward && iequals(name, "keep-alive")) {
           add = false;
@@ -135,7 +155,7 @@ bool splitFields(std::string_view rest, bool check, FieldSet set, HeadFacts& fac
         break;
       case 16:
         if (iequals(name, "proxy-connection")) {
-          if (!connectionTokens(value, facts, close, keep_alive)) return false;
+          if (!connectionTokens(value, facts, close, keep_alive, nullptr)) return false;
           add = !forward;
         }
         break;
@@ -157,7 +177,12 @@ bool splitFields(std::string_view rest, bool check, FieldSet set, HeadFacts& fac
 
 }  // namespace
 
-bool splitRequestHead(std::string_view head, HeadFacts& facts, Headers& fields) {
+bool splitRequestHead(std::string_view head, const HeadLimits& limits, HeadFacts& facts,
+                      Headers& fields, FieldSet set) {
+  // Whatever validateRequestHead refuses, this refuses too: the caller
+  // skips that check when the split succeeds, and makes it (for the answer
+  // it gives) when it does not.
+  if (head.size() > limits.max_bytes) return false;
   size_t eol = head.find("\r\n");
   if (eol == std::string_view::npos) return false;
   std::string_view line = head.substr(0, eol);
@@ -167,12 +192,18 @@ bool splitRequestHead(std::string_view head, HeadFacts& facts, Headers& fields) 
   for (char c : line.substr(0, sp1)) {
     if (c < 'A' || c > 'Z') return false;
   }
-  size_t sp2 = line.find(' ', sp1 + 1);
-  if (sp2 == std::string_view::npos || sp2 == sp1 + 1) return false;
+  // The target: request-target bytes up to the one space before the
+  // version (a second space, a control byte or DEL ends it early).
+  const char* target_begin = line.data() + sp1 + 1;
+  const char* line_end = line.data() + line.size();
+  const char* target_end = skipTargetBytes(target_begin, line_end);
+  if (target_end == target_begin || target_end == line_end || *target_end != ' ') return false;
+  const size_t sp2 = static_cast<size_t>(target_end - line.data());
   if (!parseVersion(line.substr(sp2 + 1), facts.version)) return false;
   facts.method = line.substr(0, sp1);
   facts.target = line.substr(sp1 + 1, sp2 - sp1 - 1);
-  return splitFields(head.substr(eol + 2), false, FieldSet::kAll, facts, fields);
+  if (set != FieldSet::kAll && set != FieldSet::kForwardedRequest) return false;
+  return splitFields(head.substr(eol + 2), set, limits.max_headers, facts, fields);
 }
 
 bool splitResponseHead(std::string_view head, HeadFacts& facts, Headers& fields, FieldSet set) {
@@ -194,8 +225,9 @@ bool splitResponseHead(std::string_view head, HeadFacts& facts, Headers& fields,
     if (!isFieldValueByte(static_cast<unsigned char>(c))) return false;
   }
   facts.status = status;
+  if (set == FieldSet::kForwardedRequest) return false;
   if (set == FieldSet::kForwarded && status == 304) set = FieldSet::kForwardedWithLength;
-  return splitFields(head.substr(eol + 2), true, set, facts, fields);
+  return splitFields(head.substr(eol + 2), set, SIZE_MAX, facts, fields);
 }
 
 }  // namespace gatehouse::http

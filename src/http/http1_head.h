@@ -4,6 +4,7 @@
 #include <optional>
 #include <string_view>
 
+#include "http/head_validator.h"
 #include "http/headers.h"
 
 namespace gatehouse::http {
@@ -26,6 +27,14 @@ struct HeadFacts {
   // keep-alive and the hop-by-hop names: it names a field of this message
   // that must not be forwarded. Set by the split only.
   bool connection_names_fields = false;
+
+  // Read by a request split for forwarding (FieldSet::kForwardedRequest),
+  // which leaves these fields out or is asked for them; views into the head.
+  std::string_view host;                    // the first Host value
+  uint32_t host_count = 0;                  // how many Host fields
+  bool connection_upgrade = false;          // Connection lists "upgrade"
+  std::optional<std::string_view> upgrade;  // the first Upgrade value
+  std::optional<std::string_view> expect;   // the first Expect value
 };
 
 // Which fields a split adds.
@@ -38,6 +47,10 @@ enum class FieldSet : uint8_t {
   // caller to remove them.
   kForwarded,
   kForwardedWithLength,  // the same, keeping Content-Length whatever the status (HEAD)
+  // What a proxy forwards of a request: as kForwarded, and without Expect,
+  // which the proxy answers itself. Host, Upgrade and Expect are read into
+  // the facts on the way.
+  kForwardedRequest,
 };
 
 // Splits a complete head (start line up to and including the empty line)
@@ -50,10 +63,14 @@ enum class FieldSet : uint8_t {
 // returns true the general parser gives the same facts and fields (the
 // http1_head fuzz target checks this on every input).
 //
-// A request head must have passed validateRequestHead; a response head is
-// checked here. A response's fields can be split for forwarding (`set`),
-// which saves adding the fields a proxy would remove at once.
-bool splitRequestHead(std::string_view head, HeadFacts& facts, Headers& fields);
+// Every byte is checked as validateRequestHead checks a request head, with
+// a request's `limits`: where a request head splits, that check would have
+// accepted it (the fuzz target checks this too), so the caller need not
+// make it. A response's fields can be split for forwarding (`set`), which
+// saves adding the fields a proxy would remove at once. A request takes
+// kAll or kForwardedRequest, a response any other set.
+bool splitRequestHead(std::string_view head, const HeadLimits& limits, HeadFacts& facts,
+                      Headers& fields, FieldSet set = FieldSet::kAll);
 bool splitResponseHead(std::string_view head, HeadFacts& facts, Headers& fields,
                        FieldSet set = FieldSet::kAll);
 

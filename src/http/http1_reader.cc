@@ -307,22 +307,32 @@ Result<bool> Http1Reader::takeRequest(size_t length, RequestHead& out, const Htt
 
 Result<void> Http1Reader::parseRequestHead(std::string_view head, RequestHead& out,
                                            const Http1Limits& limits) {
-  HeadCheck check =
-      validateRequestHead(head, HeadLimits{limits.max_head_bytes, limits.max_headers});
-  if (check.verdict == HeadVerdict::kHeadersTooLarge) {
-    return Error{ErrorCode::kTooLarge, ErrorSource::kDownstream, check.reason, false};
-  }
-  if (check.verdict != HeadVerdict::kOk) return protocolError(check.reason);
-
+  const HeadLimits head_limits{limits.max_head_bytes, limits.max_headers};
   out.reset();
   out.headers.reserve(16);
   parser_ = nullptr;
   plain_body_ = false;
-  // The plain case is split directly; anything else (a chunked body
-  // above all) goes through Beast's parser, which then reads the body too.
+  // The plain case is split directly, its bytes checked on the way; for
+  // anything else (a chunked body above all) the head is checked on its
+  // own and goes through Beast's parser, which then reads the body too.
   HeadFacts facts;
   BeastParser<true>* parser = nullptr;
-  if (!splitRequestHead(head, facts, out.headers)) {
+  // Split for forwarding, the split reads Host, Upgrade and Expect and
+  // leaves out what removeConnectionFields would remove, unless Connection
+  // names other fields: that head is split again in full.
+  bool forwarded =
+      splitRequestHead(head, head_limits, facts, out.headers, FieldSet::kForwardedRequest);
+  if (forwarded && facts.connection_names_fields) {
+    out.headers.clear();
+    facts = HeadFacts();
+    forwarded = false;
+    if (!splitRequestHead(head, head_limits, facts, out.headers)) return protocolError("parse");
+  } else if (!forwarded) {
+    HeadCheck check = validateRequestHead(head, head_limits);
+    if (check.verdict == HeadVerdict::kHeadersTooLarge) {
+      return Error{ErrorCode::kTooLarge, ErrorSource::kDownstream, check.reason, false};
+    }
+    if (check.verdict != HeadVerdict::kOk) return protocolError(check.reason);
     out.headers.clear();
     parser = &slots_->request.emplace();
     parser->request = &out;
@@ -366,23 +376,38 @@ Result<void> Http1Reader::parseRequestHead(std::string_view head, RequestHead& o
     }
   }
 
-  if (out.headers.hasToken("connection", "upgrade")) {
-    if (auto upgrade = out.headers.get("upgrade")) out.upgrade = toLower(trim(*upgrade));
+  // A forwarding split has read Upgrade, Expect and Host and left out the
+  // fields removed here; the fields of any other head are searched.
+  std::optional<std::string_view> upgrade;
+  std::optional<std::string_view> expect;
+  if (forwarded) {
+    if (facts.connection_upgrade) upgrade = facts.upgrade;
+    expect = facts.expect;
+  } else {
+    if (out.headers.hasToken("connection", "upgrade")) upgrade = out.headers.get("upgrade");
+    expect = out.headers.get("expect");
   }
-  if (auto expect = out.headers.get("expect")) {
+  if (upgrade) out.upgrade = toLower(trim(*upgrade));
+  if (expect) {
     if (!iequals(trim(*expect), "100-continue")) {
       return Error{ErrorCode::kProtocol, ErrorSource::kDownstream, "unsupported expectation",
                    false};
     }
     out.expect_continue = out.version == 11;
-    out.headers.remove("expect");
   }
-  removeConnectionFields(out.headers, /*content_length=*/true);
+  size_t host_count = facts.host_count;
+  std::string_view host = facts.host;  // into the head, or the field kept below
+  if (!forwarded) {
+    // Before Host is looked at: removing fields moves the ones kept.
+    out.headers.remove("expect");
+    removeConnectionFields(out.headers, /*content_length=*/true);
+    host_count = out.headers.count("host");
+    if (host_count > 0) host = *out.headers.get("host");
+  }
 
   // The authority: an absolute-form target wins over Host (RFC 9112
   // section 3.2.2), and Host is rewritten to match so that nothing
   // downstream can see two different authorities.
-  size_t host_count = out.headers.count("host");
   if (host_count > 1) return protocolError("more than one Host header");
   if (!out.target.empty() && out.target.front() != '/' && out.target != "*") {
     std::string_view t = out.target;
@@ -410,7 +435,7 @@ Result<void> Http1Reader::parseRequestHead(std::string_view head, RequestHead& o
     }
     out.headers.set("host", out.authority);
   } else if (host_count == 1) {
-    out.authority.assign(trim(*out.headers.get("host")));
+    out.authority.assign(trim(host));
   } else if (out.version == 11) {
     return protocolError("missing Host header");
   }

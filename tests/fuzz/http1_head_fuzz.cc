@@ -1,10 +1,11 @@
 // Fuzzes the direct split of HTTP/1 heads against the general parser. The
 // first byte chooses a request (even) or a response (odd); the rest is the
-// head, cut where the reader cuts it. A request head is split only after
-// validateRequestHead accepts it, as the reader does. Whenever the split
-// accepts a head, the general parser must accept it too and read the same
-// start line, framing, keep-alive and fields: the reader relies on that to
-// use either without any difference in meaning.
+// head, cut where the reader cuts it. Whenever the split accepts a head,
+// the general parser must accept it too and read the same start line,
+// framing, keep-alive and fields: the reader relies on that to use either
+// without any difference in meaning. A request head that splits must also
+// pass validateRequestHead, with the limits the split was given: the reader
+// makes that check only when the split fails.
 
 #include <cstddef>
 #include <cstdint>
@@ -23,6 +24,21 @@ using namespace gatehouse::http;
 [[noreturn]] void fail(const char* what) {
   std::fprintf(stderr, "split and general parser differ: %s\n", what);
   std::abort();
+}
+
+// `forwarded` must be `all` without the fields `left_out` names, in order.
+template <typename LeftOut>
+void expectAllLess(const Headers& all, const Headers& forwarded, LeftOut left_out) {
+  size_t j = 0;
+  for (const auto& f : all.fields()) {
+    if (left_out(std::string_view(f.name))) continue;
+    if (j >= forwarded.size() || forwarded.fields()[j].name != f.name ||
+        forwarded.fields()[j].value != f.value) {
+      fail("forwarded fields");
+    }
+    ++j;
+  }
+  if (j != forwarded.size()) fail("forwarded field count");
 }
 
 }  // namespace
@@ -46,16 +62,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (len == 0) return 0;
   std::string_view head = input.substr(0, len);
-  if (request) {
-    if (head.substr(0, 2) == "\r\n") return 0;  // the reader skips these first
-    if (validateRequestHead(head, HeadLimits{}).verdict != HeadVerdict::kOk) return 0;
-  }
+  // Small limits as well as the defaults, so that the fuzzer reaches them.
+  const HeadLimits limits = (data[0] & 2) == 0 ? HeadLimits{} : HeadLimits{64, 3};
 
   HeadFacts fast;
   Headers fast_fields;
-  bool split = request ? splitRequestHead(head, fast, fast_fields)
+  bool split = request ? splitRequestHead(head, limits, fast, fast_fields)
                        : splitResponseHead(head, fast, fast_fields);
   if (!split) return 0;
+  if (request && validateRequestHead(head, limits).verdict != HeadVerdict::kOk) {
+    fail("the split accepts a request head that validateRequestHead refuses");
+  }
 
   HeadFacts general;
   Headers general_fields;
@@ -78,7 +95,34 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (fast_fields.fields()[i].name != general_fields.fields()[i].name) fail("field name");
     if (fast_fields.fields()[i].value != general_fields.fields()[i].value) fail("field value");
   }
-  if (request) return 0;
+  if (request) {
+    // A request split for forwarding reads the same facts, Host, Upgrade
+    // and Expect as the reader finds them among all the fields, and adds
+    // the fields less the hop-by-hop ones, Content-Length and Expect.
+    HeadFacts facts;
+    Headers fields;
+    if (!splitRequestHead(head, limits, facts, fields, FieldSet::kForwardedRequest)) {
+      fail("a forwarding split refuses a request head");
+    }
+    if (facts.method != fast.method || facts.target != fast.target ||
+        facts.version != fast.version || facts.content_length != fast.content_length ||
+        facts.keep_alive != fast.keep_alive || facts.saw_underscore != fast.saw_underscore ||
+        facts.connection_names_fields != fast.connection_names_fields) {
+      fail("forwarding request split facts");
+    }
+    if (facts.host_count != fast_fields.count("host")) fail("host count");
+    if (facts.host_count > 0 && facts.host != *fast_fields.get("host")) fail("host");
+    if (facts.expect != fast_fields.get("expect")) fail("expect");
+    if (facts.upgrade != fast_fields.get("upgrade")) fail("upgrade");
+    if (facts.connection_upgrade != fast_fields.hasToken("connection", "upgrade")) {
+      fail("connection upgrade");
+    }
+    expectAllLess(fast_fields, fields, [](std::string_view name) {
+      return isHopByHop(name) || gatehouse::iequals(name, "content-length") ||
+             gatehouse::iequals(name, "expect");
+    });
+    return 0;
+  }
 
   // A split for forwarding reads the same facts and adds the same fields
   // less the hop-by-hop ones and (unless kept, as on a 304) Content-Length.
@@ -91,18 +135,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         facts.saw_underscore != fast.saw_underscore) {
       fail("forwarding split facts");
     }
-    size_t j = 0;
-    for (const auto& f : fast_fields.fields()) {
-      bool length = gatehouse::iequals(f.name, "content-length");
-      bool drop_length = set == FieldSet::kForwarded && fast.status != 304;
-      if (isHopByHop(f.name) || (length && drop_length)) continue;
-      if (j >= fields.size() || fields.fields()[j].name != f.name ||
-          fields.fields()[j].value != f.value) {
-        fail("forwarded fields");
-      }
-      ++j;
-    }
-    if (j != fields.size()) fail("forwarded field count");
+    const bool drop_length = set == FieldSet::kForwarded && fast.status != 304;
+    expectAllLess(fast_fields, fields, [&](std::string_view name) {
+      return isHopByHop(name) || (drop_length && gatehouse::iequals(name, "content-length"));
+    });
   }
   return 0;
 }

@@ -17,7 +17,7 @@ void expectSameAsGeneralParser(std::string_view head, bool request) {
   SCOPED_TRACE(std::string(head));
   HeadFacts fast;
   Headers fast_fields;
-  bool split = request ? splitRequestHead(head, fast, fast_fields)
+  bool split = request ? splitRequestHead(head, HeadLimits{}, fast, fast_fields)
                        : splitResponseHead(head, fast, fast_fields);
   ASSERT_TRUE(split);
   HeadFacts general;
@@ -41,7 +41,8 @@ void expectSameAsGeneralParser(std::string_view head, bool request) {
 bool splits(std::string_view head, bool request) {
   HeadFacts facts;
   Headers fields;
-  return request ? splitRequestHead(head, facts, fields) : splitResponseHead(head, facts, fields);
+  return request ? splitRequestHead(head, HeadLimits{}, facts, fields)
+                 : splitResponseHead(head, facts, fields);
 }
 
 TEST(Http1Head, PlainRequestsSplitLikeTheGeneralParser) {
@@ -121,6 +122,40 @@ TEST(Http1Head, AForwardingSplitLeavesOutWhatAProxyRemoves) {
   EXPECT_FALSE(splitResponseHead("HTTP/1.1 200 OK\r\nA: b\r\n", facts, fields));
 }
 
+TEST(Http1Head, ARequestSplitForForwardingReadsHostUpgradeAndExpect) {
+  const std::string head =
+      "GET / HTTP/1.1\r\nHost: a:1\r\nConnection: keep-alive, upgrade\r\nUpgrade: websocket\r\n"
+      "Expect: 100-continue\r\nX: 1\r\nContent-Length: 0\r\nTE: trailers\r\nHost: b\r\n"
+      "Expect: other\r\nUpgrade: h2c\r\n\r\n";
+  HeadFacts facts;
+  Headers fields;
+  ASSERT_TRUE(splitRequestHead(head, HeadLimits{}, facts, fields, FieldSet::kForwardedRequest));
+  EXPECT_EQ(facts.host, "a:1");
+  EXPECT_EQ(facts.host_count, 2u);
+  EXPECT_TRUE(facts.connection_upgrade);
+  EXPECT_EQ(facts.upgrade, "websocket");
+  EXPECT_EQ(facts.expect, "100-continue");
+  EXPECT_EQ(facts.content_length, 0u);
+  EXPECT_FALSE(facts.connection_names_fields);
+  std::vector<std::string> names;
+  for (const auto& f : fields.fields()) names.push_back(f.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"Host", "X", "Host"}));
+  // Proxy-Connection's tokens end the connection like Connection's, but an
+  // upgrade is asked for by Connection alone.
+  facts = {};
+  fields.clear();
+  ASSERT_TRUE(splitRequestHead("GET / HTTP/1.1\r\nHost: a\r\nProxy-Connection: upgrade\r\n\r\n",
+                               HeadLimits{}, facts, fields, FieldSet::kForwardedRequest));
+  EXPECT_FALSE(facts.connection_upgrade);
+  EXPECT_FALSE(facts.upgrade.has_value());
+  EXPECT_FALSE(facts.expect.has_value());
+  // The sets are for one kind of message each.
+  EXPECT_FALSE(splitRequestHead("GET / HTTP/1.1\r\nHost: a\r\n\r\n", HeadLimits{}, facts, fields,
+                                FieldSet::kForwarded));
+  EXPECT_FALSE(
+      splitResponseHead("HTTP/1.1 200 OK\r\n\r\n", facts, fields, FieldSet::kForwardedRequest));
+}
+
 TEST(Http1Head, AnythingBeyondThePlainCaseIsLeftToTheGeneralParser) {
   // Requests (validated heads).
   for (const char* head : {
@@ -153,6 +188,73 @@ TEST(Http1Head, AnythingBeyondThePlainCaseIsLeftToTheGeneralParser) {
            "HTTP/1.1 200 OK\r\n\r\nextra",
        }) {
     EXPECT_FALSE(splits(head, false)) << head;
+  }
+}
+
+TEST(Http1Head, ARequestHeadTheCheckRefusesIsNotSplit) {
+  // The reader skips validateRequestHead for a head that splits, so the
+  // split refuses everything the check does.
+  for (const char* head : {
+           "GET / HTTP/1.1\r\nHost: a\nX: b\r\n\r\n",
+           "GET / HTTP/1.1\r\nHost: a\rX: b\r\n\r\n",
+           "GET / HTTP/1.1\r\nHost: a\r\n X: b\r\n\r\n",
+           "GET / HTTP/1.1\r\nHost: a\r\n\tX: b\r\n\r\n",
+           "GET / HTTP/1.1\r\nHost : a\r\n\r\n",
+           "GET / HTTP/1.1\r\nHo\"st: a\r\n\r\n",
+           "GET / HTTP/1.1\r\n: a\r\n\r\n",
+           "GET / HTTP/1.1\r\nHost a\r\n\r\n",
+           "GET / HTTP/1.1\r\nHost: a\x00b\r\n\r\n",
+           "GET / HTTP/1.1\r\nHost: a\x7f\r\n\r\n",
+           "GET  / HTTP/1.1\r\nHost: a\r\n\r\n",
+           "GET /  HTTP/1.1\r\nHost: a\r\n\r\n",
+           "GET / x HTTP/1.1\r\nHost: a\r\n\r\n",
+           "GET /\x01 HTTP/1.1\r\nHost: a\r\n\r\n",
+           "GET /\x7f HTTP/1.1\r\nHost: a\r\n\r\n",
+           "GET /\ta HTTP/1.1\r\nHost: a\r\n\r\n",
+           "GET /\na HTTP/1.1\r\nHost: a\r\n\r\n",
+           "GET / HTTP/1.1 \r\nHost: a\r\n\r\n",
+           "GET / HTTP/1.1\n\r\nHost: a\r\n\r\n",
+           "GET \r\n\r\n",
+       }) {
+    EXPECT_NE(validateRequestHead(head, {}).verdict, HeadVerdict::kOk) << head;
+    EXPECT_FALSE(splits(head, true)) << head;
+  }
+  // The limits: bytes (the whole head) and field lines.
+  const std::string head = "GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\n\r\n";
+  HeadFacts facts;
+  Headers fields;
+  EXPECT_TRUE(splitRequestHead(head, HeadLimits{head.size(), 3}, facts, fields));
+  fields.clear();
+  EXPECT_FALSE(splitRequestHead(head, HeadLimits{head.size() - 1, 3}, facts, fields));
+  EXPECT_EQ(validateRequestHead(head, HeadLimits{head.size() - 1, 3}).verdict,
+            HeadVerdict::kHeadersTooLarge);
+  fields.clear();
+  EXPECT_FALSE(splitRequestHead(head, HeadLimits{head.size(), 2}, facts, fields));
+  EXPECT_EQ(validateRequestHead(head, HeadLimits{head.size(), 2}).verdict,
+            HeadVerdict::kHeadersTooLarge);
+}
+
+TEST(Http1Head, EveryByteOfALongRequestValueAndTargetIsChecked) {
+  // Sixteen bytes at a time, then an overlapping tail: a byte the check
+  // refuses at any place fails the split.
+  const std::string text = "abcdefghijklmnopqrstuvwxyz0123456789ABCD";
+  for (size_t at = 0; at < text.size(); ++at) {
+    for (char bad : {'\x00', '\x01', '\n', '\r', '\x1f', '\x7f'}) {
+      std::string v = text;
+      v[at] = bad;
+      std::string value_head = "GET / HTTP/1.1\r\nHost: a\r\nCookie: " + v + "\r\n\r\n";
+      EXPECT_NE(validateRequestHead(value_head, {}).verdict, HeadVerdict::kOk);
+      EXPECT_FALSE(splits(value_head, true)) << at << " " << static_cast<int>(bad);
+      std::string target_head = "GET /" + v + " HTTP/1.1\r\nHost: a\r\n\r\n";
+      EXPECT_NE(validateRequestHead(target_head, {}).verdict, HeadVerdict::kOk);
+      EXPECT_FALSE(splits(target_head, true)) << at << " " << static_cast<int>(bad);
+    }
+    for (char good : {'\x80', '\xff', '~', ':', '%'}) {
+      std::string v = text;
+      v[at] = good;
+      expectSameAsGeneralParser("GET / HTTP/1.1\r\nHost: a\r\nCookie: " + v + "\r\n\r\n", true);
+      expectSameAsGeneralParser("GET /" + v + " HTTP/1.1\r\nHost: a\r\n\r\n", true);
+    }
   }
 }
 
@@ -195,7 +297,7 @@ TEST(Http1Head, KeepAliveFollowsTheVersionAndConnection) {
        }) {
     HeadFacts facts;
     Headers fields;
-    ASSERT_TRUE(splitRequestHead(c.head, facts, fields)) << c.head;
+    ASSERT_TRUE(splitRequestHead(c.head, HeadLimits{}, facts, fields)) << c.head;
     EXPECT_EQ(facts.keep_alive, c.keep_alive) << c.head;
   }
 }

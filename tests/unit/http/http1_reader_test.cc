@@ -179,6 +179,59 @@ TEST(Http1Reader, ConnectionHeadersAndUpgrade) {
   EXPECT_FALSE(p.head.headers.has("upgrade"));
 }
 
+TEST(Http1Reader, RequestFieldsReadTheSameWhicheverWayTheHeadIsParsed) {
+  // The plain head is split for forwarding; Connection naming a field
+  // splits it again in full; a chunked body sends it to the general parser.
+  // Each way the same fields are left, with the same Host, Upgrade and
+  // Expect read from them.
+  const std::string fields =
+      "Host: app.example\r\nX-A: 1\r\nConnection: keep-alive, Upgrade\r\nUpgrade:  WebSocket \r\n"
+      "Keep-Alive: 5\r\nTE: trailers\r\nProxy-Connection: keep-alive\r\nExpect: 100-continue\r\n"
+      "Expect: 100-continue\r\nProxy-Authorization: Basic x\r\nUpgrade: h2c\r\nX-B: 2\r\n";
+  for (const std::string& extra :
+       {std::string("Content-Length: 2\r\n"),
+        std::string("Content-Length: 2\r\nConnection: X-Gone\r\nX-Gone: 1\r\n"),
+        std::string("Transfer-Encoding: chunked\r\n")}) {
+    const bool chunked = extra.find("chunked") != std::string::npos;
+    auto p = parse({"POST /u HTTP/1.1\r\n" + fields + extra + "\r\n" +
+                    (chunked ? "2\r\nok\r\n0\r\n\r\n" : "ok")});
+    ASSERT_TRUE(p.status.ok()) << extra << p.status.error().message;
+    std::vector<std::string> names;
+    for (const auto& f : p.head.headers.fields()) names.push_back(f.name + ": " + f.value);
+    EXPECT_EQ(names, (std::vector<std::string>{"Host: app.example", "X-A: 1", "X-B: 2"})) << extra;
+    EXPECT_EQ(p.head.authority, "app.example");
+    EXPECT_EQ(p.head.upgrade, "websocket");
+    EXPECT_TRUE(p.head.expect_continue);
+    EXPECT_EQ(p.body, "ok");
+  }
+  // Upgrade is read only when Connection lists it (Proxy-Connection does
+  // not count); Expect other than 100-continue is refused; so is a second
+  // Host, each way.
+  for (const std::string& framing :
+       {std::string("Content-Length: 0\r\n"), std::string("Transfer-Encoding: chunked\r\n")}) {
+    auto p =
+        parse({"GET / HTTP/1.1\r\nHost: a\r\nProxy-Connection: upgrade\r\nUpgrade: "
+               "websocket\r\n" +
+               framing + "\r\n0\r\n\r\n"});
+    ASSERT_TRUE(p.status.ok()) << framing;
+    EXPECT_EQ(p.head.upgrade, "") << framing;
+    EXPECT_FALSE(
+        parse({"GET / HTTP/1.1\r\nHost: a\r\nExpect: 200-ok\r\n" + framing + "\r\n0\r\n\r\n"})
+            .status.ok())
+        << framing;
+    EXPECT_FALSE(
+        parse({"GET / HTTP/1.1\r\nHost: a\r\n" + framing + "Host: a\r\n\r\n0\r\n\r\n"}).status.ok())
+        << framing;
+    // HTTP/1.0 has no 100-continue to give.
+    auto old = parse({"GET / HTTP/1.0\r\nExpect: 100-continue\r\n" + framing + "\r\n"});
+    if (framing.find("chunked") == std::string::npos) {
+      ASSERT_TRUE(old.status.ok());
+      EXPECT_FALSE(old.head.expect_continue);
+      EXPECT_FALSE(old.head.headers.has("expect"));
+    }
+  }
+}
+
 TEST(Http1Reader, ReadsResponseFramings) {
   FakeStream stream(
       {"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
