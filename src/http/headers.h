@@ -59,6 +59,13 @@ class Headers {
     }
     ++size_;
   }
+  // Adds `name` with an empty value to fill in (in a kept string's storage).
+  std::string& add(std::string_view name) {
+    add(name, {});
+    return fields_[size_ - 1].value;
+  }
+  // Removes the last field.
+  void removeLast() { --size_; }
   // Adds a field before all the others.
   void addFirst(std::string_view name, std::string_view value);
   // Replaces every field named `name` with one field.

@@ -44,13 +44,8 @@ bool isPomeriumAuthorization(std::string_view value) {
          (v.size() >= 16 && iequals(v.substr(0, 16), "bearer pomerium-"));
 }
 
-// Removes the session cookie from a Cookie header value; returns "" when
-// nothing is left.
-std::string withoutCookie(std::string_view header, std::string_view cookie_name) {
-  std::string out;
-  // What is left is never longer than the header: one allocation, not one
-  // per doubling (a browser's Cookie header is often several hundred bytes).
-  out.reserve(header.size());
+// Appends to `out` a Cookie header value without the session cookie.
+void appendWithoutCookie(std::string_view header, std::string_view cookie_name, std::string& out) {
   while (!header.empty()) {
     size_t semi = header.find(';');
     std::string_view part = trim(header.substr(0, semi));
@@ -63,7 +58,6 @@ std::string withoutCookie(std::string_view header, std::string_view cookie_name)
     if (semi == std::string_view::npos) break;
     header.remove_prefix(semi + 1);
   }
-  return out;
 }
 
 bool isDefaultPort(const config::UpstreamUrl& to) {
@@ -257,8 +251,11 @@ void prepareUpstreamRequest(const CompiledRoute& compiled, const http::RequestHe
       continue;
     }
     if (iequals(f.name, "cookie")) {
-      std::string rest = withoutCookie(f.value, context.session_cookie_name);
-      if (!rest.empty()) out.headers.add("cookie", rest);
+      // Written into the kept field's storage; a header that held nothing
+      // but the session cookie is taken back.
+      std::string& rest = out.headers.add("cookie");
+      appendWithoutCookie(f.value, context.session_cookie_name, rest);
+      if (rest.empty()) out.headers.removeLast();
       continue;
     }
     out.headers.add(f.name, f.value);
@@ -291,7 +288,20 @@ void prepareUpstreamRequest(const CompiledRoute& compiled, const http::RequestHe
     out.headers.set("x-forwarded-host", in.authority);
   }
   out.headers.add("x-request-id", context.request_id);
-  for (const auto& [name, value] : context.decision_headers) out.headers.set(name, value);
+  // Each decision header replaces any field of its name. An identity
+  // header (x-pomerium-*) can only be among the decision headers before
+  // it, as the client's were not copied: only those are searched for it.
+  const auto decided = context.decision_headers;
+  for (size_t i = 0; i < decided.size(); ++i) {
+    const auto& [name, value] = decided[i];
+    bool replaces = !isIdentityHeader(name);
+    for (size_t j = 0; j < i && !replaces; ++j) replaces = iequals(decided[j].first, name);
+    if (replaces) {
+      out.headers.set(name, value);
+    } else {
+      out.headers.add(name, value);
+    }
+  }
 }
 
 }  // namespace gatehouse::proxy

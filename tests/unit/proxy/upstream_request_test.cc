@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/strings.h"
 #include "proxy/rewrite.h"
 
 namespace gatehouse::proxy {
@@ -73,6 +74,51 @@ TEST_F(UpstreamRequestTest, ForwardsOnlyGatehouseIdentityAndTheClientsOwnFields)
   EXPECT_EQ(out.headers.get("x-forwarded-host"), "app.example.com");
   EXPECT_EQ(out.headers.get("x-request-id"), "id-1");
   EXPECT_EQ(out.headers.get("x-tenant"), "acme");
+}
+
+TEST_F(UpstreamRequestTest, EachDecisionHeaderReplacesAnyFieldOfItsName) {
+  // The client's identity headers are not copied, so an identity decision
+  // header replaces only an earlier decision header of its name; any other
+  // decision header replaces the client's field too, whatever its case.
+  in_.headers.add("X-Pomerium-Claim-Email", "forged@example.com");
+  in_.headers.add("X-Tenant", "client");
+  in_.headers.add("x-tenant", "client-2");
+  decision_ = {{"x-pomerium-jwt-assertion", "first"},
+               {"X-Pomerium-Claim-Email", "alice@example.com"},
+               {"x-tenant", "acme"},
+               {"X-POMERIUM-JWT-ASSERTION", "second"},
+               {"X-Tenant", "acme-2"}};
+  context_.decision_headers = decision_;
+  http::RequestHead out = prepare();
+  EXPECT_EQ(out.headers.count("x-pomerium-jwt-assertion"), 1u);
+  EXPECT_EQ(out.headers.get("x-pomerium-jwt-assertion"), "second");
+  EXPECT_EQ(out.headers.count("x-pomerium-claim-email"), 1u);
+  EXPECT_EQ(out.headers.get("x-pomerium-claim-email"), "alice@example.com");
+  EXPECT_EQ(out.headers.count("x-tenant"), 1u);
+  EXPECT_EQ(out.headers.get("x-tenant"), "acme-2");
+}
+
+TEST_F(UpstreamRequestTest, TheSessionCookieIsTakenOutOfEveryCookieHeader) {
+  // A kept head is written over request after request: a Cookie header
+  // that held only the session cookie leaves no field, and the next
+  // request's cookies are not mixed with the last one's.
+  auto table = RouteTable::create(routes_);
+  ASSERT_TRUE(table.ok());
+  http::RequestHead out;
+  in_.headers.remove("cookie");
+  in_.headers.add("cookie", "_pomerium=handle");
+  in_.headers.add("Cookie", " x=1 ;_pomerium=h2; ; y=2");
+  in_.headers.add("cookie", "_pomerium=h3");
+  for (int round = 0; round < 2; ++round) {
+    prepareUpstreamRequest((*table)->routes().front(), in_, routes_.front().to.front(), context_,
+                           out);
+    std::vector<std::string> cookies;
+    for (const auto& f : out.headers.fields()) {
+      if (iequals(f.name, "cookie")) cookies.push_back(f.value);
+    }
+    EXPECT_EQ(cookies, (std::vector<std::string>{"x=1; y=2"})) << round;
+    out.headers.clear();
+  }
 }
 
 TEST_F(UpstreamRequestTest, HostRewriteAndRemovedHeaders) {
