@@ -35,6 +35,13 @@ constexpr Word asciiLowerWord(Word w) {
 }
 
 template <typename Word>
+bool hasUpperWord(const char* p) {
+  Word w;
+  std::memcpy(&w, p, sizeof(Word));
+  return asciiLowerWord(w) != w;
+}
+
+template <typename Word>
 bool iequalWords(const char* a, const char* b) {
   Word x;
   Word y;
@@ -62,6 +69,24 @@ inline bool iequalBytes(const char* a, const char* b, size_t n) {
     if (asciiLower(a[i]) != asciiLower(b[i])) return false;
   }
   return true;
+}
+
+// True if a byte of `s` is in 'A'..'Z'. Eight bytes at a time, as
+// iequalBytes.
+inline bool hasAsciiUpper(std::string_view s) {
+  const char* p = s.data();
+  const size_t n = s.size();
+  if (n >= 8) {
+    for (size_t i = 0; i + 8 < n; i += 8) {
+      if (detail::hasUpperWord<uint64_t>(p + i)) return true;
+    }
+    return detail::hasUpperWord<uint64_t>(p + n - 8);
+  }
+  if (n >= 4) return detail::hasUpperWord<uint32_t>(p) || detail::hasUpperWord<uint32_t>(p + n - 4);
+  for (char c : s) {
+    if (c >= 'A' && c <= 'Z') return true;
+  }
+  return false;
 }
 
 // ASCII case-insensitive equality. Header lookups call it for every field

@@ -102,4 +102,34 @@ inline const char* skipTargetBytes(const char* p, const char* end) {
   return detail::skipBytes<0x21, false>(p, end);
 }
 
+// Where a message head buffered in [data, data + size) ends: just past the
+// first empty line, found from its LF and the CR LF or LF after it (a bare
+// "\n\n" ends a head too, for the head check to refuse). Lines are looked
+// for from `from`; 0 when the buffer holds no end yet. The LFs of sixteen
+// bytes are found at once.
+inline size_t findHeadEnd(const char* data, size_t size, size_t from) {
+  // The head's length if the LF at `at` starts its empty line, else 0.
+  auto endAfter = [&](size_t at) -> size_t {
+    if (at + 1 < size && data[at + 1] == '\n') return at + 2;
+    if (at + 2 < size && data[at + 1] == '\r' && data[at + 2] == '\n') return at + 3;
+    return 0;
+  };
+  size_t i = from;
+#if defined(__SSE2__)
+  const __m128i lf = _mm_set1_epi8('\n');
+  for (; i + 16 <= size; i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + i));
+    for (auto m = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, lf))); m != 0;
+         m &= m - 1) {
+      if (size_t end = endAfter(i + static_cast<size_t>(__builtin_ctz(m)))) return end;
+    }
+  }
+#endif
+  for (; i < size; ++i) {
+    if (data[i] != '\n') continue;
+    if (size_t end = endAfter(i)) return end;
+  }
+  return 0;
+}
+
 }  // namespace gatehouse::http

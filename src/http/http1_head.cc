@@ -36,6 +36,15 @@ bool parseLength(std::string_view v, uint64_t& out) {
 // `upgrade`, when given, is set if "upgrade" is one of the tokens.
 bool connectionTokens(std::string_view value, HeadFacts& facts, bool& close, bool& keep_alive,
                       bool* upgrade) {
+  // The usual value, one of these alone.
+  if (iequals(value, "keep-alive")) {
+    keep_alive = true;
+    return true;
+  }
+  if (iequals(value, "close")) {
+    close = true;
+    return true;
+  }
   while (true) {
     size_t comma = value.find(',');
     std::string_view token = trimOws(value.substr(0, comma));

@@ -239,21 +239,13 @@ Task<Result<size_t>> Http1Reader::readHead(size_t max_head_bytes,
     std::string_view data(buffer_.data() + start_, end_ - start_);
     // The head ends at the first empty line. A bare "\n\n" also ends it so
     // that the validator can refuse it instead of waiting for more bytes.
-    for (size_t i = scanned; i < data.size(); ++i) {
-      const void* nl = std::memchr(data.data() + i, '\n', data.size() - i);
-      if (!nl) break;
-      i = static_cast<size_t>(static_cast<const char*>(nl) - data.data());
-      if ((i + 1 < data.size() && data[i + 1] == '\n') ||
-          (i + 2 < data.size() && data[i + 1] == '\r' && data[i + 2] == '\n')) {
-        size_t len = data[i + 1] == '\n' ? i + 2 : i + 3;
-        // The whole head may arrive in one read that the buffer had room
-        // for: the limit holds however the bytes were split.
-        if (len > max_head_bytes_) {
-          co_return Error{ErrorCode::kTooLarge, ErrorSource::kDownstream, "header too large",
-                          false};
-        }
-        co_return len;
+    if (size_t len = findHeadEnd(data.data(), data.size(), scanned)) {
+      // The whole head may arrive in one read that the buffer had room
+      // for: the limit holds however the bytes were split.
+      if (len > max_head_bytes_) {
+        co_return Error{ErrorCode::kTooLarge, ErrorSource::kDownstream, "header too large", false};
       }
+      co_return len;
     }
     scanned = data.size() >= 2 ? data.size() - 2 : 0;
     if (data.size() > max_head_bytes_) {

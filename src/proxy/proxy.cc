@@ -2,6 +2,7 @@
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <charconv>
+#include <cstring>
 
 #include "authorize/response.h"
 #include "common/log.h"
@@ -42,11 +43,9 @@ std::string_view hostOf(std::string_view authority, std::string& storage) {
     // "example.com." is "example.com".
     if (!host.empty() && host.back() == '.') host.remove_suffix(1);
   }
-  for (char c : host) {
-    if (c >= 'A' && c <= 'Z') {
-      storage = toLower(host);
-      return storage;
-    }
+  if (hasAsciiUpper(host)) {
+    storage = toLower(host);
+    return storage;
   }
   return host;
 }
@@ -76,25 +75,32 @@ Proxy::Proxy(SnapshotSource& snapshots, uint64_t seed, authorize::Client& author
     : snapshots_(snapshots), authorizer_(authorizer), metrics_(metrics), random_{seed} {}
 Proxy::~Proxy() = default;
 
-RequestId Proxy::newRequestId() {
-  // A UUID-shaped id from the worker's generator: unique enough to find a
-  // request in the logs, and not a secret.
-  static constexpr char kHex[] = "0123456789abcdef";
-  uint64_t a = random_();
-  uint64_t b = random_();
+RequestId requestIdFrom(uint64_t high, uint64_t low) {
+  // Two digits per byte from one table, each pair to its place between
+  // the dashes.
+  static constexpr auto kPairs = [] {
+    constexpr char kHex[] = "0123456789abcdef";
+    std::array<std::array<char, 2>, 256> pairs{};
+    for (size_t i = 0; i < 256; ++i) pairs[i] = {kHex[i >> 4], kHex[i & 0xf]};
+    return pairs;
+  }();
+  static constexpr uint8_t kPlace[16] = {0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34};
   RequestId id;
-  int bit = 0;
-  for (size_t i = 0; i < id.text.size(); ++i) {
-    if (i == 8 || i == 13 || i == 18 || i == 23) {
-      id.text[i] = '-';
-      continue;
-    }
-    uint64_t& src = bit < 64 ? a : b;
-    id.text[i] = kHex[(src >> (bit % 64)) & 0xf];
-    bit += 4;
+  for (size_t i = 0; i < 16; ++i) {
+    const uint64_t word = i < 8 ? high : low;
+    const auto byte = static_cast<uint8_t>(word >> (56 - 8 * (i % 8)));
+    std::memcpy(id.text.data() + kPlace[i], kPairs[byte].data(), 2);
   }
+  id.text[8] = id.text[13] = id.text[18] = id.text[23] = '-';
   id.text[14] = '4';
   return id;
+}
+
+RequestId Proxy::newRequestId() {
+  // From the worker's generator: unique enough to find a request in the
+  // logs, and not a secret.
+  const uint64_t high = random_();
+  return requestIdFrom(high, random_());
 }
 
 Task<void> Proxy::handle(http::ServerExchange& exchange) {

@@ -27,6 +27,11 @@ struct RequestId {
   operator std::string_view() const { return {text.data(), text.size()}; }
 };
 
+// The UUID-shaped id (version 4, as 8-4-4-4-12 lower-case hex digits) of
+// 128 random bits: `high` gives the first sixteen digits, `low` the rest,
+// the version digit in place of the thirteenth.
+RequestId requestIdFrom(uint64_t high, uint64_t low);
+
 // Gives a worker the current snapshot. Implemented by the server; cheap
 // enough to call once per request.
 class SnapshotSource {

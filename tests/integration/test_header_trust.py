@@ -31,6 +31,7 @@ class ForwardedHeadersTest(ClassGatehouse):
         ids = header(echo, "x-request-id")
         self.assertEqual(len(ids), 1)
         self.assertNotEqual(ids[0], "mine")
+        self.assertRegex(ids[0], r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$")
         line = self.gatehouse.access_log(ids[0])
         # With no trusted hops the client is the peer, whatever XFF says.
         self.assertEqual(line["forwarded-for"], "127.0.0.1")

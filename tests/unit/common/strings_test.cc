@@ -57,5 +57,21 @@ TEST(Iequals, MatchesTheBytewiseComparisonForEveryByteAtEveryPlace) {
   EXPECT_FALSE(iequals("\xc1", "\xe1"));  // not ASCII letters
 }
 
+TEST(HasAsciiUpper, MatchesTheBytewiseCheckForEveryByteAtEveryPlace) {
+  for (size_t n = 0; n <= 20; ++n) {
+    for (size_t at = 0; at < n; ++at) {
+      for (int x = 0; x < 256; ++x) {
+        std::string s(n, 'z');
+        s[at] = static_cast<char>(x);
+        ASSERT_EQ(hasAsciiUpper(s), x >= 'A' && x <= 'Z') << n << " " << at << " " << x;
+      }
+    }
+  }
+  EXPECT_FALSE(hasAsciiUpper(""));
+  EXPECT_FALSE(hasAsciiUpper("app.example.com:8443"));
+  EXPECT_TRUE(hasAsciiUpper("app.example.coM"));
+  EXPECT_FALSE(hasAsciiUpper("@[`{\xc1\xda"));  // the neighbours of A-Z, and bytes past 0x80
+}
+
 }  // namespace
 }  // namespace gatehouse

@@ -59,5 +59,38 @@ TEST(ByteScan, ValuesAndTargets) {
   EXPECT_EQ(skipFieldValueBytes(del.data(), del.data() + del.size()), del.data() + 20);
 }
 
+// The end of a head as found one byte at a time.
+size_t headEndBytewise(const std::string& s, size_t from) {
+  for (size_t i = from; i < s.size(); ++i) {
+    if (s[i] != '\n') continue;
+    if (i + 1 < s.size() && s[i + 1] == '\n') return i + 2;
+    if (i + 2 < s.size() && s[i + 1] == '\r' && s[i + 2] == '\n') return i + 3;
+  }
+  return 0;
+}
+
+TEST(ByteScan, FindsTheEndOfAHeadWhereTheBytewiseSearchDoes) {
+  // Every string of up to nine bytes of CR, LF and another byte, from every
+  // place; then the same tails after a run that fills sixteen-byte blocks.
+  const char alphabet[] = {'\r', '\n', 'a'};
+  for (size_t n = 0; n <= 9; ++n) {
+    size_t count = 1;
+    for (size_t k = 0; k < n; ++k) count *= 3;
+    for (size_t code = 0; code < count; ++code) {
+      std::string tail;
+      for (size_t k = 0, c = code; k < n; ++k, c /= 3) tail += alphabet[c % 3];
+      for (size_t lead : {0, 7, 13, 16, 29}) {
+        std::string s = std::string(lead, 'x') + tail;
+        for (size_t from = 0; from <= s.size(); ++from) {
+          ASSERT_EQ(findHeadEnd(s.data(), s.size(), from), headEndBytewise(s, from))
+              << lead << " " << code << " " << from;
+        }
+      }
+    }
+  }
+  const std::string head = "GET / HTTP/1.1\r\nHost: a\r\n\r\nGET /next HTTP/1.1\r\n\r\n";
+  EXPECT_EQ(findHeadEnd(head.data(), head.size(), 0), 27u);
+}
+
 }  // namespace
 }  // namespace gatehouse::http
