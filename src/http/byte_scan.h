@@ -116,13 +116,23 @@ inline size_t findHeadEnd(const char* data, size_t size, size_t from) {
   };
   size_t i = from;
 #if defined(__SSE2__)
-  const __m128i lf = _mm_set1_epi8('\n');
+  auto lfs = [&](size_t at) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + at));
+    return static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n'))));
+  };
   for (; i + 16 <= size; i += 16) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + i));
-    for (auto m = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, lf))); m != 0;
-         m &= m - 1) {
+    for (unsigned m = lfs(i); m != 0; m &= m - 1) {
       if (size_t end = endAfter(i + static_cast<size_t>(__builtin_ctz(m)))) return end;
     }
+  }
+  // The bytes after the last whole sixteen: the sixteen that end the
+  // buffer, without the marks of the bytes already looked at.
+  if (i < size && size >= 16) {
+    const size_t last = size - 16;
+    for (unsigned m = lfs(last) >> (i - last); m != 0; m &= m - 1) {
+      if (size_t end = endAfter(i + static_cast<size_t>(__builtin_ctz(m)))) return end;
+    }
+    return 0;
   }
 #endif
   for (; i < size; ++i) {

@@ -1,5 +1,7 @@
 #include "http/path_normalizer.h"
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <utility>
@@ -27,11 +29,11 @@ bool isUnreserved(unsigned char c) {
 
 // Bytes no request line may carry raw: a proxy that forwarded them would let
 // the upstream split or end the request line somewhere else than we did.
-bool isForbiddenRaw(unsigned char c) { return c <= 0x20 || c == 0x7f; }
+constexpr bool isForbiddenRaw(unsigned char c) { return c <= 0x20 || c == 0x7f; }
 
 // Printable bytes that the Chromium canonicaliser (Envoy's normalize_path)
 // percent-encodes in a path, plus every non-ASCII byte.
-bool mustEscape(unsigned char c) {
+constexpr bool mustEscape(unsigned char c) {
   switch (c) {
     case '"':
     case '<':
@@ -124,9 +126,53 @@ void mergeSlashes(std::string& path) {
   path.resize(write);
 }
 
+// Path bytes that normalisation never changes, whatever the options: not
+// forbidden raw, not '%', '\\' or a byte to escape, not the '?' or '#' that
+// ends the path.
+constexpr auto kPlainPathByte = [] {
+  std::array<bool, 256> table{};
+  for (int c = 0x21; c < 0x80; ++c) {
+    const auto b = static_cast<unsigned char>(c);
+    table[b] =
+        !isForbiddenRaw(b) && b != '%' && b != '\\' && !mustEscape(b) && b != '?' && b != '#';
+  }
+  return table;
+}();
+
 }  // namespace
 
 NormalizedTarget normalizeTarget(std::string_view target, const PathNormalizerOptions& options) {
+  // The usual target: a path of plain bytes with no segment that starts
+  // with '.' and no doubled slash, which normalising leaves as it is, and
+  // a query (or nothing) after it. The rest of the target is checked as the
+  // full normalisation checks it.
+  if (target.empty() || target.front() != '/') return rejected("request target is not origin-form");
+  const char* t = target.data();
+  const size_t n = target.size();
+  size_t i = 0;
+  while (i < n && kPlainPathByte[static_cast<unsigned char>(t[i])]) {
+    if (t[i] == '/' && i + 1 < n && (t[i + 1] == '/' || t[i + 1] == '.')) break;
+    ++i;
+  }
+  if (i == n || t[i] == '?' || t[i] == '#') {
+    size_t query_end = n;
+    for (size_t j = i; j < n; ++j) {
+      const auto c = static_cast<unsigned char>(t[j]);
+      if (isForbiddenRaw(c)) return rejected("control character or space in request target");
+      if (c == '#' && query_end == n) query_end = j;
+    }
+    NormalizedTarget result;
+    result.path.assign(t, i);
+    if (i < n && t[i] == '?') result.query.assign(t + i + 1, std::min(query_end, n) - i - 1);
+    return result;
+  }
+  return detail::normalizeTargetInFull(target, options);
+}
+
+namespace detail {
+
+NormalizedTarget normalizeTargetInFull(std::string_view target,
+                                       const PathNormalizerOptions& options) {
   if (target.empty() || target.front() != '/') return rejected("request target is not origin-form");
   // The path ends at the first '?' or '#'; a fragment is never sent to the
   // upstream and never takes part in matching (a '#' inside the query ends
@@ -215,5 +261,7 @@ NormalizedTarget normalizeTarget(std::string_view target, const PathNormalizerOp
   }
   return result;
 }
+
+}  // namespace detail
 
 }  // namespace gatehouse::http

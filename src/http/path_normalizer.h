@@ -38,4 +38,11 @@ struct NormalizedTarget {
 // bytes that will be forwarded).
 NormalizedTarget normalizeTarget(std::string_view target, const PathNormalizerOptions& options);
 
+namespace detail {
+// The same without the shortcut for a target that normalising leaves as it
+// is, for the fuzz target and tests that compare the two.
+NormalizedTarget normalizeTargetInFull(std::string_view target,
+                                       const PathNormalizerOptions& options);
+}  // namespace detail
+
 }  // namespace gatehouse::http

@@ -2,6 +2,8 @@
 // path it returns is the one that gets matched and forwarded, so it must be
 // absolute, free of dot segments, merged when asked, and stable (normalising
 // it again changes nothing, or a second proxy hop could see another path).
+// The shortcut for a target that normalising leaves as it is must give
+// what the full normalisation gives.
 
 #include <cstddef>
 #include <cstdint>
@@ -33,6 +35,11 @@ bool isDotSegment(std::string_view segment) {
 
 void checkInvariants(std::string_view target, const PathNormalizerOptions& options) {
   const NormalizedTarget result = normalizeTarget(target, options);
+  const NormalizedTarget full = gatehouse::http::detail::normalizeTargetInFull(target, options);
+  if (result.verdict != full.verdict || result.path != full.path || result.query != full.query ||
+      result.reason.empty() != full.reason.empty()) {
+    fail("the shortcut and the full normalisation differ", target, result.path);
+  }
   if (result.verdict == PathVerdict::kReject) {
     if (result.reason.empty()) fail("rejection without a reason", target, result.path);
     return;
