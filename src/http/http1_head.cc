@@ -191,6 +191,7 @@ bool splitRequestHead(std::string_view head, const HeadLimits& limits, HeadFacts
   // Whatever validateRequestHead refuses, this refuses too: the caller
   // skips that check when the split succeeds, and makes it (for the answer
   // it gives) when it does not.
+  if (set != FieldSet::kAll && set != FieldSet::kForwardedRequest) return false;
   if (head.size() > limits.max_bytes) return false;
   size_t eol = head.find("\r\n");
   if (eol == std::string_view::npos) return false;
@@ -211,11 +212,11 @@ bool splitRequestHead(std::string_view head, const HeadLimits& limits, HeadFacts
   if (!parseVersion(line.substr(sp2 + 1), facts.version)) return false;
   facts.method = line.substr(0, sp1);
   facts.target = line.substr(sp1 + 1, sp2 - sp1 - 1);
-  if (set != FieldSet::kAll && set != FieldSet::kForwardedRequest) return false;
   return splitFields(head.substr(eol + 2), set, limits.max_headers, facts, fields);
 }
 
 bool splitResponseHead(std::string_view head, HeadFacts& facts, Headers& fields, FieldSet set) {
+  if (set == FieldSet::kForwardedRequest) return false;
   size_t eol = head.find("\r\n");
   if (eol == std::string_view::npos) return false;
   std::string_view line = head.substr(0, eol);
@@ -234,7 +235,6 @@ bool splitResponseHead(std::string_view head, HeadFacts& facts, Headers& fields,
     if (!isFieldValueByte(static_cast<unsigned char>(c))) return false;
   }
   facts.status = status;
-  if (set == FieldSet::kForwardedRequest) return false;
   if (set == FieldSet::kForwarded && status == 304) set = FieldSet::kForwardedWithLength;
   return splitFields(head.substr(eol + 2), set, SIZE_MAX, facts, fields);
 }

@@ -1,6 +1,5 @@
 #include "http/path_normalizer.h"
 
-#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstring>
@@ -163,7 +162,7 @@ NormalizedTarget normalizeTarget(std::string_view target, const PathNormalizerOp
     }
     NormalizedTarget result;
     result.path.assign(t, i);
-    if (i < n && t[i] == '?') result.query.assign(t + i + 1, std::min(query_end, n) - i - 1);
+    if (i < n && t[i] == '?') result.query.assign(t + i + 1, query_end - i - 1);
     return result;
   }
   return detail::normalizeTargetInFull(target, options);

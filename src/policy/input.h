@@ -77,7 +77,6 @@ class SourceAddress {
     }
     return ip_;
   }
-  void reset() { *this = SourceAddress(); }
 
  private:
   std::string_view text_;

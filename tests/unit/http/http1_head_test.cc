@@ -259,8 +259,8 @@ TEST(Http1Head, EveryByteOfALongRequestValueAndTargetIsChecked) {
 }
 
 TEST(Http1Head, EveryByteOfALongResponseValueIsChecked) {
-  // Values are checked eight bytes at a time: a control byte or DEL at any
-  // place of a long value, and in the bytes after the last whole word,
+  // Values are checked sixteen bytes at a time, the last bytes with one
+  // overlapping load: a control byte or DEL at any place of a long value
   // fails the split; HTAB and obs-text anywhere pass it.
   const std::string value = "abcdefghijklmnopqrstuvwxyz0123";
   for (size_t at = 0; at < value.size(); ++at) {
