@@ -77,6 +77,7 @@ class SourceAddress {
     }
     return ip_;
   }
+  void reset() { *this = SourceAddress(); }
 
  private:
   std::string_view text_;
