@@ -1,6 +1,7 @@
 #include "authorize/engine.h"
 
 #include <algorithm>
+#include <atomic>
 #include <unordered_map>
 
 namespace gatehouse::authorize {
@@ -63,7 +64,10 @@ Result<std::optional<IssuerFormat>> routeIssuerFormat(const config::Route& route
 
 }  // namespace
 
-Engine::Engine(EngineSettings settings) : settings_(std::move(settings)) {}
+Engine::Engine(EngineSettings settings) : settings_(std::move(settings)) {
+  static std::atomic<uint64_t> next_id{1};
+  id_ = next_id.fetch_add(1, std::memory_order_relaxed);
+}
 Engine::~Engine() = default;
 
 Result<std::unique_ptr<Engine>> Engine::create(std::span<const config::Route> routes,
@@ -115,7 +119,10 @@ Result<std::unique_ptr<Engine>> Engine::create(std::span<const config::Route> ro
         state.policy = std::make_shared<const policy::Policy>(std::move(*compiled));
       }
     }
-    if (state.policy != nullptr) by_key.try_emplace(state.policy_key, state.policy);
+    if (state.policy != nullptr) {
+      by_key.try_emplace(state.policy_key, state.policy);
+      state.session_only = state.policy->readsSessionOnly();
+    }
     state.pass_identity_headers =
         route.pass_identity_headers.value_or(global.pass_identity_headers);
     auto format = routeIssuerFormat(route);
@@ -172,19 +179,24 @@ bool Engine::passesIdentityHeaders(size_t route_index) const {
 }
 
 void Engine::appendJwtHeaders(const Identity& identity, const HeaderRequest& request,
-                              IssuerFormat format, const JwtCache::Token& token,
+                              IssuerFormat format, const JwtCache::Token& token, JwtCache& cache,
                               OutputHeaders& out) const {
   out.emplace_back(kJwtAssertionHeader, token.jwt);
   if (settings_.claim_headers.entries().empty()) return;  // jwt_claims_headers unset
-  std::string issuer = issuerFor(format, request.host);
-  IdentityClaims claims(identity,
-                        {.issuer = issuer,
-                         .audience = request.host,
-                         .jti = token.jti,
-                         .issued_at = token.issued_at,
-                         .expires_at = token.expires_at},
-                        jwt_->extraClaims());
-  settings_.claim_headers.render(claims, out);
+  // The claim headers' values are claims of the token (its identity, host
+  // and stamp): rendered once per token, kept with it in the cache.
+  const OutputHeaders& claim_headers = cache.derived(token, id_, [&](OutputHeaders& rendered) {
+    std::string issuer = issuerFor(format, request.host);
+    IdentityClaims claims(identity,
+                          {.issuer = issuer,
+                           .audience = request.host,
+                           .jti = token.jti,
+                           .issued_at = token.issued_at,
+                           .expires_at = token.expires_at},
+                          jwt_->extraClaims());
+    settings_.claim_headers.render(claims, rendered);
+  });
+  for (const auto& [name, value] : claim_headers) out.emplace_back(name, value);
 }
 
 Result<void> Engine::identityHeaders(size_t route_index, const Identity& identity,
@@ -205,7 +217,7 @@ Result<void> Engine::identityHeaders(size_t route_index, const Identity& identit
     token = *got;
   }
   if (route.pass_identity_headers) {
-    appendJwtHeaders(identity, request, route.issuer_format, token, out);
+    appendJwtHeaders(identity, request, route.issuer_format, token, cache, out);
     if (request.request_headers != nullptr) {
       auto incoming = request.request_headers->get(kJwtAssertionForHeader);
       if (!incoming || incoming->empty())
@@ -227,7 +239,7 @@ Result<void> Engine::internalIdentityHeaders(const Identity& identity, const Hea
                                              JwtCache& cache, OutputHeaders& out) const {
   auto token = cache.get(*jwt_, identity, request.host, settings_.issuer_format, request.now);
   if (!token) return token.error();
-  appendJwtHeaders(identity, request, settings_.issuer_format, *token, out);
+  appendJwtHeaders(identity, request, settings_.issuer_format, *token, cache, out);
   return {};
 }
 

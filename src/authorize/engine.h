@@ -84,6 +84,15 @@ class Engine {
   // Decides a request on route `route_index`. Thread-safe, does not
   // allocate. An index out of range is denied with route-not-found.
   policy::Decision evaluate(size_t route_index, const policy::Input& input) const;
+  // True when route `route_index`'s policy reads only the session
+  // (policy::Policy::readsSessionOnly): its decision for one session is its
+  // decision for every request with it, so a caller may keep it.
+  bool decidesBySessionOnly(size_t route_index) const {
+    return route_index < routes_.size() && routes_[route_index].session_only;
+  }
+  // Names this engine among all the engines the process builds (never 0,
+  // never reused): what kept decisions and rendered headers are kept under.
+  uint64_t id() const { return id_; }
 
   // The decision for Gatehouse's own endpoints (/.pomerium/*,
   // /.well-known/pomerium/*, /ping, /healthz), which no route policy
@@ -137,6 +146,7 @@ class Engine {
     std::vector<std::pair<std::string, HeaderTemplate>> set_request_headers;
     bool pass_identity_headers = false;
     bool templates_use_jwt = false;
+    bool session_only = false;  // the policy reads only the session
     IssuerFormat issuer_format = IssuerFormat::kHostOnly;
     // Read only when the engine is built.
     std::string id;
@@ -147,13 +157,14 @@ class Engine {
 
   explicit Engine(EngineSettings settings);
   void appendJwtHeaders(const Identity& identity, const HeaderRequest& request, IssuerFormat format,
-                        const JwtCache::Token& token, OutputHeaders& out) const;
+                        const JwtCache::Token& token, JwtCache& cache, OutputHeaders& out) const;
 
   EngineSettings settings_;
   std::vector<RouteState, HugePageAllocator<RouteState>> routes_;
   std::unique_ptr<IdentityJwt> jwt_;
   JwksDocument jwks_;
   size_t reused_policy_count_ = 0;
+  uint64_t id_;
 };
 
 }  // namespace gatehouse::authorize

@@ -33,6 +33,10 @@ struct Identity {
   // ${pomerium.id_token}). Never logged, never part of a cache key.
   std::string_view access_token;
   std::string_view id_token;
+  // The immutable record the fields above were read from (session::Loaded's
+  // id): two identities with the same nonzero view have the same content.
+  // 0 = unknown.
+  uint64_t view = 0;
 };
 
 }  // namespace gatehouse::authorize

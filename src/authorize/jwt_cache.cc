@@ -46,26 +46,41 @@ Result<JwtCache::Token> JwtCache::get(const IdentityJwt& minter, const Identity&
   scratch_key_ += '\0';
   scratch_key_ += static_cast<char>(format);
   scratch_key_ += minter.configKey();
-  scratch_fingerprint_.clear();
-  minter.appendFingerprint(identity, scratch_fingerprint_);
   const int64_t now_seconds =
       std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
 
+  // The fingerprint is made only when it is needed: not for an identity
+  // read from the view the slot's was last found equal for.
+  bool fingerprinted = false;
+  auto fingerprint = [&] {
+    if (!fingerprinted) {
+      scratch_fingerprint_.clear();
+      minter.appendFingerprint(identity, scratch_fingerprint_);
+      fingerprinted = true;
+    }
+  };
   size_t slot_index;
   if (auto it = index_.find(scratch_key_); it != index_.end()) {
     slot_index = it->second;
     Slot& slot = slots_[slot_index];
+    bool same_content = identity.view != 0 && identity.view == slot.view;
+    if (!same_content) {
+      fingerprint();
+      same_content = slot.fingerprint == scratch_fingerprint_;
+      if (same_content) slot.view = identity.view;
+    }
     // A clock that went back would make iat lie in the future.
-    if (slot.session_version == identity.session_version &&
-        slot.fingerprint == scratch_fingerprint_ && now_seconds >= slot.issued_at &&
+    if (slot.session_version == identity.session_version && same_content &&
+        now_seconds >= slot.issued_at &&
         now_seconds + options_.refresh_before_expiry.count() < slot.expires_at) {
       slot.referenced = true;
       ++stats_.hits;
-      return tokenOf(slot);
+      return tokenOf(slot_index);
     }
   } else {
     slot_index = slots_.size();  // none yet
   }
+  fingerprint();
 
   ++stats_.misses;
   auto minted = minter.mint(identity, host, format, now);
@@ -79,12 +94,14 @@ Result<JwtCache::Token> JwtCache::get(const IdentityJwt& minter, const Identity&
   Slot& slot = slots_[slot_index];
   slot.session_version = identity.session_version;
   slot.fingerprint = scratch_fingerprint_;
+  slot.view = identity.view;
   slot.jwt = std::move(minted->token);
   slot.jti = std::move(minted->jti);
   slot.issued_at = minted->issued_at;
   slot.expires_at = minted->expires_at;
   slot.referenced = true;
-  return tokenOf(slot);
+  slot.derived_by = 0;
+  return tokenOf(slot_index);
 }
 
 }  // namespace gatehouse::authorize

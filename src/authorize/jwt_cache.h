@@ -19,6 +19,12 @@
 // A hit also requires the identity content the payload is made of (user
 // id, email, name, groups, configured claims) to equal the cached token's,
 // so a changed user record under an unchanged session version re-signs.
+// An identity read from the same session view (Identity::view) as the one
+// last compared is equal without comparing.
+//
+// Headers made from a token (the claim headers, whose values are the
+// token's claims) can be kept with it: derived() renders them once per
+// token and renderer, and hands out the kept list after that.
 //
 // Not thread-safe: one cache per worker thread, owned by the worker (no
 // locks on the request path). Bounded: at most `capacity` tokens; when full,
@@ -35,6 +41,7 @@
 
 #include "authorize/identity.h"
 #include "authorize/identity_jwt.h"
+#include "authorize/output_headers.h"
 #include "common/result.h"
 
 namespace gatehouse::authorize {
@@ -54,6 +61,7 @@ class JwtCache {
     std::string_view jti;
     int64_t issued_at = 0;
     int64_t expires_at = 0;
+    size_t slot = 0;  // where the cache keeps it (for derived())
   };
 
   struct Stats {
@@ -73,6 +81,22 @@ class JwtCache {
   Result<Token> get(const IdentityJwt& minter, const Identity& identity, std::string_view host,
                     IssuerFormat format, std::chrono::system_clock::time_point now);
 
+  // The headers kept with `token` (from the last get()) for `renderer`, a
+  // number that names one way of making them (an Engine's id; never 0).
+  // They are made by render(list), into an empty list, the first time a
+  // token is asked for with a renderer, and again when the token was signed
+  // anew or the renderer differs from the last one's. Valid as the token is.
+  template <class Render>
+  const OutputHeaders& derived(const Token& token, uint64_t renderer, Render&& render) {
+    Slot& slot = slots_[token.slot];
+    if (slot.derived_by != renderer) {
+      slot.derived.clear();
+      render(slot.derived);
+      slot.derived_by = renderer;
+    }
+    return slot.derived;
+  }
+
   size_t size() const { return index_.size(); }
   const Stats& stats() const { return stats_; }
   void clear();
@@ -82,16 +106,21 @@ class JwtCache {
     std::string key;  // index_ holds views into it
     uint64_t session_version = 0;
     std::string fingerprint;
+    // The view the fingerprint was last found equal for (0: none).
+    uint64_t view = 0;
     std::string jwt;
     std::string jti;
     int64_t issued_at = 0;
     int64_t expires_at = 0;
     bool referenced = false;
+    uint64_t derived_by = 0;  // the renderer of `derived`; 0: none
+    OutputHeaders derived;
   };
 
   size_t takeSlot();
-  static Token tokenOf(const Slot& slot) {
-    return {slot.jwt, slot.jti, slot.issued_at, slot.expires_at};
+  Token tokenOf(size_t slot_index) const {
+    const Slot& slot = slots_[slot_index];
+    return {slot.jwt, slot.jti, slot.issued_at, slot.expires_at, slot_index};
   }
 
   Options options_;

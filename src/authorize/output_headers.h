@@ -54,7 +54,7 @@ class OutputHeaders {
   std::string& add(std::string_view name) {
     if (size_ < entries_.size()) {
       value_type& entry = entries_[size_++];
-      entry.first.assign(name);
+      assignKept(entry.first, name);
       entry.second.clear();
       return entry.second;
     }
@@ -62,7 +62,16 @@ class OutputHeaders {
     ++size_;
     return entries_.back().second;
   }
-  void emplace_back(std::string_view name, std::string_view value) { add(name).assign(value); }
+  void emplace_back(std::string_view name, std::string_view value) {
+    if (size_ < entries_.size()) {
+      value_type& entry = entries_[size_++];
+      assignKept(entry.first, name);
+      assignKept(entry.second, value);
+      return;
+    }
+    entries_.emplace_back(std::string(name), std::string(value));
+    ++size_;
+  }
 
   void clear() { size_ = 0; }
   // Heap bytes held, past entries included (strings past the small-string

@@ -72,6 +72,7 @@ Identity identityOf(const session::Loaded& s) {
   identity.claims = &s.claims();
   identity.access_token = s.session.oauth_token.access_token;
   identity.id_token = s.session.id_token;
+  identity.view = s.id;
   return identity;
 }
 
@@ -206,32 +207,37 @@ Task<CheckResponse> Service::check(const CheckRequest& request, const State& sta
 
 std::shared_ptr<const session::Handle> Service::verifiedHandle(const State& state,
                                                                std::string_view text) {
+  if (verifiedHandleNow(state, text) == nullptr) return nullptr;
+  return verified_.find(text)->second;
+}
+
+const session::Handle* Service::verifiedHandleNow(const State& state, std::string_view text) {
   constexpr size_t kCapacity = 4096;
   if (verified_codec_ != state.handles_.get()) {
     // Another configuration (perhaps another shared secret): start afresh.
     verified_.clear();
     verified_codec_ = state.handles_.get();
   }
-  if (auto it = verified_.find(text); it != verified_.end()) return it->second;
+  if (auto it = verified_.find(text); it != verified_.end()) return it->second.get();
   auto handle = state.handles_->verify(text);
   if (!handle) return nullptr;
   if (verified_.size() >= kCapacity) verified_.clear();
   auto shared = std::make_shared<const session::Handle>(std::move(*handle));
-  verified_.emplace(std::string(text), shared);
-  return shared;
+  return verified_.emplace(std::string(text), std::move(shared)).first->second.get();
 }
 
 bool Service::loadSessionLocally(const CheckRequest& request, const State& state, int route,
                                  Loaded& out) {
   if (!request.headers) return true;
-  std::vector<std::string_view> candidates;
+  std::vector<std::string_view>& candidates = local_candidates_;
+  candidates.clear();
   sessionCandidates(*request.headers, state.options_->authenticate.cookie.name, candidates,
                     out.from_header);
   if (candidates.empty() || !sessions_) return true;
   const std::string* idp_id = route >= 0 ? &state.route_idp_ids_[route] : nullptr;
   auto now = std::chrono::system_clock::now();
   for (std::string_view candidate : candidates) {
-    std::shared_ptr<const session::Handle> handle = verifiedHandle(state, candidate);
+    const session::Handle* handle = verifiedHandleNow(state, candidate);
     if (!handle) continue;
     if (idp_id && !handle->idp_id.empty() && handle->idp_id != *idp_id) continue;
     std::optional<session::Lookup> found = session_view_.lookupLocal(*handle, now);
@@ -392,6 +398,19 @@ Task<CheckResponse> Service::decide(const CheckRequest& request,
   co_return decideLoaded(request, state, route, loaded);
 }
 
+policy::Decision Service::evaluate(const State& state, size_t route, const policy::Input& input,
+                                   uint64_t view) {
+  const Engine& engine = *state.engine_;
+  if (view == 0 || !engine.decidesBySessionOnly(route)) return engine.evaluate(route, input);
+  if (decided_.empty()) decided_.resize(size_t{1} << kDecidedBits);
+  uint64_t mixed = (view * 0x9E3779B97F4A7C15ULL) ^ (route * 0xC2B2AE3D27D4EB4FULL) ^ engine.id();
+  Decided& kept = decided_[(mixed * 0x9E3779B97F4A7C15ULL) >> (64 - kDecidedBits)];
+  if (kept.engine != engine.id() || kept.view != view || kept.route != route) {
+    kept = {engine.id(), view, route, engine.evaluate(route, input)};
+  }
+  return kept.decision;
+}
+
 CheckResponse Service::decideLoaded(const CheckRequest& request, const State& state, int route,
                                     const Loaded& loaded) {
   if (loaded.unavailable && !loaded.session) {
@@ -407,7 +426,8 @@ CheckResponse Service::decideLoaded(const CheckRequest& request, const State& st
   input.request.client_certificate = request.client_certificate;
   input.request.now = std::chrono::system_clock::now();
   if (loaded.session) input.session = sessionInput(*loaded.session);
-  policy::Decision decision = state.engine_->evaluate(static_cast<size_t>(route), input);
+  policy::Decision decision =
+      evaluate(state, static_cast<size_t>(route), input, loaded.session ? loaded.session->id : 0);
   RequestFacts facts = factsOf(request, loaded.from_header);
   Response response = decideResponse(decision, facts);
 

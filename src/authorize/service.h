@@ -101,6 +101,8 @@ class Service final : public Client {
   // request's cost; the same cookie comes again and again, so the handles
   // this loop verified are kept, keyed by their exact text.
   std::shared_ptr<const session::Handle> verifiedHandle(const State& state, std::string_view text);
+  // The same, borrowed: valid until the next call of either.
+  const session::Handle* verifiedHandleNow(const State& state, std::string_view text);
 
   // Hashes the last 32 bytes only: a handle ends in its HMAC, which differs
   // from one handle to the next, and a lookup still compares the whole
@@ -120,6 +122,27 @@ class Service final : public Client {
   std::unordered_map<std::string, std::shared_ptr<const session::Handle>, TextHash, std::equal_to<>>
       verified_;
   const session::HandleCodec* verified_codec_ = nullptr;
+  // loadSessionLocally()'s list of handle texts, kept for the next request.
+  std::vector<std::string_view> local_candidates_;
+
+  // Route `route`'s decision for `input`, whose session is the view
+  // `view` (0: none or unknown). A policy that reads only the session
+  // (Engine::decidesBySessionOnly) decides the same for every request of a
+  // session view, which changes whenever its session or user record does:
+  // its decisions are kept by engine, route and view, and a user's next
+  // request on the route is not evaluated again.
+  policy::Decision evaluate(const State& state, size_t route, const policy::Input& input,
+                            uint64_t view);
+  struct Decided {
+    uint64_t engine = 0;  // Engine::id(); 0: empty
+    uint64_t view = 0;
+    size_t route = 0;
+    policy::Decision decision;
+  };
+  // Direct-mapped (a decision replaces the one in its place), allocated on
+  // first use.
+  static constexpr unsigned kDecidedBits = 9;
+  std::vector<Decided> decided_;
 
   // The sign-in redirect signs its URL with the second it was issued in,
   // so within one second the same URL gives the same answer: this loop

@@ -15,6 +15,18 @@ inline size_t heapBytes(const std::string& s) {
   return s.capacity() > std::string().capacity() ? s.capacity() + 1 : 0;
 }
 
+// Overwrites a string that is kept for reuse with `v`: within its capacity
+// (nearly always, when the same values come message after message) a resize
+// that allocates nothing and a copy, rather than the general assign.
+inline void assignKept(std::string& s, std::string_view v) {
+  if (v.size() > s.capacity()) {
+    s.assign(v);
+    return;
+  }
+  s.resize(v.size());
+  if (!v.empty()) std::memmove(s.data(), v.data(), v.size());
+}
+
 inline char asciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 
 std::string toLower(std::string_view s);

@@ -52,8 +52,8 @@ class Headers {
   void add(std::string_view name, std::string_view value) {
     if (size_ < fields_.size()) {
       Field& f = fields_[size_];
-      reuse(f.name, name);
-      reuse(f.value, value);
+      assignKept(f.name, name);
+      assignKept(f.value, value);
     } else {
       fields_.push_back(Field{std::string(name), std::string(value)});
     }
@@ -103,18 +103,6 @@ class Headers {
   size_t retainedBytes() const;
 
  private:
-  // Overwrites a kept string: within its capacity (nearly always, as the
-  // same fields come in the same places message after message) a resize
-  // that allocates nothing and a copy, rather than the general assign.
-  static void reuse(std::string& s, std::string_view v) {
-    if (v.size() > s.capacity()) {
-      s.assign(v);
-      return;
-    }
-    s.resize(v.size());
-    if (!v.empty()) std::memmove(s.data(), v.data(), v.size());
-  }
-
   // fields_[0, size_) are the fields; the rest are kept for their storage.
   std::vector<Field> fields_;
   size_t size_ = 0;

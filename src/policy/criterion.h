@@ -26,6 +26,9 @@ class Criterion {
   // Must not allocate, block or touch anything but `input` and the
   // criterion's own constant state.
   virtual CriterionResult evaluate(const Input& input) const = 0;
+  // True when evaluate() reads nothing of `input` but `input.session`: its
+  // result for a session is its result for every request with it.
+  virtual bool readsSessionOnly() const { return false; }
 };
 
 // What a criterion factory gets: the part of the criterion's key after the

@@ -341,4 +341,15 @@ size_t Policy::criterionCount() const {
   return n;
 }
 
+bool Policy::readsSessionOnly() const {
+  for (const auto* terms : {&allow_, &deny_}) {
+    for (const Term& term : *terms) {
+      for (const auto& criterion : term.criteria) {
+        if (!criterion->readsSessionOnly()) return false;
+      }
+    }
+  }
+  return true;
+}
+
 }  // namespace gatehouse::policy

@@ -62,6 +62,11 @@ class Policy {
   // How many criteria the policy evaluates (for metrics and benchmarks).
   size_t criterionCount() const;
 
+  // True when every criterion reads only the session (none reads the
+  // request or the time): the decision for a session is the decision for
+  // every request with it, and may be kept.
+  bool readsSessionOnly() const;
+
   Policy(Policy&&) noexcept = default;
   Policy& operator=(Policy&&) noexcept = default;
   Policy(const Policy&) = delete;

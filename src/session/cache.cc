@@ -60,6 +60,8 @@ std::shared_ptr<const Loaded> Cache::build(Session session, std::shared_ptr<cons
   // Not make_shared: the copy's weak pointers keep the control block alive
   // after the last worker lets go, and it should not hold the view's bytes.
   std::shared_ptr<Loaded> loaded(new Loaded);
+  static std::atomic<uint64_t> next_id{1};
+  loaded->id = next_id.fetch_add(1, std::memory_order_relaxed);
   loaded->version = version;
   if (!session.claims.is_object()) session.claims = nlohmann::json::object();
   if (user && user->claims.is_object() && !user->claims.empty()) {

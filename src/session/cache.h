@@ -41,6 +41,10 @@ struct Loaded {
   // The user record; null when it is missing.
   std::shared_ptr<const User> user;
   uint64_t version = 0;  // the session record's version
+  // Names this view among all the views the process builds (never 0, never
+  // reused): a worker that derived something from a view can tell by the id
+  // alone that it still has the same content. 0 for a view built elsewhere.
+  uint64_t id = 0;
   std::vector<std::string> groups;
   std::string email;
   std::string name;

@@ -9,6 +9,7 @@ namespace {
 
 class AuthenticatedUser final : public Criterion {
  public:
+  bool readsSessionOnly() const override { return true; }
   CriterionResult evaluate(const Input& input) const override {
     return sessionVerdict(input, !input.session.user_id.empty(), Reason::kUserOk,
                           Reason::kUserUnauthorized);

@@ -30,6 +30,7 @@ const nlohmann::json* member(const nlohmann::json* object, const std::string& ke
 
 class Claim final : public Criterion {
  public:
+  bool readsSessionOnly() const override { return true; }
   Claim(std::string path, std::vector<std::string> segments, StringListMatcher matcher)
       : path_(std::move(path)), segments_(std::move(segments)), matcher_(std::move(matcher)) {}
 

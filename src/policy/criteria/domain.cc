@@ -12,6 +12,7 @@ namespace {
 
 class Domain final : public Criterion {
  public:
+  bool readsSessionOnly() const override { return true; }
   explicit Domain(StringMatcher matcher) : matcher_(std::move(matcher)) {}
   CriterionResult evaluate(const Input& input) const override {
     std::string_view email = input.session.email;

@@ -10,6 +10,7 @@ namespace {
 
 class Email final : public Criterion {
  public:
+  bool readsSessionOnly() const override { return true; }
   explicit Email(StringMatcher matcher) : matcher_(std::move(matcher)) {}
   CriterionResult evaluate(const Input& input) const override {
     return sessionVerdict(input, matcher_.matches(input.session.email), Reason::kEmailOk,

@@ -11,6 +11,7 @@ namespace {
 
 class Groups final : public Criterion {
  public:
+  bool readsSessionOnly() const override { return true; }
   explicit Groups(StringListMatcher matcher) : matcher_(std::move(matcher)) {}
   CriterionResult evaluate(const Input& input) const override {
     return sessionVerdict(input, matcher_.matches(input.session.groups), Reason::kGroupsOk,

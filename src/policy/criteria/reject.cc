@@ -8,6 +8,7 @@ namespace {
 
 class Reject final : public Criterion {
  public:
+  bool readsSessionOnly() const override { return true; }
   CriterionResult evaluate(const Input&) const override { return {false, Reason::kReject}; }
 };
 

@@ -11,6 +11,7 @@ namespace {
 
 class User final : public Criterion {
  public:
+  bool readsSessionOnly() const override { return true; }
   explicit User(StringMatcher matcher) : matcher_(std::move(matcher)) {}
   CriterionResult evaluate(const Input& input) const override {
     std::string_view user_id = input.session.user_id;

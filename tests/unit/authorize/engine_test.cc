@@ -140,6 +140,73 @@ TEST(Engine, CompileErrorsNameTheRoute) {
   EXPECT_FALSE(Engine::create(routes, EngineSettings{}));  // no signing key
 }
 
+TEST(Engine, DecidesBySessionOnlyWhenNoCriterionReadsTheRequest) {
+  auto engine = build(loadRoutes(R"(- from: https://users.example.com
+  to: http://a.internal
+  allowed_users: [alice@example.com]
+  allowed_domains: [example.com]
+  allowed_idp_claims: {department: [eng]}
+- from: https://ppl.example.com
+  to: http://b.internal
+  policy:
+    allow:
+      or:
+        - groups: {has: admins}
+        - authenticated_user: true
+        - claim/department: eng
+    deny:
+      and:
+        - reject: true
+- from: https://path.example.com
+  to: http://c.internal
+  policy:
+    allow:
+      and:
+        - email: {is: alice@example.com}
+        - http_path: {starts_with: /api}
+- from: https://ip.example.com
+  to: http://d.internal
+  policy:
+    deny:
+      or:
+        - source_ip: 10.0.0.0/8
+    allow:
+      or:
+        - authenticated_user: true
+- from: https://hours.example.com
+  to: http://e.internal
+  policy:
+    allow:
+      and:
+        - authenticated_user: true
+        - day_of_week: mon-fri
+- from: https://cors.example.com
+  to: http://f.internal
+  cors_allow_preflight: true
+  allow_any_authenticated_user: true
+- from: https://public.example.com
+  to: http://g.internal
+  allow_public_unauthenticated_access: true
+)"));
+  ASSERT_TRUE(engine);
+  EXPECT_TRUE(engine->decidesBySessionOnly(0));
+  EXPECT_TRUE(engine->decidesBySessionOnly(1));
+  EXPECT_FALSE(engine->decidesBySessionOnly(2));  // http_path
+  EXPECT_FALSE(engine->decidesBySessionOnly(3));  // source_ip
+  EXPECT_FALSE(engine->decidesBySessionOnly(4));  // the time
+  EXPECT_FALSE(engine->decidesBySessionOnly(5));  // cors_preflight reads the method
+  EXPECT_TRUE(engine->decidesBySessionOnly(6));
+  EXPECT_FALSE(engine->decidesBySessionOnly(7));  // no such route
+
+  // The default deny of an invalid client certificate reads the request.
+  EngineSettings mtls = settings();
+  mtls.compile_options.deny_invalid_client_certificate = true;
+  auto with_mtls = build(loadRoutes(kRoutes), nullptr, mtls);
+  ASSERT_TRUE(with_mtls);
+  EXPECT_FALSE(with_mtls->decidesBySessionOnly(0));
+  EXPECT_NE(with_mtls->id(), engine->id());
+}
+
 TEST(Engine, InternalPathsNeedingLogin) {
   for (std::string_view path :
        {"/.pomerium/jwt", "/.pomerium/user", "/.pomerium/webauthn", "/.pomerium/routes",
@@ -276,6 +343,40 @@ TEST_F(EngineHeaders, RepeatedRequestsShareTheCachedJwt) {
   auto second = find(headersFor(*engine, 0, "pass.example.com"), "X-Pomerium-Jwt-Assertion");
   EXPECT_EQ(first, second);
   EXPECT_EQ(cache_.stats().hits, 1U);
+}
+
+TEST_F(EngineHeaders, ClaimHeadersKeptWithTheTokenFollowItAndTheEngine) {
+  auto engine = build(loadRoutes(kHeaderRoutes));
+  user_.claims = {{"department", "R&D"}};
+  user_.view = 5;
+  OutputHeaders first = headersFor(*engine, 0, "pass.example.com");
+  OutputHeaders again = headersFor(*engine, 0, "pass.example.com");
+  EXPECT_EQ(again, first);
+  EXPECT_EQ(cache_.stats().hits, 1U);
+  EXPECT_EQ(find(again, "X-Pomerium-Claim-Department"), "R&D");
+
+  // A changed user record is a new view: the token is signed again and the
+  // claim headers are made from it.
+  user_.claims = {{"department", "Ops"}};
+  user_.view = 6;
+  OutputHeaders changed = headersFor(*engine, 0, "pass.example.com");
+  EXPECT_NE(find(changed, "X-Pomerium-Jwt-Assertion"), find(first, "X-Pomerium-Jwt-Assertion"));
+  EXPECT_EQ(find(changed, "X-Pomerium-Claim-Department"), "Ops");
+
+  // Another configuration names the headers differently for the same
+  // claims: the cached token serves, with the new engine's headers.
+  EngineSettings renamed = settings();
+  renamed.claim_headers =
+      ClaimHeaders::parse(R"({"X-Email": "email", "X-Dept": "department"})").value();
+  auto next = build(loadRoutes(kHeaderRoutes), engine.get(), renamed);
+  ASSERT_TRUE(next);
+  OutputHeaders out = headersFor(*next, 0, "pass.example.com");
+  EXPECT_EQ(find(out, "X-Pomerium-Jwt-Assertion"), find(changed, "X-Pomerium-Jwt-Assertion"));
+  EXPECT_EQ(find(out, "X-Dept"), "Ops");
+  EXPECT_EQ(find(out, "X-Email"), "alice@example.com");
+  EXPECT_FALSE(find(out, "X-Pomerium-Claim-Department"));
+  // And the first engine's again, for a request it still decides.
+  EXPECT_EQ(find(headersFor(*engine, 0, "pass.example.com"), "X-Pomerium-Claim-Department"), "Ops");
 }
 
 TEST_F(EngineHeaders, InternalEndpointsGetTheJwt) {

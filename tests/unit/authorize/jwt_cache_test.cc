@@ -82,6 +82,80 @@ TEST_F(JwtCacheTest, ChangedIdentityUnderTheSameVersionMisses) {
   EXPECT_EQ(cache_.stats().misses, 3U);
 }
 
+TEST_F(JwtCacheTest, TheSameViewIsTheSameContent) {
+  // An identity from the view the token was signed for is not compared
+  // again: the view's content cannot change (a changed record is a new
+  // view). Shown here by changing the content behind the same view.
+  user_.view = 41;
+  std::string first = get(user_, kStart);
+  User same_view = user_;
+  same_view.groups = {"admins"};
+  EXPECT_EQ(get(same_view, kStart + seconds(1)), first);
+  EXPECT_EQ(cache_.stats().hits, 1U);
+
+  // Another view is compared: the same content is a hit, and from then on
+  // that view is the one known equal.
+  User next_view = user_;
+  next_view.view = 42;
+  EXPECT_EQ(get(next_view, kStart + seconds(2)), first);
+  EXPECT_EQ(cache_.stats().hits, 2U);
+  // Changed content under another view re-signs.
+  User changed = user_;
+  changed.view = 43;
+  changed.groups = {"admins"};
+  std::string second = get(changed, kStart + seconds(3));
+  EXPECT_NE(second, first);
+  EXPECT_EQ(testing::verifiedPayload(second, jwt_.signingKey().jwksJson())["groups"],
+            nlohmann::json::array({"admins"}));
+  // Going back to the first view's content compares again (the token is
+  // now the changed one's).
+  EXPECT_NE(get(user_, kStart + seconds(4)), second);
+  EXPECT_EQ(cache_.stats().misses, 3U);
+}
+
+TEST_F(JwtCacheTest, WithoutAViewTheContentIsComparedEveryTime) {
+  std::string first = get(user_, kStart);
+  EXPECT_EQ(get(user_, kStart + seconds(1)), first);
+  User changed = user_;
+  changed.email = "alice@example.org";
+  EXPECT_NE(get(changed, kStart + seconds(2)), first);
+  EXPECT_EQ(cache_.stats().misses, 2U);
+}
+
+TEST_F(JwtCacheTest, DerivedHeadersAreMadeOncePerTokenAndRenderer) {
+  int renders = 0;
+  auto render = [&](std::string label) {
+    return [&renders, label](OutputHeaders& out) {
+      ++renders;
+      EXPECT_TRUE(out.empty());
+      out.emplace_back("x-made-by", label);
+    };
+  };
+  auto token =
+      cache_.get(jwt_, user_.identity(), "app.example.com", IssuerFormat::kHostOnly, kStart);
+  ASSERT_TRUE(token);
+  EXPECT_EQ(cache_.derived(*token, 1, render("one")), OutputHeaders({{"x-made-by", "one"}}));
+  token = cache_.get(jwt_, user_.identity(), "app.example.com", IssuerFormat::kHostOnly,
+                     kStart + seconds(1));
+  EXPECT_EQ(cache_.derived(*token, 1, render("one again")), OutputHeaders({{"x-made-by", "one"}}));
+  EXPECT_EQ(renders, 1);
+  // Another renderer replaces them.
+  EXPECT_EQ(cache_.derived(*token, 2, render("two")), OutputHeaders({{"x-made-by", "two"}}));
+  EXPECT_EQ(renders, 2);
+  // Each token has its own.
+  auto other = cache_.get(jwt_, user_.identity(), "other.example.com", IssuerFormat::kHostOnly,
+                          kStart + seconds(1));
+  EXPECT_EQ(cache_.derived(*other, 2, render("other")), OutputHeaders({{"x-made-by", "other"}}));
+  EXPECT_EQ(renders, 3);
+  // A token signed anew has none until they are made again.
+  token = cache_.get(jwt_, user_.identity(), "app.example.com", IssuerFormat::kHostOnly,
+                     kStart + seconds(240));
+  EXPECT_EQ(cache_.stats().misses, 3U);
+  EXPECT_EQ(cache_.derived(*token, 2, render("renewed")),
+            OutputHeaders({{"x-made-by", "renewed"}}));
+  EXPECT_EQ(renders, 4);
+}
+
 TEST_F(JwtCacheTest, KeyedByHostSessionAndIssuerFormat) {
   std::string a = get(user_, kStart, "a.example.com");
   std::string b = get(user_, kStart, "b.example.com");

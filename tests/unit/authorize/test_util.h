@@ -61,6 +61,7 @@ struct User {
   nlohmann::json claims;  // null = none
   std::string access_token = "ACCESS";
   std::string id_token = "ID";
+  uint64_t view = 0;  // Identity::view
 
   Identity identity() const {
     Identity id;
@@ -73,6 +74,7 @@ struct User {
     id.claims = claims.is_null() ? nullptr : &claims;
     id.access_token = access_token;
     id.id_token = id_token;
+    id.view = view;
     return id;
   }
 };
