@@ -338,9 +338,9 @@ Result<void> Http1Reader::parseRequestHead(std::string_view head, RequestHead& o
     return Error{ErrorCode::kProtocol, ErrorSource::kDownstream, "unsupported HTTP version", false};
   }
   // assign, not a new string: the connection's head keeps its storage.
-  out.method.assign(facts.method);
+  assignKept(out.method, facts.method);
   out.version = facts.version;
-  out.target.assign(facts.target);
+  assignKept(out.target, facts.target);
 
   // Framing. Beast already refuses Content-Length together with chunked
   // and conflicting Content-Lengths; a Transfer-Encoding that does not end
@@ -427,7 +427,7 @@ Result<void> Http1Reader::parseRequestHead(std::string_view head, RequestHead& o
     }
     out.headers.set("host", out.authority);
   } else if (host_count == 1) {
-    out.authority.assign(trim(host));
+    assignKept(out.authority, trim(host));
   } else if (out.version == 11) {
     return protocolError("missing Host header");
   }

@@ -2,6 +2,7 @@
 
 #include <re2/re2.h>
 
+#include <charconv>
 #include <optional>
 #include <string>
 
@@ -77,6 +78,13 @@ size_t matchedLength(const CompiledRoute& route, std::string_view path) {
 
 std::string rewritePath(const CompiledRoute& route, std::string_view path, std::string_view query) {
   std::string out;
+  rewritePath(route, path, query, out);
+  return out;
+}
+
+void rewritePath(const CompiledRoute& route, std::string_view path, std::string_view query,
+                 std::string& out) {
+  out.clear();
   if (route.has_prefix_rewrite) {
     const std::string_view prefix_rewrite = *route.prefix_rewrite;
     // A plain substitution of the matched prefix, so prefix "/" with
@@ -87,16 +95,15 @@ std::string rewritePath(const CompiledRoute& route, std::string_view path, std::
     out.append(prefix_rewrite);
     out.append(path.substr(matched));
   } else if (route.has_rewrite_regex) {
-    out.assign(path);
+    assignKept(out, path);
     // Envoy's regex_rewrite is RE2::GlobalReplace on the path alone, with
     // \1-style references in the substitution.
     re2::RE2::GlobalReplace(&out, *route.rewrite_regex, route.config->regex_rewrite_substitution);
   } else {
-    out.assign(path);
+    assignKept(out, path);
   }
   ensureLeadingSlash(out);
   appendQuery(out, query);
-  return out;
 }
 
 std::string redirectLocation(const config::RedirectAction& redirect, std::string_view scheme,
@@ -208,13 +215,18 @@ void prepareUpstreamRequest(const CompiledRoute& compiled, const http::RequestHe
                             http::RequestHead& out) {
   // Null for the many routes without these rules: their config is not read.
   const config::Route* rules = compiled.upstream_request_rules ? compiled.config : nullptr;
-  out.method = in.method;
+  // Into the kept head's strings: no allocation once they have been seen.
+  assignKept(out.method, in.method);
   out.version = 11;
-  out.scheme = to.scheme == "https" ? "https" : "http";
+  assignKept(out.scheme, to.scheme == "https" ? "https" : "http");
   out.has_body = in.has_body;
   out.content_length = in.content_length;
-  out.target = rewritePath(compiled, context.path, context.query);
-  out.upgrade = compiled.allow_websockets ? in.upgrade : std::string();
+  rewritePath(compiled, context.path, context.query, out.target);
+  if (compiled.allow_websockets) {
+    assignKept(out.upgrade, in.upgrade);
+  } else {
+    out.upgrade.clear();
+  }
 
   // Host: the upstream's own name unless the route says otherwise.
   if (rules && rules->preserve_host_header) {
@@ -227,8 +239,16 @@ void prepareUpstreamRequest(const CompiledRoute& compiled, const http::RequestHe
     out.authority = std::string(*v);
   } else {
     bool v6 = to.host.find(':') != std::string::npos;
-    out.authority = v6 ? "[" + to.host + "]" : to.host;
-    if (!isDefaultPort(to)) out.authority += ":" + std::to_string(to.port);
+    out.authority.clear();
+    if (v6) out.authority += '[';
+    out.authority += to.host;
+    if (v6) out.authority += ']';
+    if (!isDefaultPort(to)) {
+      char digits[8];
+      auto written = std::to_chars(digits, digits + sizeof(digits), to.port);
+      out.authority += ':';
+      out.authority.append(digits, written.ptr);
+    }
   }
 
   const uint32_t trusted = context.xff_num_trusted_hops;

@@ -16,6 +16,10 @@ namespace gatehouse::proxy {
 // matched `route`, applying prefix_rewrite (or the path of `to`) or the
 // regex rewrite, as Envoy applies them for Pomerium.
 std::string rewritePath(const CompiledRoute& route, std::string_view path, std::string_view query);
+// The same, written into `out` (a kept string: within its capacity no
+// allocation).
+void rewritePath(const CompiledRoute& route, std::string_view path, std::string_view query,
+                 std::string& out);
 
 // The Location for a `redirect` route, as Envoy's RedirectAction builds it.
 // `scheme`/`host` are the request's (host may include a port). A

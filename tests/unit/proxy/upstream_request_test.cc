@@ -132,5 +132,43 @@ TEST_F(UpstreamRequestTest, HostRewriteAndRemovedHeaders) {
   EXPECT_FALSE(out.headers.has("cookie"));
 }
 
+TEST_F(UpstreamRequestTest, AKeptHeadIsWrittenAnewForEachRequest) {
+  // A worker fills the same head request after request: every string is
+  // the new request's, whether it is longer or shorter than the last one.
+  auto table = RouteTable::create(routes_);
+  ASSERT_TRUE(table.ok());
+  const CompiledRoute& route = (*table)->routes().front();
+  http::RequestHead out;
+  struct Case {
+    std::string method, path, query, host;
+    uint16_t port;
+    std::string target, authority;
+  };
+  const std::vector<Case> cases = {
+      {"GET", "/a", "", "10.0.0.5", 80, "/a", "10.0.0.5"},
+      {"OPTIONS", "/a/much/longer/path/than/before", "page=2&sort=name", "fd00::1", 8443,
+       "/a/much/longer/path/than/before?page=2&sort=name", "[fd00::1]:8443"},
+      {"PUT", "/b", "q", "upstream.internal.example.com", 65535, "/b?q",
+       "upstream.internal.example.com:65535"},
+      {"GET", "/", "", "h", 80, "/", "h"},
+  };
+  for (const Case& c : cases) {
+    config::UpstreamUrl to;
+    to.scheme = "http";
+    to.host = c.host;
+    to.port = c.port;
+    in_.method = c.method;
+    context_.path = c.path;
+    context_.query = c.query;
+    out.reset();
+    prepareUpstreamRequest(route, in_, to, context_, out);
+    EXPECT_EQ(out.method, c.method);
+    EXPECT_EQ(out.scheme, "http");
+    EXPECT_EQ(out.target, c.target);
+    EXPECT_EQ(out.authority, c.authority);
+    EXPECT_EQ(out.upgrade, "");
+  }
+}
+
 }  // namespace
 }  // namespace gatehouse::proxy
