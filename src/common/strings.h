@@ -15,12 +15,16 @@ inline size_t heapBytes(const std::string& s) {
   return s.capacity() > std::string().capacity() ? s.capacity() + 1 : 0;
 }
 
-// Overwrites a string that is kept for reuse with `v`: within its capacity
-// (nearly always, when the same values come message after message) a resize
-// that allocates nothing and a copy, rather than the general assign.
+// Overwrites a string that is kept for reuse with `v`, which must not point
+// into it: within its capacity (nearly always, when the same values come
+// message after message) a copy that allocates nothing, rather than the
+// general assign (which allows for `v` inside the string). A value no
+// longer than the last one sets the length and copies; a longer one is
+// appended to the emptied string (a resize would fill it first).
 inline void assignKept(std::string& s, std::string_view v) {
-  if (v.size() > s.capacity()) {
-    s.assign(v);
+  if (v.size() > s.size()) {
+    s.clear();
+    s.append(v);
     return;
   }
   s.resize(v.size());

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace gatehouse {
 namespace {
@@ -71,6 +72,29 @@ TEST(HasAsciiUpper, MatchesTheBytewiseCheckForEveryByteAtEveryPlace) {
   EXPECT_FALSE(hasAsciiUpper("app.example.com:8443"));
   EXPECT_TRUE(hasAsciiUpper("app.example.coM"));
   EXPECT_FALSE(hasAsciiUpper("@[`{\xc1\xda"));  // the neighbours of A-Z, and bytes past 0x80
+}
+
+TEST(AssignKept, TakesEveryValueWhateverTheLastOnesLength) {
+  // One kept string through values longer, shorter, equal and empty, past
+  // its capacity and back, as a reused header field sees them.
+  const std::vector<std::string> values = {"abc",
+                                           "a much longer value than the small-string buffer holds",
+                                           "short",
+                                           "",
+                                           std::string(300, 'x'),
+                                           "x-forwarded-for",
+                                           "x-forwarded-for",
+                                           "y",
+                                           std::string(40, 'z')};
+  std::string kept;
+  for (const std::string& v : values) {
+    size_t capacity = kept.capacity();
+    assignKept(kept, v);
+    EXPECT_EQ(kept, v);
+    EXPECT_EQ(kept.size(), v.size());
+    EXPECT_EQ(kept.c_str()[kept.size()], '\0');
+    if (v.size() <= capacity) EXPECT_EQ(kept.capacity(), capacity) << "reallocated: " << v;
+  }
 }
 
 }  // namespace
